@@ -1,0 +1,33 @@
+package dev.pulse.codec;
+
+import io.netty.channel.ChannelPipeline;
+
+/**
+ * Installs Pulse's WebSocket handlers in a pipeline, in the one order they work in.
+ */
+public final class WebSocketCodec {
+
+    public static final String ENCODER = "ws-encoder";
+    public static final String DECODER = "ws-decoder";
+    public static final String AGGREGATOR = "ws-aggregator";
+    public static final String PROTOCOL = "ws-protocol";
+
+    private WebSocketCodec() {
+    }
+
+    /**
+     * Adds encoder, decoder, aggregator and protocol handler after the handler named
+     * {@code baseName}. Server or client mode follows {@link WebSocketDecoderConfig#expectMaskedFrames()}:
+     * a server expects masked frames and sends unmasked ones, a client the reverse.
+     *
+     * @return the name of the last handler added, after which the application's handler goes
+     */
+    public static String install(ChannelPipeline pipeline, String baseName, WebSocketDecoderConfig config,
+                                 long closeTimeoutMillis) {
+        pipeline.addAfter(baseName, ENCODER, new WebSocketFrameEncoder(!config.expectMaskedFrames()));
+        pipeline.addAfter(ENCODER, DECODER, new WebSocketFrameDecoder(config));
+        pipeline.addAfter(DECODER, AGGREGATOR, new WebSocketMessageAggregator(config.maxMessagePayloadLength()));
+        pipeline.addAfter(AGGREGATOR, PROTOCOL, new WebSocketProtocolHandler(closeTimeoutMillis));
+        return PROTOCOL;
+    }
+}

@@ -1,0 +1,284 @@
+package dev.pulse.codec;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+
+import java.util.List;
+
+/**
+ * Decodes bytes into {@link WebSocketFrame}s and enforces every framing rule of RFC 6455 that a
+ * single frame or a sequence of fragments can break.
+ *
+ * <p>Emits each frame as it completes: data frames and their continuations in order, control
+ * frames wherever they arrive, including between the fragments of a message. Payloads are
+ * unmasked in place and handed on as retained slices of the read buffer, so the decoder must own
+ * the buffers it reads (read-only buffers are copied first).
+ *
+ * <p>A violation raises a {@link WebSocketProtocolException} carrying the close status (1002, 1007
+ * or 1009) through {@code exceptionCaught}; {@link WebSocketProtocolHandler}, later in the
+ * pipeline, answers it with a Close frame. From then on the decoder discards all input. Limits are
+ * checked against the frame header, before any of the payload is buffered. Text is validated as
+ * UTF-8 as it arrives, so an invalid byte fails the connection before the rest of the message is
+ * sent.
+ */
+public final class WebSocketFrameDecoder extends ByteToMessageDecoder {
+
+    enum State {
+        READING_FIRST,
+        READING_SECOND,
+        READING_SIZE,
+        MASKING_KEY,
+        PAYLOAD,
+        CORRUPT
+    }
+
+    private static final int NO_MESSAGE = -1;
+
+    private final boolean expectMaskedFrames;
+    private final int maxFramePayloadLength;
+    private final int maxMessagePayloadLength;
+    private final int allowedRsvBits;
+    private final Utf8Validator utf8 = new Utf8Validator();
+
+    private State state = State.READING_FIRST;
+
+    // The frame being read.
+    private boolean fin;
+    private int rsv;
+    private int opcode;
+    private boolean masked;
+    private int lengthField;
+    private int payloadLength;
+    private int mask;
+    private boolean textPayload;
+    /** Payload bytes already unmasked and, for text, validated: text is checked as it arrives. */
+    private int checked;
+
+    // The message the frame belongs to.
+    private int messageOpcode = NO_MESSAGE;
+    private long messageLength;
+
+    public WebSocketFrameDecoder(WebSocketDecoderConfig config) {
+        this.expectMaskedFrames = config.expectMaskedFrames();
+        this.maxFramePayloadLength = config.maxFramePayloadLength();
+        this.maxMessagePayloadLength = config.maxMessagePayloadLength();
+        this.allowedRsvBits = config.allowedRsvBits();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (msg instanceof ByteBuf && ((ByteBuf) msg).isReadOnly()) {
+            // Payloads are unmasked in place.
+            ByteBuf readOnly = (ByteBuf) msg;
+            try {
+                msg = ctx.alloc().buffer(readOnly.readableBytes()).writeBytes(readOnly);
+            } finally {
+                readOnly.release();
+            }
+        }
+        super.channelRead(ctx, msg);
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        try {
+            decodeFrame(in, out);
+        } catch (WebSocketProtocolException e) {
+            state = State.CORRUPT;
+            in.skipBytes(in.readableBytes());
+            throw e;
+        }
+    }
+
+    private void decodeFrame(ByteBuf in, List<Object> out) {
+        switch (state) {
+            case READING_FIRST:
+                if (!in.isReadable()) {
+                    return;
+                }
+                int first = in.readByte();
+                fin = (first & 0x80) != 0;
+                rsv = (first >> 4) & 0x7;
+                opcode = first & 0xF;
+                state = State.READING_SECOND;
+                // fall through
+            case READING_SECOND:
+                if (!in.isReadable()) {
+                    return;
+                }
+                int second = in.readByte();
+                masked = (second & 0x80) != 0;
+                lengthField = second & 0x7F;
+                checkHeader();
+                state = State.READING_SIZE;
+                // fall through
+            case READING_SIZE:
+                if (!readPayloadLength(in)) {
+                    return;
+                }
+                state = State.MASKING_KEY;
+                // fall through
+            case MASKING_KEY:
+                if (masked) {
+                    if (in.readableBytes() < 4) {
+                        return;
+                    }
+                    mask = in.readInt();
+                }
+                checked = 0;
+                state = State.PAYLOAD;
+                // fall through
+            case PAYLOAD:
+                readPayload(in, out);
+                return;
+            case CORRUPT:
+                in.skipBytes(in.readableBytes());
+                return;
+            default:
+                throw new IllegalStateException(state.name());
+        }
+    }
+
+    /** The rules that the first two bytes alone can break. */
+    private void checkHeader() {
+        if (!WebSocketOpcode.isDefined(opcode)) {
+            throw protocolError("reserved opcode " + opcode);
+        }
+        if ((rsv & ~allowedRsvBits) != 0) {
+            throw protocolError("RSV bits " + rsv + " set without a negotiated extension");
+        }
+        if (masked != expectMaskedFrames) {
+            throw protocolError(expectMaskedFrames ? "client frames must be masked" : "server frames must not be masked");
+        }
+        if (WebSocketOpcode.isControl(opcode)) {
+            if (!fin) {
+                throw protocolError("fragmented control frame");
+            }
+            if (lengthField > 125) {
+                throw protocolError("control frame payload over 125 bytes");
+            }
+            if (opcode == WebSocketOpcode.CLOSE && lengthField == 1) {
+                throw protocolError("close frame with a 1-byte payload");
+            }
+            textPayload = false;
+        } else if (opcode == WebSocketOpcode.CONTINUATION) {
+            if (messageOpcode == NO_MESSAGE) {
+                throw protocolError("continuation frame without a message to continue");
+            }
+            textPayload = messageOpcode == WebSocketOpcode.TEXT;
+        } else {
+            if (messageOpcode != NO_MESSAGE) {
+                throw protocolError("new data frame inside a fragmented message");
+            }
+            textPayload = opcode == WebSocketOpcode.TEXT;
+        }
+    }
+
+    private boolean readPayloadLength(ByteBuf in) {
+        long length;
+        if (lengthField == 126) {
+            if (in.readableBytes() < 2) {
+                return false;
+            }
+            length = in.readUnsignedShort();
+            if (length < 126) {
+                throw protocolError("payload length not in its shortest form");
+            }
+        } else if (lengthField == 127) {
+            if (in.readableBytes() < 8) {
+                return false;
+            }
+            length = in.readLong();
+            if (length < 0) {
+                throw protocolError("64-bit payload length with the most significant bit set");
+            }
+            if (length <= 0xFFFF) {
+                throw protocolError("payload length not in its shortest form");
+            }
+        } else {
+            length = lengthField;
+        }
+        if (length > maxFramePayloadLength) {
+            throw new WebSocketProtocolException(WebSocketCloseStatus.MESSAGE_TOO_BIG,
+                    "frame of " + length + " bytes exceeds the limit of " + maxFramePayloadLength);
+        }
+        if (!WebSocketOpcode.isControl(opcode) && messageLength + length > maxMessagePayloadLength) {
+            throw new WebSocketProtocolException(WebSocketCloseStatus.MESSAGE_TOO_BIG,
+                    "message of " + (messageLength + length) + "+ bytes exceeds the limit of " + maxMessagePayloadLength);
+        }
+        payloadLength = (int) length;
+        return true;
+    }
+
+    private void readPayload(ByteBuf in, List<Object> out) {
+        int start = in.readerIndex();
+        int available = Math.min(in.readableBytes(), payloadLength);
+        if (available < payloadLength) {
+            if (textPayload && available > checked) {
+                check(in, start + checked, available - checked);
+                checked = available;
+            }
+            return;
+        }
+        check(in, start + checked, payloadLength - checked);
+        if (opcode == WebSocketOpcode.CLOSE) {
+            checkClosePayload(in, start, payloadLength);
+        } else if (textPayload && fin && !utf8.isComplete()) {
+            throw new WebSocketProtocolException(WebSocketCloseStatus.INVALID_PAYLOAD_DATA, "text message ends inside a UTF-8 sequence");
+        }
+        ByteBuf payload = payloadLength == 0 ? Unpooled.EMPTY_BUFFER : in.readRetainedSlice(payloadLength);
+        if (!WebSocketOpcode.isControl(opcode)) {
+            endDataFrame();
+        }
+        state = State.READING_FIRST;
+        out.add(new WebSocketFrame(opcode, fin, rsv, payload));
+    }
+
+    /** Unmasks, and for text validates, payload bytes as they arrive. */
+    private void check(ByteBuf in, int index, int length) {
+        if (masked) {
+            WebSocketMasking.mask(in, index, length, mask, checked);
+        }
+        if (textPayload && !utf8.validate(in, index, length)) {
+            throw new WebSocketProtocolException(WebSocketCloseStatus.INVALID_PAYLOAD_DATA, "text is not valid UTF-8");
+        }
+    }
+
+    private void endDataFrame() {
+        if (fin) {
+            messageOpcode = NO_MESSAGE;
+            messageLength = 0;
+            utf8.reset();
+        } else {
+            if (messageOpcode == NO_MESSAGE) {
+                messageOpcode = opcode;
+            }
+            messageLength += payloadLength;
+        }
+    }
+
+    /** RFC 6455 §5.5.1: an optional 2-byte code, then an optional UTF-8 reason. */
+    private static void checkClosePayload(ByteBuf in, int index, int length) {
+        if (length == 0) {
+            return;
+        }
+        int code = in.getUnsignedShort(index);
+        if (!WebSocketCloseStatus.isValidOnWire(code)) {
+            throw protocolError("close code " + code + " is not allowed");
+        }
+        if (!Utf8Validator.isWellFormed(in, index + 2, length - 2)) {
+            throw new WebSocketProtocolException(WebSocketCloseStatus.INVALID_PAYLOAD_DATA, "close reason is not valid UTF-8");
+        }
+    }
+
+    private static WebSocketProtocolException protocolError(String message) {
+        return new WebSocketProtocolException(WebSocketCloseStatus.PROTOCOL_ERROR, message);
+    }
+
+    /** For tests: where the state machine stands. */
+    State state() {
+        return state;
+    }
+}

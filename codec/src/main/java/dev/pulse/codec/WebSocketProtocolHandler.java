@@ -1,0 +1,190 @@
+package dev.pulse.codec;
+
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The control side of a WebSocket connection: answers Ping with Pong, runs the closing handshake
+ * in both directions (RFC 6455 §5.5.1, §7) and fails the connection on protocol violations.
+ *
+ * <ul>
+ *   <li>A Ping is answered with a Pong carrying the same payload, flushed with the read batch.
+ *       Pongs are consumed here.</li>
+ *   <li>A Close from the peer is answered with a Close carrying the same code (1000 when it had
+ *       none), then the TCP connection is closed.</li>
+ *   <li>When a Close frame is written from later in the pipeline, this handler waits up to the
+ *       close timeout for the peer's Close, then closes the TCP connection either way.</li>
+ *   <li>A {@link WebSocketProtocolException} from the decoder or the aggregator is the one path
+ *       by which a violation ends a connection: a Close frame with its status, then TCP close.</li>
+ *   <li>Once a Close is sent nothing else is: later writes fail and their messages are released.
+ *       Data frames that arrive after a Close are dropped.</li>
+ * </ul>
+ * Place it after {@link WebSocketMessageAggregator}; the next handler sees only complete text and
+ * binary messages.
+ */
+public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
+
+    private static final Logger log = LoggerFactory.getLogger(WebSocketProtocolHandler.class);
+
+    private static final ClosedChannelException CLOSE_SENT = new ClosedChannelException() {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+            return this;
+        }
+
+        @Override
+        public String getMessage() {
+            return "a Close frame was already sent";
+        }
+    };
+
+    private final long closeTimeoutMillis;
+
+    private boolean closeSent;
+    private boolean closeReceived;
+    private ScheduledFuture<?> closeTimeout;
+
+    /**
+     * @param closeTimeoutMillis how long to wait for the peer's Close after sending ours
+     */
+    public WebSocketProtocolHandler(long closeTimeoutMillis) {
+        this.closeTimeoutMillis = closeTimeoutMillis;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof WebSocketFrame)) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        WebSocketFrame frame = (WebSocketFrame) msg;
+        if (closeReceived) {
+            frame.release();
+            return;
+        }
+        switch (frame.opcode()) {
+            case WebSocketOpcode.PING:
+                if (closeSent) {
+                    frame.release();
+                } else {
+                    ctx.write(WebSocketFrame.pong(frame.content()));
+                }
+                return;
+            case WebSocketOpcode.PONG:
+                frame.release();
+                return;
+            case WebSocketOpcode.CLOSE:
+                closeReceived = true;
+                WebSocketCloseStatus status;
+                try {
+                    status = frame.closeStatus();
+                } finally {
+                    frame.release();
+                }
+                onCloseReceived(ctx, status);
+                return;
+            default:
+                if (closeSent) {
+                    frame.release();
+                } else {
+                    ctx.fireChannelRead(frame);
+                }
+        }
+    }
+
+    private void onCloseReceived(ChannelHandlerContext ctx, WebSocketCloseStatus status) {
+        if (closeSent) {
+            // The peer answered our Close: the handshake is complete.
+            ctx.close();
+            return;
+        }
+        closeSent = true;
+        WebSocketCloseStatus answer = status.code() == WebSocketCloseStatus.NO_STATUS_RECEIVED.code()
+                ? WebSocketCloseStatus.NORMAL_CLOSURE
+                : WebSocketCloseStatus.of(status.code(), "");
+        ctx.writeAndFlush(WebSocketFrame.close(answer)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        // Pongs written during the read are flushed here, with whatever the endpoint wrote.
+        ctx.flush();
+        ctx.fireChannelReadComplete();
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (closeSent) {
+            ReferenceCountUtil.release(msg);
+            promise.tryFailure(CLOSE_SENT);
+            return;
+        }
+        if (msg instanceof WebSocketFrame && ((WebSocketFrame) msg).opcode() == WebSocketOpcode.CLOSE) {
+            closeSent = true;
+            ctx.write(msg, promise);
+            if (!closeReceived) {
+                closeTimeout = ctx.executor().schedule(() -> {
+                    log.debug("{} no Close from the peer within {} ms", ctx.channel(), closeTimeoutMillis);
+                    ctx.close();
+                }, closeTimeoutMillis, TimeUnit.MILLISECONDS);
+            }
+            return;
+        }
+        ctx.write(msg, promise);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof WebSocketProtocolException) {
+            WebSocketCloseStatus status = ((WebSocketProtocolException) cause).status();
+            log.debug("{} failing the connection: {}", ctx.channel(), status);
+            if (closeSent) {
+                ctx.close();
+            } else {
+                closeSent = true;
+                ctx.writeAndFlush(WebSocketFrame.close(status)).addListener(ChannelFutureListener.CLOSE);
+            }
+        } else if (cause instanceof IOException) {
+            // Connection reset and friends: the peer went away, nothing to answer.
+            log.debug("{} I/O error: {}", ctx.channel(), cause.toString());
+            ctx.close();
+        } else {
+            ctx.fireExceptionCaught(cause);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        cancelCloseTimeout();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        cancelCloseTimeout();
+    }
+
+    private void cancelCloseTimeout() {
+        if (closeTimeout != null) {
+            closeTimeout.cancel(false);
+            closeTimeout = null;
+        }
+    }
+
+    /** Whether a Close frame has gone out on this connection. */
+    public boolean isCloseSent() {
+        return closeSent;
+    }
+}

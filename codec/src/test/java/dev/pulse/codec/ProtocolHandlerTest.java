@@ -1,0 +1,157 @@
+package dev.pulse.codec;
+
+import dev.pulse.testing.WireFrames;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.util.CharsetUtil;
+import org.junit.jupiter.api.Test;
+
+import java.nio.channels.ClosedChannelException;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static dev.pulse.testing.RawFrameBuilder.frame;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** RFC 6455 §5.5 and §7: ping/pong, the closing handshake, failing the connection. */
+class ProtocolHandlerTest {
+
+    private static final long CLOSE_TIMEOUT_MILLIS = 3_000;
+
+    /** The full server-side codec with an echo handler after it. */
+    private static EmbeddedChannel server() {
+        EmbeddedChannel channel = new EmbeddedChannel();
+        channel.pipeline().addLast("base", new io.netty.channel.ChannelInboundHandlerAdapter());
+        String last = WebSocketCodec.install(channel.pipeline(), "base", WebSocketDecoderConfig.DEFAULT,
+                CLOSE_TIMEOUT_MILLIS);
+        channel.pipeline().addAfter(last, "echo", new SimpleChannelInboundHandler<WebSocketFrame>(false) {
+            @Override
+            protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame msg) {
+                ctx.write(msg);
+            }
+        });
+        return channel;
+    }
+
+    @Test
+    void pingIsAnsweredWithPongCarryingTheSamePayload() {
+        EmbeddedChannel channel = server();
+        channel.writeInbound(frame(WebSocketOpcode.PING).payload("are you there").buf());
+        List<WireFrames.Frame> out = WireFrames.readOutbound(channel, false);
+        assertEquals(1, out.size());
+        assertEquals(WebSocketOpcode.PONG, out.get(0).opcode());
+        assertEquals("are you there", out.get(0).text());
+        assertTrue(channel.isOpen());
+        assertFalse(channel.finishAndReleaseAll());
+    }
+
+    @Test
+    void unsolicitedPongIsIgnored() {
+        EmbeddedChannel channel = server();
+        channel.writeInbound(frame(WebSocketOpcode.PONG).payload("beat").buf());
+        assertTrue(WireFrames.readOutbound(channel, false).isEmpty());
+        assertTrue(channel.isOpen());
+        assertFalse(channel.finishAndReleaseAll());
+    }
+
+    @Test
+    void peerCloseIsAnsweredWithTheSameCodeThenTcpCloses() {
+        EmbeddedChannel channel = server();
+        channel.writeInbound(frame(WebSocketOpcode.CLOSE).closePayload(4001, "done".getBytes()).buf());
+        List<WireFrames.Frame> out = WireFrames.readOutbound(channel, false);
+        assertEquals(1, out.size());
+        assertEquals(4001, out.get(0).closeCode());
+        assertFalse(channel.isOpen());
+        assertFalse(channel.finishAndReleaseAll());
+    }
+
+    @Test
+    void peerCloseWithoutCodeIsAnsweredWithNormalClosure() {
+        EmbeddedChannel channel = server();
+        channel.writeInbound(frame(WebSocketOpcode.CLOSE).buf());
+        List<WireFrames.Frame> out = WireFrames.readOutbound(channel, false);
+        assertEquals(1000, out.get(0).closeCode());
+        assertFalse(channel.isOpen());
+        assertFalse(channel.finishAndReleaseAll());
+    }
+
+    @Test
+    void serverCloseWaitsForThePeerCloseThenClosesTcp() {
+        EmbeddedChannel channel = server();
+        channel.writeAndFlush(WebSocketFrame.close(WebSocketCloseStatus.GOING_AWAY));
+        assertEquals(1001, WireFrames.readOutbound(channel, false).get(0).closeCode());
+        assertTrue(channel.isOpen(), "waits for the peer's Close");
+        channel.writeInbound(frame(WebSocketOpcode.CLOSE).closePayload(1001, new byte[0]).buf());
+        assertTrue(WireFrames.readOutbound(channel, false).isEmpty(), "no second Close");
+        assertFalse(channel.isOpen());
+        assertFalse(channel.finishAndReleaseAll());
+    }
+
+    @Test
+    void serverCloseGivesUpAfterTheCloseTimeout() {
+        EmbeddedChannel channel = server();
+        channel.freezeTime();
+        channel.writeAndFlush(WebSocketFrame.close(WebSocketCloseStatus.GOING_AWAY));
+        assertEquals(1001, WireFrames.readOutbound(channel, false).get(0).closeCode());
+        channel.advanceTimeBy(CLOSE_TIMEOUT_MILLIS - 1, TimeUnit.MILLISECONDS);
+        channel.runScheduledPendingTasks();
+        assertTrue(channel.isOpen());
+        channel.advanceTimeBy(1, TimeUnit.MILLISECONDS);
+        channel.runScheduledPendingTasks();
+        assertFalse(channel.isOpen());
+        assertFalse(channel.finishAndReleaseAll());
+    }
+
+    @Test
+    void nothingIsWrittenAfterClose() {
+        EmbeddedChannel channel = server();
+        channel.writeAndFlush(WebSocketFrame.close(WebSocketCloseStatus.NORMAL_CLOSURE));
+        WebSocketFrame late = WebSocketFrame.text("too late");
+        ChannelFuture write = channel.writeAndFlush(late);
+        assertInstanceOf(ClosedChannelException.class, write.cause());
+        assertEquals(0, late.refCnt());
+        assertEquals(1, WireFrames.readOutbound(channel, false).size());
+        channel.finishAndReleaseAll();
+    }
+
+    @Test
+    void dataAfterPeerCloseIsDropped() {
+        EmbeddedChannel channel = server();
+        channel.writeAndFlush(WebSocketFrame.close(WebSocketCloseStatus.NORMAL_CLOSURE));
+        channel.writeInbound(frame(WebSocketOpcode.TEXT).payload("after our close").buf());
+        assertEquals(1, WireFrames.readOutbound(channel, false).size(), "only our Close, no echo");
+        channel.finishAndReleaseAll();
+    }
+
+    @Test
+    void protocolViolationSendsCloseWithItsCodeAndClosesTcp() {
+        EmbeddedChannel channel = server();
+        channel.writeInbound(frame(WebSocketOpcode.TEXT).payload(new byte[] {(byte) 0xFF}).buf());
+        List<WireFrames.Frame> out = WireFrames.readOutbound(channel, false);
+        assertEquals(1, out.size());
+        assertEquals(1007, out.get(0).closeCode());
+        assertFalse(channel.isOpen());
+        assertFalse(channel.finishAndReleaseAll());
+    }
+
+    @Test
+    void echoesDataAndFragmentedMessagesWhole() {
+        EmbeddedChannel channel = server();
+        channel.writeInbound(Unpooled.wrappedBuffer(
+                frame(WebSocketOpcode.TEXT).fin(false).payload("Hello, ").bytes(),
+                frame(WebSocketOpcode.PING).payload("p").bytes(),
+                frame(WebSocketOpcode.CONTINUATION).payload("world").bytes()));
+        List<WireFrames.Frame> out = WireFrames.readOutbound(channel, false);
+        assertEquals(2, out.size());
+        assertEquals(WebSocketOpcode.PONG, out.get(0).opcode());
+        assertEquals(WebSocketOpcode.TEXT, out.get(1).opcode());
+        assertEquals("Hello, world", new String(out.get(1).payload(), CharsetUtil.UTF_8));
+        assertFalse(channel.finishAndReleaseAll());
+    }
+}
