@@ -1,0 +1,205 @@
+package dev.pulse.server;
+
+import dev.pulse.codec.WebSocketCloseStatus;
+import dev.pulse.codec.WebSocketFrame;
+import dev.pulse.server.config.PulseCommand;
+import dev.pulse.server.config.ServerConfig;
+import dev.pulse.server.echo.EchoHandler;
+import dev.pulse.server.health.HealthCheck;
+import dev.pulse.server.pipeline.PulseServerInitializer;
+import dev.pulse.server.pipeline.WebSocketEndpoint;
+import dev.pulse.server.transport.Transport;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import sun.misc.Signal;
+import sun.misc.SignalHandler;
+
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A running Pulse server: {@link #start(ServerConfig)} binds it, {@link #shutdown()} stops it
+ * gracefully. {@link #main(String[])} is the entry point of {@code pulse-server.jar} and turns
+ * SIGTERM and SIGINT into a graceful shutdown that exits 0.
+ *
+ * <p>A graceful shutdown stops accepting, reports DOWN on {@code /health}, sends Close 1001 to
+ * every WebSocket client, waits up to the shutdown timeout for them to close, then closes what is
+ * left and stops the event loops.
+ */
+public final class PulseServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(PulseServer.class);
+
+    private final ServerConfig config;
+    private final Transport transport;
+    private final EventLoopGroup bossGroup;
+    private final EventLoopGroup workerGroup;
+    private final ChannelGroup allConnections = new DefaultChannelGroup("connections", GlobalEventExecutor.INSTANCE);
+    private final ChannelGroup webSocketConnections = new DefaultChannelGroup("websockets", GlobalEventExecutor.INSTANCE);
+    private final HealthCheck health;
+    private final Channel serverChannel;
+    private final AtomicBoolean stopped = new AtomicBoolean();
+    private final CountDownLatch terminated = new CountDownLatch(1);
+
+    private PulseServer(ServerConfig config, List<WebSocketEndpoint> endpoints) throws InterruptedException {
+        this.config = config;
+        this.transport = Transport.select(config.nativeTransport());
+        this.health = new HealthCheck(transport.toString(), webSocketConnections);
+        this.bossGroup = transport.newEventLoopGroup(1, "pulse-accept");
+        this.workerGroup = transport.newEventLoopGroup(config.ioThreads(), "pulse-io");
+        try {
+            ServerBootstrap bootstrap = new ServerBootstrap()
+                    .group(bossGroup, workerGroup)
+                    .channel(transport.serverChannelClass())
+                    .option(ChannelOption.SO_BACKLOG, 1024)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childHandler(new PulseServerInitializer(endpoints, health, allConnections, webSocketConnections,
+                            config.handshakeTimeout(), config.closeTimeout()));
+            this.serverChannel = bootstrap.bind(config.host(), config.port()).sync().channel();
+        } catch (Throwable t) {
+            // Bind failures arrive here too, thrown unchecked by sync().
+            bossGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            workerGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            throw t;
+        }
+    }
+
+    /** Binds a server with the standard endpoints ({@code /echo}, {@code /health}). */
+    public static PulseServer start(ServerConfig config) throws InterruptedException {
+        return start(config, List.of(EchoHandler.endpoint(config)));
+    }
+
+    /** Binds a server with the given WebSocket endpoints; {@code /health} is always there. */
+    public static PulseServer start(ServerConfig config, List<WebSocketEndpoint> endpoints) throws InterruptedException {
+        PulseServer server = new PulseServer(config, endpoints);
+        log.info("Pulse listening on {} ({} transport, {} I/O threads, endpoints {})",
+                server.serverChannel.localAddress(), server.transport, server.transport.threadCount(config.ioThreads()),
+                endpoints.stream().map(WebSocketEndpoint::path).toList());
+        if (server.transport == Transport.NIO && config.nativeTransport()) {
+            log.info("native epoll unavailable, using NIO: {}", String.valueOf(Transport.nativeUnavailabilityCause()));
+        }
+        return server;
+    }
+
+    /** The bound port; useful when the configured port was 0. */
+    public int port() {
+        return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    public Transport transport() {
+        return transport;
+    }
+
+    public ServerConfig config() {
+        return config;
+    }
+
+    /** Open WebSocket connections. */
+    public int webSocketConnectionCount() {
+        return webSocketConnections.size();
+    }
+
+    /**
+     * Stops the server gracefully, as described on the class; returns when it has stopped.
+     * Calling it again, or from several threads, waits for the first call to finish.
+     */
+    public void shutdown() throws InterruptedException {
+        if (!stopped.compareAndSet(false, true)) {
+            terminated.await();
+            return;
+        }
+        try {
+            long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
+            health.shuttingDown();
+            serverChannel.close().sync();
+            int clients = webSocketConnections.size();
+            log.info("shutting down: closing {} WebSocket connection(s) with 1001", clients);
+            webSocketConnections.writeAndFlush(WebSocketFrame.close(WebSocketCloseStatus.GOING_AWAY));
+            // Connections still in their HTTP phase have nothing to finish.
+            for (Channel channel : allConnections) {
+                if (!webSocketConnections.contains(channel)) {
+                    channel.close();
+                }
+            }
+            for (Channel channel : allConnections) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || !channel.closeFuture().await(left, TimeUnit.NANOSECONDS)) {
+                    break;
+                }
+            }
+            if (!allConnections.isEmpty()) {
+                log.info("shutdown timeout reached: dropping {} connection(s)", allConnections.size());
+                allConnections.close().await(1, TimeUnit.SECONDS);
+            }
+            workerGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
+            bossGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
+            log.info("Pulse stopped");
+        } finally {
+            terminated.countDown();
+        }
+    }
+
+    /** Blocks until {@link #shutdown()} has finished. */
+    public void awaitTermination() throws InterruptedException {
+        terminated.await();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        shutdown();
+    }
+
+    public static void main(String[] args) throws InterruptedException {
+        ServerConfig config;
+        try {
+            config = PulseCommand.parse(args);
+        } catch (CommandLine.ParameterException e) {
+            System.err.println(e.getMessage());
+            e.getCommandLine().usage(System.err);
+            System.exit(2);
+            return;
+        }
+        if (config == null) {
+            return;
+        }
+        // Handlers go in before the port opens, so a signal is never met by the JVM's default.
+        AtomicReference<PulseServer> running = new AtomicReference<>();
+        SignalHandler stop = signal -> new Thread(() -> {
+            log.info("received SIG{}", signal.getName());
+            PulseServer server = running.get();
+            try {
+                if (server != null) {
+                    server.shutdown();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            System.exit(0);
+        }, "pulse-shutdown").start();
+        Signal.handle(new Signal("TERM"), stop);
+        Signal.handle(new Signal("INT"), stop);
+        PulseServer server;
+        try {
+            server = start(config);
+        } catch (Exception e) {
+            log.error("cannot start on {}:{}: {}", config.host(), config.port(), e.toString());
+            System.exit(1);
+            return;
+        }
+        running.set(server);
+        server.awaitTermination();
+    }
+}

@@ -1,0 +1,163 @@
+package dev.pulse.server.config;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.time.Duration;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The command line of {@code pulse-server.jar}. Each option falls back to an environment variable,
+ * then to the {@link ServerConfig} default; {@code --help} lists all three.
+ */
+@Command(name = "pulse-server", mixinStandardHelpOptions = true, sortOptions = false,
+        versionProvider = PulseCommand.Version.class,
+        description = "Pulse: a high-throughput WebSocket server.%n"
+                + "Every option may also be set by the environment variable named in its description.%n",
+        showDefaultValues = true)
+public final class PulseCommand {
+
+    @Option(names = "--host", paramLabel = "ADDRESS", defaultValue = "${env:PULSE_HOST:-" + ServerConfig.DEFAULT_HOST + "}",
+            description = "Address to bind (PULSE_HOST).")
+    String host;
+
+    @Option(names = {"-p", "--port"}, paramLabel = "PORT", defaultValue = "${env:PULSE_PORT:-" + ServerConfig.DEFAULT_PORT + "}",
+            description = "TCP port; 0 picks a free one (PULSE_PORT).")
+    int port;
+
+    @Option(names = "--max-frame-size", paramLabel = "SIZE", converter = SizeConverter.class,
+            defaultValue = "${env:PULSE_MAX_FRAME_SIZE:-1MiB}",
+            description = "Largest frame payload accepted; larger closes with 1009. Bytes, or KiB/MiB (PULSE_MAX_FRAME_SIZE).")
+    int maxFrameSize;
+
+    @Option(names = "--max-message-size", paramLabel = "SIZE", converter = SizeConverter.class,
+            defaultValue = "${env:PULSE_MAX_MESSAGE_SIZE:-1MiB}",
+            description = "Largest message, all fragments together; larger closes with 1009 (PULSE_MAX_MESSAGE_SIZE).")
+    int maxMessageSize;
+
+    @Option(names = "--handshake-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+            defaultValue = "${env:PULSE_HANDSHAKE_TIMEOUT:-10s}",
+            description = "Time allowed for a complete HTTP request or upgrade; then the connection is dropped. "
+                    + "Like 500ms, 10s, 1m (PULSE_HANDSHAKE_TIMEOUT).")
+    Duration handshakeTimeout;
+
+    @Option(names = "--close-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+            defaultValue = "${env:PULSE_CLOSE_TIMEOUT:-3s}",
+            description = "Wait for the client's Close after sending ours, then close TCP (PULSE_CLOSE_TIMEOUT).")
+    Duration closeTimeout;
+
+    @Option(names = "--shutdown-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+            defaultValue = "${env:PULSE_SHUTDOWN_TIMEOUT:-10s}",
+            description = "On SIGTERM/SIGINT, how long to wait for clients to close after Close 1001 (PULSE_SHUTDOWN_TIMEOUT).")
+    Duration shutdownTimeout;
+
+    @Option(names = "--io-threads", paramLabel = "N", defaultValue = "${env:PULSE_IO_THREADS:-0}",
+            description = "Event-loop threads; 0 means one per available processor (PULSE_IO_THREADS).")
+    int ioThreads;
+
+    @Option(names = "--native-transport", paramLabel = "BOOLEAN", arity = "1",
+            defaultValue = "${env:PULSE_NATIVE_TRANSPORT:-true}",
+            description = "Use native epoll when available, NIO otherwise (PULSE_NATIVE_TRANSPORT).")
+    boolean nativeTransport;
+
+    /**
+     * Parses {@code args}.
+     *
+     * @return the configuration, or null when {@code --help} or {@code --version} was asked and answered
+     * @throws CommandLine.ParameterException for bad arguments, with a message for the user
+     */
+    public static ServerConfig parse(String... args) {
+        PulseCommand command = new PulseCommand();
+        CommandLine commandLine = new CommandLine(command);
+        commandLine.parseArgs(args);
+        if (commandLine.isUsageHelpRequested()) {
+            commandLine.usage(System.out);
+            return null;
+        }
+        if (commandLine.isVersionHelpRequested()) {
+            commandLine.printVersionHelp(System.out);
+            return null;
+        }
+        try {
+            return command.toConfig();
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(commandLine, e.getMessage(), e);
+        }
+    }
+
+    ServerConfig toConfig() {
+        return ServerConfig.builder()
+                .host(host)
+                .port(port)
+                .maxFrameSize(maxFrameSize)
+                .maxMessageSize(maxMessageSize)
+                .handshakeTimeout(handshakeTimeout)
+                .closeTimeout(closeTimeout)
+                .shutdownTimeout(shutdownTimeout)
+                .ioThreads(ioThreads)
+                .nativeTransport(nativeTransport)
+                .build();
+    }
+
+    /** Sizes like {@code 1048576}, {@code 64KiB}, {@code 1MiB} (also K, KB, M, MB: all binary). */
+    static final class SizeConverter implements CommandLine.ITypeConverter<Integer> {
+        private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(b|k|kb|kib|m|mb|mib)?");
+
+        @Override
+        public Integer convert(String value) {
+            Matcher m = SIZE.matcher(value.trim().toLowerCase(Locale.ROOT));
+            if (!m.matches()) {
+                throw new CommandLine.TypeConversionException("not a size: '" + value + "' (try 65536, 64KiB or 1MiB)");
+            }
+            long bytes = Long.parseLong(m.group(1));
+            String unit = m.group(2) == null ? "b" : m.group(2);
+            long multiplier = unit.startsWith("k") ? 1024 : unit.startsWith("m") ? 1024 * 1024 : 1;
+            long size = bytes * multiplier;
+            if (size > Integer.MAX_VALUE) {
+                throw new CommandLine.TypeConversionException("size too large: '" + value + "'");
+            }
+            return (int) size;
+        }
+    }
+
+    /** Durations like {@code 500ms}, {@code 10s}, {@code 2m}, or ISO-8601 such as {@code PT10S}. */
+    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+        private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
+
+        @Override
+        public Duration convert(String value) {
+            String v = value.trim().toLowerCase(Locale.ROOT);
+            Matcher m = DURATION.matcher(v);
+            if (m.matches()) {
+                long n = Long.parseLong(m.group(1));
+                switch (m.group(2)) {
+                    case "ms":
+                        return Duration.ofMillis(n);
+                    case "s":
+                        return Duration.ofSeconds(n);
+                    case "m":
+                        return Duration.ofMinutes(n);
+                    default:
+                        return Duration.ofHours(n);
+                }
+            }
+            try {
+                return Duration.parse(value.trim());
+            } catch (RuntimeException e) {
+                throw new CommandLine.TypeConversionException("not a duration: '" + value + "' (try 500ms, 10s or 1m)");
+            }
+        }
+    }
+
+    /** The version from the jar's manifest, when there is one. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String version = PulseCommand.class.getPackage().getImplementationVersion();
+            return new String[] {"pulse-server " + (version == null ? "(development build)" : version)};
+        }
+    }
+}

@@ -1,0 +1,53 @@
+package dev.pulse.server.health;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.channel.group.ChannelGroup;
+
+import java.lang.management.ManagementFactory;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What {@code GET /health} reports: {@code "UP"} while the server accepts connections,
+ * {@code "DOWN"} from the start of a shutdown (with HTTP 503, so a load balancer stops sending).
+ */
+public final class HealthCheck {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final String transport;
+    private final ChannelGroup webSocketConnections;
+    private final long startNanos = System.nanoTime();
+    private volatile boolean shuttingDown;
+
+    public HealthCheck(String transport, ChannelGroup webSocketConnections) {
+        this.transport = transport;
+        this.webSocketConnections = webSocketConnections;
+    }
+
+    public boolean isUp() {
+        return !shuttingDown;
+    }
+
+    public void shuttingDown() {
+        shuttingDown = true;
+    }
+
+    /** The report as JSON bytes. */
+    public byte[] toJson() {
+        Runtime runtime = Runtime.getRuntime();
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("status", isUp() ? "UP" : "DOWN");
+        report.put("connections", webSocketConnections.size());
+        report.put("transport", transport);
+        report.put("uptimeSeconds", (System.nanoTime() - startNanos) / 1_000_000_000L);
+        report.put("heapUsedBytes", runtime.totalMemory() - runtime.freeMemory());
+        report.put("pid", ManagementFactory.getRuntimeMXBean().getPid());
+        try {
+            return JSON.writeValueAsBytes(report);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a map of numbers and strings always serialises", e);
+        }
+    }
+}

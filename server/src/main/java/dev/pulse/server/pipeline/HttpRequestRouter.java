@@ -1,0 +1,211 @@
+package dev.pulse.server.pipeline;
+
+import dev.pulse.codec.WebSocketCodec;
+import dev.pulse.codec.WebSocketHandshakeException;
+import dev.pulse.codec.WebSocketServerHandshaker;
+import dev.pulse.server.health.HealthCheck;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.util.CharsetUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Owns a connection while it speaks HTTP: answers {@code /health}, refuses what it cannot serve,
+ * and upgrades valid WebSocket handshakes.
+ *
+ * <ul>
+ *   <li>Upgrade request to an endpoint: 101 and the pipeline switches to the WebSocket codec, or
+ *       400/426 from {@link WebSocketServerHandshaker} and the connection closes.</li>
+ *   <li>Plain GET on an endpoint: 426 Upgrade Required; other methods there: 405.</li>
+ *   <li>{@code GET /health}: 200 with JSON (503 while shutting down).</li>
+ *   <li>Any other path: 404, for plain requests and upgrade attempts alike.</li>
+ *   <li>A request the HTTP decoder could not parse: 400, then close.</li>
+ * </ul>
+ * A connection must deliver each complete request within the handshake timeout, counted from
+ * accept and again after each answered request; otherwise it is closed. Expects
+ * {@link HttpServerCodec} and {@link HttpObjectAggregator} before it.
+ */
+public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
+
+    private static final Logger log = LoggerFactory.getLogger(HttpRequestRouter.class);
+
+    static final String HEALTH_PATH = "/health";
+
+    private final Map<String, WebSocketEndpoint> endpoints;
+    private final HealthCheck health;
+    private final ChannelGroup webSocketConnections;
+    private final long handshakeTimeoutMillis;
+    private final long closeTimeoutMillis;
+
+    private ScheduledFuture<?> handshakeTimeout;
+
+    HttpRequestRouter(Map<String, WebSocketEndpoint> endpoints, HealthCheck health, ChannelGroup webSocketConnections,
+                      long handshakeTimeoutMillis, long closeTimeoutMillis) {
+        this.endpoints = endpoints;
+        this.health = health;
+        this.webSocketConnections = webSocketConnections;
+        this.handshakeTimeoutMillis = handshakeTimeoutMillis;
+        this.closeTimeoutMillis = closeTimeoutMillis;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        startHandshakeTimeout(ctx);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        cancelHandshakeTimeout();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        cancelHandshakeTimeout();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        cancelHandshakeTimeout();
+        if (!request.decoderResult().isSuccess()) {
+            respond(ctx, request, text(HttpResponseStatus.BAD_REQUEST, "malformed HTTP request"), true);
+            return;
+        }
+        String path = new QueryStringDecoder(request.uri()).path();
+        boolean upgradeAttempt = request.headers().contains(HttpHeaderNames.UPGRADE)
+                || request.headers().contains(HttpHeaderNames.SEC_WEBSOCKET_KEY);
+        WebSocketEndpoint endpoint = endpoints.get(path);
+        if (endpoint != null) {
+            if (upgradeAttempt) {
+                upgrade(ctx, request, endpoint);
+            } else if (isGetOrHead(request)) {
+                FullHttpResponse response = text(HttpResponseStatus.UPGRADE_REQUIRED,
+                        path + " is a WebSocket endpoint: connect with a WebSocket client");
+                response.headers()
+                        .set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET)
+                        .set(HttpHeaderNames.SEC_WEBSOCKET_VERSION, "13");
+                respond(ctx, request, response, false);
+            } else {
+                respond(ctx, request, methodNotAllowed(), false);
+            }
+        } else if (HEALTH_PATH.equals(path) && !upgradeAttempt) {
+            if (isGetOrHead(request)) {
+                respond(ctx, request, healthResponse(), false);
+            } else {
+                respond(ctx, request, methodNotAllowed(), false);
+            }
+        } else {
+            respond(ctx, request, text(HttpResponseStatus.NOT_FOUND, "no such path: " + path), upgradeAttempt);
+        }
+    }
+
+    private void upgrade(ChannelHandlerContext ctx, FullHttpRequest request, WebSocketEndpoint endpoint) {
+        FullHttpResponse response;
+        try {
+            response = endpoint.handshaker().handshake(request);
+        } catch (WebSocketHandshakeException e) {
+            log.debug("{} handshake refused with {}: {}", ctx.channel(), e.status().code(), e.getMessage());
+            respond(ctx, request, WebSocketServerHandshaker.refusal(e), true);
+            return;
+        }
+        ctx.writeAndFlush(response);
+        ChannelPipeline pipeline = ctx.pipeline();
+        String last = WebSocketCodec.install(pipeline, ctx.name(), endpoint.decoderConfig(), closeTimeoutMillis);
+        pipeline.addAfter(last, "endpoint", endpoint.newHandler());
+        // The codec goes last: bytes it still holds are handed to the WebSocket decoder.
+        pipeline.remove(HttpObjectAggregator.class);
+        pipeline.remove(this);
+        pipeline.remove(HttpServerCodec.class);
+        webSocketConnections.add(ctx.channel());
+        log.debug("{} upgraded to WebSocket on {}", ctx.channel(), endpoint.path());
+    }
+
+    private FullHttpResponse healthResponse() {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                health.isUp() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
+                Unpooled.wrappedBuffer(health.toJson()));
+        response.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+                .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
+        return response;
+    }
+
+    private static FullHttpResponse methodNotAllowed() {
+        FullHttpResponse response = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "method not allowed");
+        response.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
+        return response;
+    }
+
+    private static FullHttpResponse text(HttpResponseStatus status, String body) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                Unpooled.copiedBuffer(body + "\n", CharsetUtil.UTF_8));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.TEXT_PLAIN + "; charset=utf-8");
+        return response;
+    }
+
+    /** Sends a complete response, keeping the connection only when both sides want it kept. */
+    private void respond(ChannelHandlerContext ctx, FullHttpRequest request, FullHttpResponse response, boolean close) {
+        boolean keepAlive = !close && HttpUtil.isKeepAlive(request)
+                && !response.headers().contains(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true);
+        HttpUtil.setContentLength(response, response.content().readableBytes());
+        if (HttpMethod.HEAD.equals(request.method())) {
+            response.content().clear();
+        }
+        if (keepAlive) {
+            if (!request.protocolVersion().isKeepAliveDefault()) {
+                response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+            }
+            ctx.writeAndFlush(response);
+            startHandshakeTimeout(ctx);
+        } else {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    private static boolean isGetOrHead(FullHttpRequest request) {
+        return HttpMethod.GET.equals(request.method()) || HttpMethod.HEAD.equals(request.method());
+    }
+
+    private void startHandshakeTimeout(ChannelHandlerContext ctx) {
+        cancelHandshakeTimeout();
+        handshakeTimeout = ctx.executor().schedule(() -> {
+            log.debug("{} no complete request within {} ms: closing", ctx.channel(), handshakeTimeoutMillis);
+            ctx.close();
+        }, handshakeTimeoutMillis, TimeUnit.MILLISECONDS);
+    }
+
+    private void cancelHandshakeTimeout() {
+        if (handshakeTimeout != null) {
+            handshakeTimeout.cancel(false);
+            handshakeTimeout = null;
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("{} closing after error in the HTTP phase: {}", ctx.channel(), cause.toString());
+        ctx.close();
+    }
+}

@@ -1,0 +1,77 @@
+package dev.pulse.server.pipeline;
+
+import dev.pulse.server.health.HealthCheck;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * Sets up each accepted connection for its HTTP phase: {@link HttpServerCodec}, a small
+ * {@link HttpObjectAggregator} for the handshake request, {@link HttpRequestRouter}, and a last
+ * handler that keeps errors a client causes out of the WARN log.
+ */
+public final class PulseServerInitializer extends ChannelInitializer<Channel> {
+
+    /** The opening handshake has no body; anything larger than this is not a handshake. */
+    static final int MAX_REQUEST_BODY = 8 * 1024;
+    static final int MAX_INITIAL_LINE = 4096;
+    static final int MAX_HEADER_SIZE = 8192;
+
+    private final Map<String, WebSocketEndpoint> endpoints;
+    private final HealthCheck health;
+    private final ChannelGroup allConnections;
+    private final ChannelGroup webSocketConnections;
+    private final long handshakeTimeoutMillis;
+    private final long closeTimeoutMillis;
+
+    public PulseServerInitializer(List<WebSocketEndpoint> endpoints, HealthCheck health, ChannelGroup allConnections,
+                                  ChannelGroup webSocketConnections, Duration handshakeTimeout, Duration closeTimeout) {
+        this.endpoints = endpoints.stream().collect(Collectors.toUnmodifiableMap(WebSocketEndpoint::path, Function.identity()));
+        this.health = health;
+        this.allConnections = allConnections;
+        this.webSocketConnections = webSocketConnections;
+        this.handshakeTimeoutMillis = handshakeTimeout.toMillis();
+        this.closeTimeoutMillis = closeTimeout.toMillis();
+    }
+
+    @Override
+    protected void initChannel(Channel ch) {
+        allConnections.add(ch);
+        ch.pipeline()
+                .addLast("http-codec", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE, MAX_REQUEST_BODY))
+                .addLast("http-aggregator", new HttpObjectAggregator(MAX_REQUEST_BODY))
+                .addLast("http-router", new HttpRequestRouter(endpoints, health, webSocketConnections,
+                        handshakeTimeoutMillis, closeTimeoutMillis))
+                .addLast("errors", ConnectionErrorHandler.INSTANCE);
+    }
+
+    /** The end of every pipeline: an error that reaches it closes the connection. */
+    @io.netty.channel.ChannelHandler.Sharable
+    static final class ConnectionErrorHandler extends ChannelInboundHandlerAdapter {
+        static final ConnectionErrorHandler INSTANCE = new ConnectionErrorHandler();
+        private static final Logger log = LoggerFactory.getLogger(ConnectionErrorHandler.class);
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (cause instanceof IOException) {
+                log.debug("{} I/O error: {}", ctx.channel(), cause.toString());
+            } else {
+                log.warn("{} unexpected error, closing the connection", ctx.channel(), cause);
+            }
+            ctx.close();
+        }
+    }
+}
