@@ -175,6 +175,14 @@ public final class PulseServer implements AutoCloseable {
         if (config == null) {
             return;
         }
+        run(config, List.of(EchoHandler.endpoint(config)));
+    }
+
+    /**
+     * Runs a server until SIGTERM or SIGINT, then shuts it down gracefully and exits 0; exits 1
+     * when it cannot start. For {@code main} methods.
+     */
+    public static void run(ServerConfig config, List<WebSocketEndpoint> endpoints) throws InterruptedException {
         // Handlers go in before the port opens, so a signal is never met by the JVM's default.
         AtomicReference<PulseServer> running = new AtomicReference<>();
         SignalHandler stop = signal -> new Thread(() -> {
@@ -193,7 +201,7 @@ public final class PulseServer implements AutoCloseable {
         Signal.handle(new Signal("INT"), stop);
         PulseServer server;
         try {
-            server = start(config);
+            server = start(config, endpoints);
         } catch (Exception e) {
             log.error("cannot start on {}:{}: {}", config.host(), config.port(), e.toString());
             System.exit(1);

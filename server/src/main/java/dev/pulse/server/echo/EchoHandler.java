@@ -28,11 +28,16 @@ public final class EchoHandler extends ChannelInboundHandlerAdapter {
 
     /** The {@code /echo} endpoint with the frame and message limits of {@code config}. */
     public static WebSocketEndpoint endpoint(ServerConfig config) {
+        return endpoint(PATH, config);
+    }
+
+    /** An echo endpoint on another path, with the frame and message limits of {@code config}. */
+    public static WebSocketEndpoint endpoint(String path, ServerConfig config) {
         WebSocketDecoderConfig decoderConfig = WebSocketDecoderConfig.builder()
                 .maxFramePayloadLength(config.maxFrameSize())
                 .maxMessagePayloadLength(config.maxMessageSize())
                 .build();
-        return new WebSocketEndpoint(PATH, List.of(SUBPROTOCOL), decoderConfig, () -> INSTANCE);
+        return new WebSocketEndpoint(path, List.of(SUBPROTOCOL), decoderConfig, () -> INSTANCE);
     }
 
     @Override
