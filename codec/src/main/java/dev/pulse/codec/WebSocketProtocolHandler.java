@@ -18,8 +18,10 @@ import java.util.concurrent.TimeUnit;
  * in both directions (RFC 6455 §5.5.1, §7) and fails the connection on protocol violations.
  *
  * <ul>
- *   <li>A Ping is answered with a Pong carrying the same payload, flushed with the read batch.
- *       Pongs are consumed here.</li>
+ *   <li>A Ping is answered with a Pong carrying the same payload. Pongs are consumed here.</li>
+ *   <li>At the end of each read batch, whatever was written during it (pongs, and the replies of
+ *       the handlers after this one) is flushed once, so those handlers need not flush replies
+ *       written while reading. Writes made outside a read must be flushed by their writer.</li>
  *   <li>A Close from the peer is answered with a Close carrying the same code (1000 when it had
  *       none), then the TCP connection is closed.</li>
  *   <li>When a Close frame is written from later in the pipeline, this handler waits up to the
@@ -54,6 +56,8 @@ public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
 
     private boolean closeSent;
     private boolean closeReceived;
+    /** Something was written since the last flush: read batches that answer nothing cost no flush. */
+    private boolean flushPending;
     private ScheduledFuture<?> closeTimeout;
 
     /**
@@ -80,6 +84,7 @@ public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
                     frame.release();
                 } else {
                     ctx.write(WebSocketFrame.pong(frame.content()));
+                    flushPending = true;
                 }
                 return;
             case WebSocketOpcode.PONG:
@@ -119,9 +124,18 @@ public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        // Pongs written during the read are flushed here, with whatever the endpoint wrote.
-        ctx.flush();
+        // One flush per read batch for the pongs and whatever the endpoint wrote during it.
+        if (flushPending) {
+            flushPending = false;
+            ctx.flush();
+        }
         ctx.fireChannelReadComplete();
+    }
+
+    @Override
+    public void flush(ChannelHandlerContext ctx) {
+        flushPending = false;
+        ctx.flush();
     }
 
     @Override
@@ -134,6 +148,7 @@ public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
         if (msg instanceof WebSocketFrame && ((WebSocketFrame) msg).opcode() == WebSocketOpcode.CLOSE) {
             closeSent = true;
             ctx.write(msg, promise);
+            flushPending = true;
             if (!closeReceived) {
                 closeTimeout = ctx.executor().schedule(() -> {
                     log.debug("{} no Close from the peer within {} ms", ctx.channel(), closeTimeoutMillis);
@@ -143,6 +158,7 @@ public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
             return;
         }
         ctx.write(msg, promise);
+        flushPending = true;
     }
 
     @Override

@@ -52,6 +52,27 @@ class ProtocolHandlerTest {
     }
 
     @Test
+    void repliesOfOneReadBatchAreFlushedOnceAndSilentBatchesNotAtAll() {
+        EmbeddedChannel channel = server();
+        int[] flushes = {0};
+        channel.pipeline().addFirst(new io.netty.channel.ChannelOutboundHandlerAdapter() {
+            @Override
+            public void flush(ChannelHandlerContext ctx) {
+                flushes[0]++;
+                ctx.flush();
+            }
+        });
+        channel.writeInbound(Unpooled.wrappedBuffer(frame(WebSocketOpcode.TEXT).payload("one").bytes(),
+                frame(WebSocketOpcode.PING).payload("p").bytes(),
+                frame(WebSocketOpcode.TEXT).payload("two").bytes()));
+        assertEquals(1, flushes[0], "one flush for two echoes and a pong");
+        assertEquals(3, WireFrames.readOutbound(channel, false).size());
+        channel.writeInbound(frame(WebSocketOpcode.PONG).payload("beat").buf());
+        assertEquals(1, flushes[0], "a batch that answers nothing is not flushed");
+        assertFalse(channel.finishAndReleaseAll());
+    }
+
+    @Test
     void unsolicitedPongIsIgnored() {
         EmbeddedChannel channel = server();
         channel.writeInbound(frame(WebSocketOpcode.PONG).payload("beat").buf());
