@@ -8,12 +8,16 @@ import dev.pulse.server.echo.EchoHandler;
 import dev.pulse.server.health.HealthCheck;
 import dev.pulse.server.pipeline.PulseServerInitializer;
 import dev.pulse.server.pipeline.WebSocketEndpoint;
+import dev.pulse.server.session.SessionContext;
+import dev.pulse.server.session.SessionHandler;
 import dev.pulse.server.transport.Transport;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -29,6 +33,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 
 /**
  * A running Pulse server: {@link #start(ServerConfig)} binds it, {@link #shutdown()} stops it
@@ -54,8 +59,12 @@ public final class PulseServer implements AutoCloseable {
     private final AtomicBoolean stopped = new AtomicBoolean();
     private final CountDownLatch terminated = new CountDownLatch(1);
 
-    private PulseServer(ServerConfig config, List<WebSocketEndpoint> endpoints) throws InterruptedException {
+    private final SessionContext sessions;
+
+    private PulseServer(ServerConfig config, Function<SessionContext, List<WebSocketEndpoint>> endpoints)
+            throws InterruptedException {
         this.config = config;
+        this.sessions = new SessionContext(config, PooledByteBufAllocator.DEFAULT);
         this.transport = Transport.select(config.nativeTransport());
         this.health = new HealthCheck(transport.toString(), webSocketConnections);
         this.bossGroup = transport.newEventLoopGroup(1, "pulse-accept");
@@ -66,8 +75,11 @@ public final class PulseServer implements AutoCloseable {
                     .channel(transport.serverChannelClass())
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childHandler(new PulseServerInitializer(endpoints, health, allConnections, webSocketConnections,
-                            config.handshakeTimeout(), config.closeTimeout()));
+                    // The high mark is the bound on bytes queued per connection (see Subscriber).
+                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
+                            new WriteBufferWaterMark(config.maxQueuedBytes() / 2, config.maxQueuedBytes()))
+                    .childHandler(new PulseServerInitializer(endpoints.apply(sessions), health, allConnections,
+                            webSocketConnections, config));
             this.serverChannel = bootstrap.bind(config.host(), config.port()).sync().channel();
         } catch (Throwable t) {
             // Bind failures arrive here too, thrown unchecked by sync().
@@ -77,17 +89,25 @@ public final class PulseServer implements AutoCloseable {
         }
     }
 
-    /** Binds a server with the standard endpoints ({@code /echo}, {@code /health}). */
+    /** Binds a server with the standard endpoints: {@code /echo}, {@code /ws} and {@code /health}. */
     public static PulseServer start(ServerConfig config) throws InterruptedException {
-        return start(config, List.of(EchoHandler.endpoint(config)));
+        return start(config, PulseServer::standardEndpoints);
     }
 
-    /** Binds a server with the given WebSocket endpoints; {@code /health} is always there. */
-    public static PulseServer start(ServerConfig config, List<WebSocketEndpoint> endpoints) throws InterruptedException {
+    /** The WebSocket endpoints of {@code pulse-server.jar}. */
+    public static List<WebSocketEndpoint> standardEndpoints(SessionContext sessions) {
+        return List.of(EchoHandler.endpoint(sessions.config()), SessionHandler.endpoint(sessions));
+    }
+
+    /**
+     * Binds a server with the WebSocket endpoints {@code endpoints} makes from the server's
+     * session context; {@code /health} is always there.
+     */
+    public static PulseServer start(ServerConfig config, Function<SessionContext, List<WebSocketEndpoint>> endpoints)
+            throws InterruptedException {
         PulseServer server = new PulseServer(config, endpoints);
-        log.info("Pulse listening on {} ({} transport, {} I/O threads, endpoints {})",
-                server.serverChannel.localAddress(), server.transport, server.transport.threadCount(config.ioThreads()),
-                endpoints.stream().map(WebSocketEndpoint::path).toList());
+        log.info("Pulse listening on {} ({} transport, {} I/O threads)",
+                server.serverChannel.localAddress(), server.transport, server.transport.threadCount(config.ioThreads()));
         if (server.transport == Transport.NIO && config.nativeTransport()) {
             log.info("native epoll unavailable, using NIO: {}", String.valueOf(Transport.nativeUnavailabilityCause()));
         }
@@ -105,6 +125,11 @@ public final class PulseServer implements AutoCloseable {
 
     public ServerConfig config() {
         return config;
+    }
+
+    /** Rooms, sessions and broadcast counters of {@code /ws}. */
+    public SessionContext sessions() {
+        return sessions;
     }
 
     /** Open WebSocket connections. */
@@ -175,14 +200,15 @@ public final class PulseServer implements AutoCloseable {
         if (config == null) {
             return;
         }
-        run(config, List.of(EchoHandler.endpoint(config)));
+        run(config, PulseServer::standardEndpoints);
     }
 
     /**
      * Runs a server until SIGTERM or SIGINT, then shuts it down gracefully and exits 0; exits 1
      * when it cannot start. For {@code main} methods.
      */
-    public static void run(ServerConfig config, List<WebSocketEndpoint> endpoints) throws InterruptedException {
+    public static void run(ServerConfig config, Function<SessionContext, List<WebSocketEndpoint>> endpoints)
+            throws InterruptedException {
         // Handlers go in before the port opens, so a signal is never met by the JVM's default.
         AtomicReference<PulseServer> running = new AtomicReference<>();
         SignalHandler stop = signal -> new Thread(() -> {

@@ -1,5 +1,6 @@
 package dev.pulse.server.config;
 
+import dev.pulse.server.broadcast.SlowConsumerPolicy;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -63,6 +64,49 @@ public final class PulseCommand {
             description = "Use native epoll when available, NIO otherwise (PULSE_NATIVE_TRANSPORT).")
     boolean nativeTransport;
 
+    @Option(names = "--ws-max-message-size", paramLabel = "SIZE", converter = SizeConverter.class,
+            defaultValue = "${env:PULSE_WS_MAX_MESSAGE_SIZE:-64KiB}",
+            description = "Largest frame and message on /ws; larger closes with 1009 (PULSE_WS_MAX_MESSAGE_SIZE).")
+    int wsMaxMessageSize;
+
+    @Option(names = "--max-text-length", paramLabel = "N", defaultValue = "${env:PULSE_MAX_TEXT_LENGTH:-4096}",
+            description = "Longest text of a publish or direct, in characters; longer gets error too_long (PULSE_MAX_TEXT_LENGTH).")
+    int maxTextLength;
+
+    @Option(names = "--history-size", paramLabel = "N", defaultValue = "${env:PULSE_HISTORY_SIZE:-100}",
+            description = "Messages each channel keeps for join with since (PULSE_HISTORY_SIZE).")
+    int historySize;
+
+    @Option(names = "--max-channels", paramLabel = "N", defaultValue = "${env:PULSE_MAX_CHANNELS:-10000}",
+            description = "Most channels the server holds; beyond, join gets error too_many_channels (PULSE_MAX_CHANNELS).")
+    int maxChannels;
+
+    @Option(names = "--max-queued-bytes", paramLabel = "SIZE", converter = SizeConverter.class,
+            defaultValue = "${env:PULSE_MAX_QUEUED_BYTES:-256KiB}",
+            description = "Bytes queued for one connection before the slow-consumer policy applies (PULSE_MAX_QUEUED_BYTES).")
+    int maxQueuedBytes;
+
+    @Option(names = "--slow-consumer-policy", paramLabel = "POLICY",
+            defaultValue = "${env:PULSE_SLOW_CONSUMER_POLICY:-disconnect}",
+            description = "drop, coalesce or disconnect: for channels no --channel-policies rule names "
+                    + "(PULSE_SLOW_CONSUMER_POLICY).")
+    String slowConsumerPolicy;
+
+    @Option(names = "--channel-policies", paramLabel = "RULES", defaultValue = "${env:PULSE_CHANNEL_POLICIES:-}",
+            description = "Per-channel slow-consumer policies, glob=policy,... e.g. ticker.*=coalesce,logs.*=drop "
+                    + "(PULSE_CHANNEL_POLICIES).")
+    String channelPolicies;
+
+    @Option(names = "--ping-interval", paramLabel = "DURATION", converter = DurationConverter.class,
+            defaultValue = "${env:PULSE_PING_INTERVAL:-25s}",
+            description = "Quiet time after which the server pings a WebSocket client (PULSE_PING_INTERVAL).")
+    Duration pingInterval;
+
+    @Option(names = "--ping-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+            defaultValue = "${env:PULSE_PING_TIMEOUT:-60s}",
+            description = "Time without a byte from a client after which it is closed with 4000 (PULSE_PING_TIMEOUT).")
+    Duration pingTimeout;
+
     /**
      * Parses {@code args}.
      *
@@ -99,6 +143,15 @@ public final class PulseCommand {
                 .shutdownTimeout(shutdownTimeout)
                 .ioThreads(ioThreads)
                 .nativeTransport(nativeTransport)
+                .wsMaxMessageSize(wsMaxMessageSize)
+                .maxTextLength(maxTextLength)
+                .historySize(historySize)
+                .maxChannels(maxChannels)
+                .maxQueuedBytes(maxQueuedBytes)
+                .slowConsumerPolicy(SlowConsumerPolicy.parse(slowConsumerPolicy))
+                .channelPolicies(channelPolicies)
+                .pingInterval(pingInterval)
+                .pingTimeout(pingTimeout)
                 .build();
     }
 

@@ -1,5 +1,8 @@
 package dev.pulse.server.config;
 
+import dev.pulse.server.broadcast.SlowConsumerPolicy;
+import dev.pulse.server.room.ChannelPolicies;
+
 import java.time.Duration;
 import java.util.Objects;
 
@@ -21,6 +24,16 @@ public final class ServerConfig {
     /** 0: one I/O thread per available processor. */
     public static final int DEFAULT_IO_THREADS = 0;
 
+    public static final int DEFAULT_WS_MAX_MESSAGE_SIZE = 64 * 1024;
+    public static final int DEFAULT_MAX_TEXT_LENGTH = 4096;
+    public static final int DEFAULT_HISTORY_SIZE = 100;
+    public static final int DEFAULT_MAX_CHANNELS = 10_000;
+    public static final int DEFAULT_MAX_QUEUED_BYTES = 256 * 1024;
+    public static final SlowConsumerPolicy DEFAULT_SLOW_CONSUMER_POLICY = SlowConsumerPolicy.DISCONNECT;
+    public static final String DEFAULT_CHANNEL_POLICIES = "";
+    public static final Duration DEFAULT_PING_INTERVAL = Duration.ofSeconds(25);
+    public static final Duration DEFAULT_PING_TIMEOUT = Duration.ofSeconds(60);
+
     public static final ServerConfig DEFAULT = builder().build();
 
     private final String host;
@@ -32,6 +45,15 @@ public final class ServerConfig {
     private final Duration shutdownTimeout;
     private final int ioThreads;
     private final boolean nativeTransport;
+    private final int wsMaxMessageSize;
+    private final int maxTextLength;
+    private final int historySize;
+    private final int maxChannels;
+    private final int maxQueuedBytes;
+    private final SlowConsumerPolicy slowConsumerPolicy;
+    private final String channelPolicies;
+    private final Duration pingInterval;
+    private final Duration pingTimeout;
 
     private ServerConfig(Builder b) {
         this.host = b.host;
@@ -43,6 +65,15 @@ public final class ServerConfig {
         this.shutdownTimeout = b.shutdownTimeout;
         this.ioThreads = b.ioThreads;
         this.nativeTransport = b.nativeTransport;
+        this.wsMaxMessageSize = b.wsMaxMessageSize;
+        this.maxTextLength = b.maxTextLength;
+        this.historySize = b.historySize;
+        this.maxChannels = b.maxChannels;
+        this.maxQueuedBytes = b.maxQueuedBytes;
+        this.slowConsumerPolicy = b.slowConsumerPolicy;
+        this.channelPolicies = b.channelPolicies;
+        this.pingInterval = b.pingInterval;
+        this.pingTimeout = b.pingTimeout;
     }
 
     public static Builder builder() {
@@ -59,7 +90,16 @@ public final class ServerConfig {
                 .closeTimeout(closeTimeout)
                 .shutdownTimeout(shutdownTimeout)
                 .ioThreads(ioThreads)
-                .nativeTransport(nativeTransport);
+                .nativeTransport(nativeTransport)
+                .wsMaxMessageSize(wsMaxMessageSize)
+                .maxTextLength(maxTextLength)
+                .historySize(historySize)
+                .maxChannels(maxChannels)
+                .maxQueuedBytes(maxQueuedBytes)
+                .slowConsumerPolicy(slowConsumerPolicy)
+                .channelPolicies(channelPolicies)
+                .pingInterval(pingInterval)
+                .pingTimeout(pingTimeout);
     }
 
     /** Address to bind; {@code 0.0.0.0} for every IPv4 interface. */
@@ -104,13 +144,67 @@ public final class ServerConfig {
         return nativeTransport;
     }
 
+    /** Largest frame and message on {@code /ws}; larger closes with 1009. */
+    public int wsMaxMessageSize() {
+        return wsMaxMessageSize;
+    }
+
+    /** Longest {@code text} of a publish or direct, in characters; longer is answered with {@code too_long}. */
+    public int maxTextLength() {
+        return maxTextLength;
+    }
+
+    /** Messages each channel keeps for {@code join} with {@code since}. */
+    public int historySize() {
+        return historySize;
+    }
+
+    /** Channels the server holds at most; joining a new one beyond is answered with {@code too_many_channels}. */
+    public int maxChannels() {
+        return maxChannels;
+    }
+
+    /** Bytes queued for one connection before the slow-consumer policy of its channels applies. */
+    public int maxQueuedBytes() {
+        return maxQueuedBytes;
+    }
+
+    /** Policy of channels that no rule of {@link #channelPolicies()} names. */
+    public SlowConsumerPolicy slowConsumerPolicy() {
+        return slowConsumerPolicy;
+    }
+
+    /** Per-channel policies, {@code glob=policy,...}; see {@link dev.pulse.server.room.ChannelPolicies}. */
+    public String channelPolicies() {
+        return channelPolicies;
+    }
+
+    /** Quiet time after which the server sends a Ping. */
+    public Duration pingInterval() {
+        return pingInterval;
+    }
+
+    /** Time without any byte from the client after which it is closed with 4000. */
+    public Duration pingTimeout() {
+        return pingTimeout;
+    }
+
     @Override
     public String toString() {
         return "ServerConfig(host=" + host + ", port=" + port
                 + ", maxFrameSize=" + maxFrameSize + ", maxMessageSize=" + maxMessageSize
                 + ", handshakeTimeout=" + handshakeTimeout + ", closeTimeout=" + closeTimeout
                 + ", shutdownTimeout=" + shutdownTimeout + ", ioThreads=" + ioThreads
-                + ", nativeTransport=" + nativeTransport + ')';
+                + ", nativeTransport=" + nativeTransport
+                + ", wsMaxMessageSize=" + wsMaxMessageSize
+                + ", maxTextLength=" + maxTextLength
+                + ", historySize=" + historySize
+                + ", maxChannels=" + maxChannels
+                + ", maxQueuedBytes=" + maxQueuedBytes
+                + ", slowConsumerPolicy=" + slowConsumerPolicy
+                + ", channelPolicies=" + channelPolicies
+                + ", pingInterval=" + pingInterval
+                + ", pingTimeout=" + pingTimeout + ')';
     }
 
     /** Builds a {@link ServerConfig}; every setting starts at its default. */
@@ -124,6 +218,15 @@ public final class ServerConfig {
         private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
         private int ioThreads = DEFAULT_IO_THREADS;
         private boolean nativeTransport = true;
+        private int wsMaxMessageSize = DEFAULT_WS_MAX_MESSAGE_SIZE;
+        private int maxTextLength = DEFAULT_MAX_TEXT_LENGTH;
+        private int historySize = DEFAULT_HISTORY_SIZE;
+        private int maxChannels = DEFAULT_MAX_CHANNELS;
+        private int maxQueuedBytes = DEFAULT_MAX_QUEUED_BYTES;
+        private SlowConsumerPolicy slowConsumerPolicy = DEFAULT_SLOW_CONSUMER_POLICY;
+        private String channelPolicies = DEFAULT_CHANNEL_POLICIES;
+        private Duration pingInterval = DEFAULT_PING_INTERVAL;
+        private Duration pingTimeout = DEFAULT_PING_TIMEOUT;
 
         private Builder() {
         }
@@ -185,7 +288,73 @@ public final class ServerConfig {
             return this;
         }
 
+        public Builder wsMaxMessageSize(int wsMaxMessageSize) {
+            if (wsMaxMessageSize < 1) {
+                throw new IllegalArgumentException("wsMaxMessageSize must be positive: " + wsMaxMessageSize);
+            }
+            this.wsMaxMessageSize = wsMaxMessageSize;
+            return this;
+        }
+
+        public Builder maxTextLength(int maxTextLength) {
+            if (maxTextLength < 1) {
+                throw new IllegalArgumentException("maxTextLength must be positive: " + maxTextLength);
+            }
+            this.maxTextLength = maxTextLength;
+            return this;
+        }
+
+        public Builder historySize(int historySize) {
+            if (historySize < 0) {
+                throw new IllegalArgumentException("historySize must be 0 or more: " + historySize);
+            }
+            this.historySize = historySize;
+            return this;
+        }
+
+        public Builder maxChannels(int maxChannels) {
+            if (maxChannels < 1) {
+                throw new IllegalArgumentException("maxChannels must be positive: " + maxChannels);
+            }
+            this.maxChannels = maxChannels;
+            return this;
+        }
+
+        public Builder maxQueuedBytes(int maxQueuedBytes) {
+            if (maxQueuedBytes < 1) {
+                throw new IllegalArgumentException("maxQueuedBytes must be positive: " + maxQueuedBytes);
+            }
+            this.maxQueuedBytes = maxQueuedBytes;
+            return this;
+        }
+
+        public Builder slowConsumerPolicy(SlowConsumerPolicy slowConsumerPolicy) {
+            this.slowConsumerPolicy = Objects.requireNonNull(slowConsumerPolicy, "slowConsumerPolicy");
+            return this;
+        }
+
+        public Builder channelPolicies(String channelPolicies) {
+            // Parsed here so that a bad rule fails at start-up with the option's name.
+            ChannelPolicies.parse(Objects.requireNonNull(channelPolicies, "channelPolicies"), SlowConsumerPolicy.DROP);
+            this.channelPolicies = channelPolicies;
+            return this;
+        }
+
+        public Builder pingInterval(Duration pingInterval) {
+            this.pingInterval = positive(pingInterval, "pingInterval");
+            return this;
+        }
+
+        public Builder pingTimeout(Duration pingTimeout) {
+            this.pingTimeout = positive(pingTimeout, "pingTimeout");
+            return this;
+        }
+
         public ServerConfig build() {
+            if (pingTimeout.compareTo(pingInterval) <= 0) {
+                throw new IllegalArgumentException("ping timeout (" + pingTimeout + ") must exceed the ping interval ("
+                        + pingInterval + ")");
+            }
             return new ServerConfig(this);
         }
 

@@ -3,7 +3,9 @@ package dev.pulse.server.pipeline;
 import dev.pulse.codec.WebSocketCodec;
 import dev.pulse.codec.WebSocketHandshakeException;
 import dev.pulse.codec.WebSocketServerHandshaker;
+import dev.pulse.server.config.ServerConfig;
 import dev.pulse.server.health.HealthCheck;
+import dev.pulse.server.heartbeat.HeartbeatHandler;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -55,18 +57,18 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
     private final Map<String, WebSocketEndpoint> endpoints;
     private final HealthCheck health;
     private final ChannelGroup webSocketConnections;
+    private final ServerConfig config;
     private final long handshakeTimeoutMillis;
-    private final long closeTimeoutMillis;
 
     private ScheduledFuture<?> handshakeTimeout;
 
     HttpRequestRouter(Map<String, WebSocketEndpoint> endpoints, HealthCheck health, ChannelGroup webSocketConnections,
-                      long handshakeTimeoutMillis, long closeTimeoutMillis) {
+                      ServerConfig config) {
         this.endpoints = endpoints;
         this.health = health;
         this.webSocketConnections = webSocketConnections;
-        this.handshakeTimeoutMillis = handshakeTimeoutMillis;
-        this.closeTimeoutMillis = closeTimeoutMillis;
+        this.config = config;
+        this.handshakeTimeoutMillis = config.handshakeTimeout().toMillis();
     }
 
     @Override
@@ -131,8 +133,12 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
         }
         ctx.writeAndFlush(response);
         ChannelPipeline pipeline = ctx.pipeline();
-        String last = WebSocketCodec.install(pipeline, ctx.name(), endpoint.decoderConfig(), closeTimeoutMillis);
-        pipeline.addAfter(last, "endpoint", endpoint.newHandler());
+        // The 101 is encoded; from here on writes (an endpoint's greeting, say) must bypass HTTP.
+        pipeline.get(HttpServerCodec.class).removeOutboundHandler();
+        String last = WebSocketCodec.install(pipeline, ctx.name(), endpoint.decoderConfig(),
+                config.closeTimeout().toMillis());
+        HeartbeatHandler.install(pipeline, WebSocketCodec.DECODER, last, config.pingInterval(), config.pingTimeout());
+        pipeline.addAfter(HeartbeatHandler.HANDLER_NAME, "endpoint", endpoint.newHandler());
         // The codec goes last: bytes it still holds are handed to the WebSocket decoder.
         pipeline.remove(HttpObjectAggregator.class);
         pipeline.remove(this);

@@ -1,5 +1,6 @@
 package dev.pulse.server.pipeline;
 
+import dev.pulse.server.config.ServerConfig;
 import dev.pulse.server.health.HealthCheck;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -12,7 +13,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -34,17 +34,15 @@ public final class PulseServerInitializer extends ChannelInitializer<Channel> {
     private final HealthCheck health;
     private final ChannelGroup allConnections;
     private final ChannelGroup webSocketConnections;
-    private final long handshakeTimeoutMillis;
-    private final long closeTimeoutMillis;
+    private final ServerConfig config;
 
     public PulseServerInitializer(List<WebSocketEndpoint> endpoints, HealthCheck health, ChannelGroup allConnections,
-                                  ChannelGroup webSocketConnections, Duration handshakeTimeout, Duration closeTimeout) {
+                                  ChannelGroup webSocketConnections, ServerConfig config) {
         this.endpoints = endpoints.stream().collect(Collectors.toUnmodifiableMap(WebSocketEndpoint::path, Function.identity()));
         this.health = health;
         this.allConnections = allConnections;
         this.webSocketConnections = webSocketConnections;
-        this.handshakeTimeoutMillis = handshakeTimeout.toMillis();
-        this.closeTimeoutMillis = closeTimeout.toMillis();
+        this.config = config;
     }
 
     @Override
@@ -53,8 +51,7 @@ public final class PulseServerInitializer extends ChannelInitializer<Channel> {
         ch.pipeline()
                 .addLast("http-codec", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE, MAX_REQUEST_BODY))
                 .addLast("http-aggregator", new HttpObjectAggregator(MAX_REQUEST_BODY))
-                .addLast("http-router", new HttpRequestRouter(endpoints, health, webSocketConnections,
-                        handshakeTimeoutMillis, closeTimeoutMillis))
+                .addLast("http-router", new HttpRequestRouter(endpoints, health, webSocketConnections, config))
                 .addLast("errors", ConnectionErrorHandler.INSTANCE);
     }
 

@@ -18,6 +18,6 @@ public final class AutobahnEchoServer {
 
     public static void main(String[] args) throws InterruptedException {
         ServerConfig config = PulseCommand.parse(args);
-        PulseServer.run(config, List.of(EchoHandler.endpoint("/", config)));
+        PulseServer.run(config, sessions -> List.of(EchoHandler.endpoint("/", config)));
     }
 }

@@ -1,0 +1,5 @@
+/**
+ * Finding dead peers: protocol Pings after a quiet interval, and a close when nothing at all
+ * arrives within the timeout.
+ */
+package dev.pulse.server.heartbeat;

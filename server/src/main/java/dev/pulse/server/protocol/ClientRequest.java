@@ -1,0 +1,119 @@
+package dev.pulse.server.protocol;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufInputStream;
+
+import java.io.IOException;
+import java.util.regex.Pattern;
+
+/**
+ * One request from a client: a JSON object in one text frame, with {@code type} and the fields
+ * that type needs. {@link #parse} checks presence and types of fields; limits that depend on
+ * configuration (text length) are checked by the caller.
+ *
+ * @param type one of {@code join}, {@code leave}, {@code publish}, {@code direct}, {@code ping}
+ * @param channel channel name, for join, leave and publish
+ * @param name display name, optional, for join
+ * @param since last {@code seq} the client saw, optional, for join; -1 when absent
+ * @param text the message, for publish and direct
+ * @param to recipient connection id, for direct
+ * @param ref optional client reference, echoed in {@code ack}, {@code pong} and {@code error}
+ */
+public record ClientRequest(String type, String channel, String name, long since, String text, String to, String ref) {
+
+    public static final String JOIN = "join";
+    public static final String LEAVE = "leave";
+    public static final String PUBLISH = "publish";
+    public static final String DIRECT = "direct";
+    public static final String PING = "ping";
+
+    public static final int MAX_NAME_LENGTH = 64;
+    private static final Pattern CHANNEL = Pattern.compile("\\$?[A-Za-z0-9_.:-]{1,64}");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Whether {@code channel} is a server-published system channel. */
+    public static boolean isSystemChannel(String channel) {
+        return channel.startsWith("$");
+    }
+
+    /**
+     * Parses and checks a request.
+     *
+     * @throws ProtocolException with {@code bad_json}, {@code unknown_type}, {@code bad_field} or {@code bad_channel}
+     */
+    public static ClientRequest parse(ByteBuf utf8) throws ProtocolException {
+        JsonNode root;
+        try {
+            root = JSON.readTree((java.io.InputStream) new ByteBufInputStream(utf8.duplicate()));
+        } catch (JsonProcessingException e) {
+            throw new ProtocolException(ErrorCode.BAD_JSON, "not valid JSON: " + e.getOriginalMessage(), null);
+        } catch (IOException e) {
+            throw new ProtocolException(ErrorCode.BAD_JSON, "not valid JSON", null);
+        }
+        if (root == null || !root.isObject()) {
+            throw new ProtocolException(ErrorCode.BAD_JSON, "a request must be a JSON object", null);
+        }
+        String ref = optionalString(root, "ref", null);
+        String type = requiredString(root, "type", ref);
+        switch (type) {
+            case JOIN: {
+                String channel = channel(root, ref);
+                String name = optionalString(root, "name", ref);
+                if (name != null && (name.isBlank() || name.length() > MAX_NAME_LENGTH)) {
+                    throw new ProtocolException(ErrorCode.BAD_FIELD, "name must be 1-" + MAX_NAME_LENGTH + " characters", ref);
+                }
+                JsonNode since = root.get("since");
+                long sinceSeq = -1;
+                if (since != null && !since.isNull()) {
+                    if (!since.canConvertToLong() || !since.isIntegralNumber() || since.asLong() < 0) {
+                        throw new ProtocolException(ErrorCode.BAD_FIELD, "since must be a sequence number (0 or more)", ref);
+                    }
+                    sinceSeq = since.asLong();
+                }
+                return new ClientRequest(type, channel, name, sinceSeq, null, null, ref);
+            }
+            case LEAVE:
+                return new ClientRequest(type, channel(root, ref), null, -1, null, null, ref);
+            case PUBLISH:
+                return new ClientRequest(type, channel(root, ref), null, -1, requiredString(root, "text", ref), null, ref);
+            case DIRECT:
+                return new ClientRequest(type, null, null, -1, requiredString(root, "text", ref),
+                        requiredString(root, "to", ref), ref);
+            case PING:
+                return new ClientRequest(type, null, null, -1, null, null, ref);
+            default:
+                throw new ProtocolException(ErrorCode.UNKNOWN_TYPE, "unknown type: " + type, ref);
+        }
+    }
+
+    private static String channel(JsonNode root, String ref) throws ProtocolException {
+        String channel = requiredString(root, "channel", ref);
+        if (!CHANNEL.matcher(channel).matches()) {
+            throw new ProtocolException(ErrorCode.BAD_CHANNEL,
+                    "channel must be 1-64 of A-Z a-z 0-9 _ - . : (a leading $ marks a system channel)", ref);
+        }
+        return channel;
+    }
+
+    private static String requiredString(JsonNode root, String field, String ref) throws ProtocolException {
+        String value = optionalString(root, field, ref);
+        if (value == null) {
+            throw new ProtocolException(ErrorCode.BAD_FIELD, "missing field: " + field, ref);
+        }
+        return value;
+    }
+
+    private static String optionalString(JsonNode root, String field, String ref) throws ProtocolException {
+        JsonNode node = root.get(field);
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isTextual()) {
+            throw new ProtocolException(ErrorCode.BAD_FIELD, field + " must be a string", ref);
+        }
+        return node.textValue();
+    }
+}

@@ -1,0 +1,41 @@
+package dev.pulse.server.protocol;
+
+/**
+ * The {@code code} of an {@code error} message: stable strings clients may match on. Every one
+ * leaves the connection open.
+ */
+public enum ErrorCode {
+    /** The text frame is not a JSON object. */
+    BAD_JSON("bad_json"),
+    /** {@code type} names no request the server knows. */
+    UNKNOWN_TYPE("unknown_type"),
+    /** A field is missing or has the wrong type. */
+    BAD_FIELD("bad_field"),
+    /** {@code text} is longer than the server accepts. */
+    TOO_LONG("too_long"),
+    /** The channel name is not 1–64 letters, digits, {@code _ - . :}, optionally after a leading {@code $}. */
+    BAD_CHANNEL("bad_channel"),
+    /** Publishing to, or leaving, a channel this connection has not joined. */
+    NOT_JOINED("not_joined"),
+    /** Publishing to a {@code $} system channel, which only the server publishes to. */
+    READ_ONLY_CHANNEL("read_only_channel"),
+    /** A binary frame on {@code /ws}, which speaks JSON text only. */
+    BINARY_NOT_SUPPORTED("binary_not_supported"),
+    /** {@code direct} to an id with no open connection. */
+    UNKNOWN_RECIPIENT("unknown_recipient"),
+    /** The server already holds as many channels as it is configured to. */
+    TOO_MANY_CHANNELS("too_many_channels"),
+    /** More messages than the connection's rate allows; the message was not processed. */
+    RATE_LIMITED("rate_limited");
+
+    private final String wire;
+
+    ErrorCode(String wire) {
+        this.wire = wire;
+    }
+
+    /** The code as it appears in JSON. */
+    public String wire() {
+        return wire;
+    }
+}

@@ -1,0 +1,162 @@
+package dev.pulse.server.protocol;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * Builds every message the server sends on {@code /ws}, as UTF-8 JSON. One method per
+ * {@code type}; {@code docs/PROTOCOL.md} shows an example of each.
+ */
+public final class ServerMessages {
+
+    private static final JsonFactory JSON = new JsonFactory();
+
+    /** A member of a channel as listed in {@code joined}. */
+    public record MemberInfo(String id, String name) { }
+
+    private ServerMessages() {
+    }
+
+    public static byte[] welcome(String id, long pingIntervalMillis, long pingTimeoutMillis) {
+        return write(g -> {
+            g.writeStringField("type", "welcome");
+            g.writeStringField("id", id);
+            g.writeObjectFieldStart("heartbeat");
+            g.writeNumberField("intervalMs", pingIntervalMillis);
+            g.writeNumberField("timeoutMs", pingTimeoutMillis);
+            g.writeEndObject();
+        });
+    }
+
+    /**
+     * @param history messages as sent ({@link #message}), oldest first
+     * @param missed how many messages after the client's {@code since} are no longer in history
+     */
+    public static byte[] joined(String channel, String ref, List<MemberInfo> members, List<byte[]> history,
+                                long seq, long missed) {
+        return write(g -> {
+            g.writeStringField("type", "joined");
+            g.writeStringField("channel", channel);
+            writeRef(g, ref);
+            g.writeNumberField("seq", seq);
+            g.writeArrayFieldStart("members");
+            for (MemberInfo member : members) {
+                g.writeStartObject();
+                g.writeStringField("id", member.id());
+                writeName(g, member.name());
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeArrayFieldStart("history");
+            for (byte[] message : history) {
+                g.writeRawValue(new String(message, StandardCharsets.UTF_8));
+            }
+            g.writeEndArray();
+            g.writeNumberField("missed", missed);
+        });
+    }
+
+    public static byte[] left(String channel, String ref) {
+        return write(g -> {
+            g.writeStringField("type", "left");
+            g.writeStringField("channel", channel);
+            writeRef(g, ref);
+        });
+    }
+
+    public static byte[] message(String channel, long seq, String from, String name, String text, long ts) {
+        return write(g -> {
+            g.writeStringField("type", "message");
+            g.writeStringField("channel", channel);
+            g.writeNumberField("seq", seq);
+            g.writeStringField("from", from);
+            writeName(g, name);
+            g.writeStringField("text", text);
+            g.writeNumberField("ts", ts);
+        });
+    }
+
+    public static byte[] ack(String ref, String channel, long seq) {
+        return write(g -> {
+            g.writeStringField("type", "ack");
+            writeRef(g, ref);
+            if (channel != null) {
+                g.writeStringField("channel", channel);
+                g.writeNumberField("seq", seq);
+            }
+        });
+    }
+
+    /** @param event {@code join} or {@code leave} */
+    public static byte[] presence(String channel, String event, String id, String name) {
+        return write(g -> {
+            g.writeStringField("type", "presence");
+            g.writeStringField("channel", channel);
+            g.writeStringField("event", event);
+            g.writeStringField("id", id);
+            writeName(g, name);
+        });
+    }
+
+    public static byte[] direct(String from, String name, String text, long ts) {
+        return write(g -> {
+            g.writeStringField("type", "direct");
+            g.writeStringField("from", from);
+            writeName(g, name);
+            g.writeStringField("text", text);
+            g.writeNumberField("ts", ts);
+        });
+    }
+
+    public static byte[] pong(String ref) {
+        return write(g -> {
+            g.writeStringField("type", "pong");
+            writeRef(g, ref);
+        });
+    }
+
+    public static byte[] error(ErrorCode code, String message, String ref) {
+        return write(g -> {
+            g.writeStringField("type", "error");
+            g.writeStringField("code", code.wire());
+            g.writeStringField("message", message);
+            writeRef(g, ref);
+        });
+    }
+
+    private static void writeRef(JsonGenerator g, String ref) throws IOException {
+        if (ref != null) {
+            g.writeStringField("ref", ref);
+        }
+    }
+
+    private static void writeName(JsonGenerator g, String name) throws IOException {
+        if (name != null) {
+            g.writeStringField("name", name);
+        }
+    }
+
+    private interface Fields {
+        void write(JsonGenerator generator) throws IOException;
+    }
+
+    private static byte[] write(Fields fields) {
+        try (ByteArrayBuilder out = new ByteArrayBuilder(128);
+             JsonGenerator g = JSON.createGenerator(out, JsonEncoding.UTF8)) {
+            g.writeStartObject();
+            fields.write(g);
+            g.writeEndObject();
+            g.flush();
+            return out.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing JSON to memory cannot fail", e);
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package dev.pulse.server.session;
+
+import dev.pulse.server.broadcast.BroadcastStats;
+import dev.pulse.server.broadcast.Broadcaster;
+import dev.pulse.server.broadcast.Subscriber;
+import dev.pulse.server.config.ServerConfig;
+import dev.pulse.server.room.ChannelPolicies;
+import dev.pulse.server.room.RoomRegistry;
+import io.netty.buffer.ByteBufAllocator;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+/**
+ * What every {@code /ws} connection shares: the rooms, the open sessions by id (for direct
+ * messages), the broadcaster and its counters, and the settings sessions apply.
+ */
+public final class SessionContext {
+
+    private final ServerConfig config;
+    private final ChannelPolicies policies;
+    private final BroadcastStats stats = new BroadcastStats();
+    private final Broadcaster broadcaster = new Broadcaster(stats);
+    private final RoomRegistry rooms;
+    private final ConcurrentMap<String, Subscriber> sessions = new ConcurrentHashMap<>();
+
+    public SessionContext(ServerConfig config, ByteBufAllocator alloc) {
+        this.config = config;
+        this.policies = ChannelPolicies.parse(config.channelPolicies(), config.slowConsumerPolicy());
+        this.rooms = new RoomRegistry(broadcaster, alloc, policies, config.historySize(), config.maxChannels());
+    }
+
+    public ServerConfig config() {
+        return config;
+    }
+
+    public RoomRegistry rooms() {
+        return rooms;
+    }
+
+    public Broadcaster broadcaster() {
+        return broadcaster;
+    }
+
+    public BroadcastStats stats() {
+        return stats;
+    }
+
+    /** The policy for direct messages: the default one of user channels. */
+    ChannelPolicies policies() {
+        return policies;
+    }
+
+    ConcurrentMap<String, Subscriber> sessions() {
+        return sessions;
+    }
+
+    /** Open {@code /ws} connections. */
+    public int sessionCount() {
+        return sessions.size();
+    }
+}

@@ -1,0 +1,196 @@
+package dev.pulse.server.session;
+
+import dev.pulse.codec.WebSocketDecoderConfig;
+import dev.pulse.codec.WebSocketFrame;
+import dev.pulse.server.broadcast.Broadcaster;
+import dev.pulse.server.broadcast.Subscriber;
+import dev.pulse.server.config.ServerConfig;
+import dev.pulse.server.pipeline.WebSocketEndpoint;
+import dev.pulse.server.protocol.ClientRequest;
+import dev.pulse.server.protocol.ErrorCode;
+import dev.pulse.server.protocol.ProtocolException;
+import dev.pulse.server.protocol.ServerMessages;
+import dev.pulse.server.room.Room;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One {@code /ws} connection: sends {@code welcome}, then serves {@code join}, {@code leave},
+ * {@code publish}, {@code direct} and {@code ping} requests. Answers of its own ({@code error},
+ * {@code pong}, the {@code ack} of a direct message) are written during the read and flushed with
+ * the read batch; everything a room produces arrives through the {@link Broadcaster}.
+ *
+ * <p>Installed after {@link dev.pulse.codec.WebSocketProtocolHandler}; sees complete messages.
+ */
+public final class SessionHandler extends ChannelInboundHandlerAdapter {
+
+    public static final String PATH = "/ws";
+
+    private static final SecureRandom IDS = new SecureRandom();
+
+    private final SessionContext context;
+    private final String id = newId();
+    private final Map<String, Room> joined = new HashMap<>();
+    private Subscriber subscriber;
+    private String name;
+
+    SessionHandler(SessionContext context) {
+        this.context = context;
+    }
+
+    /** The {@code /ws} endpoint: JSON text messages up to the configured size, no subprotocol. */
+    public static WebSocketEndpoint endpoint(SessionContext context) {
+        ServerConfig config = context.config();
+        WebSocketDecoderConfig decoderConfig = WebSocketDecoderConfig.builder()
+                .maxFramePayloadLength(config.wsMaxMessageSize())
+                .maxMessagePayloadLength(config.wsMaxMessageSize())
+                .build();
+        return new WebSocketEndpoint(PATH, List.of(), decoderConfig, () -> new SessionHandler(context));
+    }
+
+    private static String newId() {
+        byte[] bytes = new byte[12];
+        IDS.nextBytes(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        subscriber = new Subscriber(ctx.channel(), context.stats());
+        context.sessions().put(id, subscriber);
+        ServerConfig config = context.config();
+        reply(ctx, ServerMessages.welcome(id, config.pingInterval().toMillis(), config.pingTimeout().toMillis()));
+        ctx.flush();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof WebSocketFrame)) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        WebSocketFrame frame = (WebSocketFrame) msg;
+        try {
+            if (!frame.isText()) {
+                throw new ProtocolException(ErrorCode.BINARY_NOT_SUPPORTED, "/ws takes JSON in text frames only", null);
+            }
+            handle(ctx, ClientRequest.parse(frame.content()));
+        } catch (ProtocolException e) {
+            reply(ctx, ServerMessages.error(e.code(), e.getMessage(), e.ref()));
+        } finally {
+            frame.release();
+        }
+    }
+
+    private void handle(ChannelHandlerContext ctx, ClientRequest request) throws ProtocolException {
+        switch (request.type()) {
+            case ClientRequest.JOIN:
+                join(ctx, request);
+                break;
+            case ClientRequest.LEAVE:
+                Room left = joined.remove(request.channel());
+                if (left == null) {
+                    throw new ProtocolException(ErrorCode.NOT_JOINED, "not a member of " + request.channel(), request.ref());
+                }
+                left.leave(subscriber, request.ref(), true);
+                break;
+            case ClientRequest.PUBLISH:
+                publish(request);
+                break;
+            case ClientRequest.DIRECT:
+                direct(ctx, request);
+                break;
+            case ClientRequest.PING:
+                reply(ctx, ServerMessages.pong(request.ref()));
+                break;
+            default:
+                throw new IllegalStateException("parse() admits no other type: " + request.type());
+        }
+    }
+
+    private void join(ChannelHandlerContext ctx, ClientRequest request) throws ProtocolException {
+        Room room = joined.get(request.channel());
+        if (room == null) {
+            room = context.rooms().getOrCreate(request.channel(), ctx.channel().eventLoop());
+            if (room == null) {
+                throw new ProtocolException(ErrorCode.TOO_MANY_CHANNELS,
+                        "the server holds its maximum of " + context.config().maxChannels() + " channels", request.ref());
+            }
+            joined.put(request.channel(), room);
+        }
+        if (request.name() != null) {
+            name = request.name();
+        }
+        room.join(new Room.Member(id, name, subscriber), request.since(), request.ref());
+    }
+
+    private void publish(ClientRequest request) throws ProtocolException {
+        if (ClientRequest.isSystemChannel(request.channel())) {
+            throw new ProtocolException(ErrorCode.READ_ONLY_CHANNEL,
+                    request.channel() + " is published by the server only", request.ref());
+        }
+        Room room = joined.get(request.channel());
+        if (room == null) {
+            throw new ProtocolException(ErrorCode.NOT_JOINED, "join " + request.channel() + " before publishing", request.ref());
+        }
+        checkLength(request);
+        room.publish(subscriber, request.text(), request.ref());
+    }
+
+    private void direct(ChannelHandlerContext ctx, ClientRequest request) throws ProtocolException {
+        checkLength(request);
+        Subscriber target = context.sessions().get(request.to());
+        if (target == null) {
+            throw new ProtocolException(ErrorCode.UNKNOWN_RECIPIENT, "no connection with id " + request.to(), request.ref());
+        }
+        byte[] message = ServerMessages.direct(id, name, request.text(), System.currentTimeMillis());
+        context.broadcaster().send(target, Broadcaster.encodeText(ctx.alloc(), message),
+                context.policies().defaultPolicy());
+        if (request.ref() != null) {
+            reply(ctx, ServerMessages.ack(request.ref(), null, 0));
+        }
+    }
+
+    private void checkLength(ClientRequest request) throws ProtocolException {
+        int max = context.config().maxTextLength();
+        String text = request.text();
+        if (text.length() > max && text.codePointCount(0, text.length()) > max) {
+            throw new ProtocolException(ErrorCode.TOO_LONG, "text longer than " + max + " characters", request.ref());
+        }
+    }
+
+    private static void reply(ChannelHandlerContext ctx, byte[] json) {
+        ctx.write(WebSocketFrame.text(Unpooled.wrappedBuffer(json)), ctx.voidPromise());
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable()) {
+            subscriber.onWritable();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        for (Room room : joined.values()) {
+            room.leave(subscriber, null, false);
+        }
+        joined.clear();
+        context.sessions().remove(id, subscriber);
+        subscriber.close();
+        ctx.fireChannelInactive();
+    }
+
+    /** This connection's id, as sent in {@code welcome}. */
+    public String id() {
+        return id;
+    }
+}
