@@ -23,6 +23,8 @@ public final class RecordingListener implements WebSocket.Listener {
 
     public record Pong(byte[] bytes) { }
 
+    public record Ping(byte[] bytes) { }
+
     public record Close(int code, String reason) { }
 
     public record Error(Throwable cause) { }
@@ -32,6 +34,13 @@ public final class RecordingListener implements WebSocket.Listener {
     private final BlockingQueue<Object> events = new LinkedBlockingQueue<>();
     private final StringBuilder text = new StringBuilder();
     private final ByteArrayOutputStream binary = new ByteArrayOutputStream();
+    private volatile boolean recordPings;
+
+    /** Also queue the server's Pings as events (off by default: heartbeats would interleave). */
+    public RecordingListener recordPings() {
+        recordPings = true;
+        return this;
+    }
 
     @Override
     public void onOpen(WebSocket webSocket) {
@@ -57,6 +66,18 @@ public final class RecordingListener implements WebSocket.Listener {
         if (last) {
             events.add(new Binary(binary.toByteArray()));
             binary.reset();
+        }
+        webSocket.request(1);
+        return null;
+    }
+
+    /** Records the Ping; the JDK client answers it with a Pong by itself. */
+    @Override
+    public CompletionStage<?> onPing(WebSocket webSocket, ByteBuffer message) {
+        byte[] bytes = new byte[message.remaining()];
+        message.get(bytes);
+        if (recordPings) {
+            events.add(new Ping(bytes));
         }
         webSocket.request(1);
         return null;
