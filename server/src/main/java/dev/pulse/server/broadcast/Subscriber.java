@@ -13,11 +13,11 @@ import java.util.Map;
  * A WebSocket connection that receives broadcasts. All its methods run on its channel's event
  * loop, so its state needs no locks.
  *
- * <p>The bound on bytes queued for it is the channel's high write-buffer water mark. A message
- * that would take the queue past the bound while the queue is not empty is handled by the
- * topic's {@link SlowConsumerPolicy}; a single message larger than the bound is still sent to an
- * empty queue, so the queue never holds more than the bound or one message, whichever is larger,
- * plus one coalesced message per topic.
+ * <p>The bound on bytes queued for it is the channel's high write-buffer water mark: once the
+ * queue passes it, Netty marks the channel unwritable, and until the queue drains below the low
+ * mark every message is handled by its topic's {@link SlowConsumerPolicy}. The queue therefore
+ * never holds more than the bound plus the one message that crossed it; besides, at most one
+ * coalesced message per topic waits here.
  */
 public final class Subscriber {
 
@@ -54,7 +54,12 @@ public final class Subscriber {
         if (disconnecting || !channel.isActive()) {
             return;
         }
-        if (policy != null && isOverBound(frame.readableBytes())) {
+        boolean writable = channel.isWritable();
+        if (writable && coalesced != null && !coalesced.isEmpty()) {
+            // The queue drained before the writability event ran: older coalesced messages go first.
+            onWritable();
+        }
+        if (policy != null && !writable) {
             switch (policy) {
                 case DROP:
                     stats.onDropped();
@@ -70,13 +75,6 @@ public final class Subscriber {
             }
         }
         write(frame.retainedDuplicate());
-    }
-
-    private boolean isOverBound(int size) {
-        long room = channel.bytesBeforeUnwritable();
-        long bound = channel.config().getWriteBufferHighWaterMark();
-        boolean queueEmpty = room >= bound;
-        return !queueEmpty && room < size;
     }
 
     private void coalesce(ByteBuf frame, Object key) {

@@ -7,6 +7,7 @@ import dev.pulse.server.config.ServerConfig;
 import dev.pulse.server.room.ChannelPolicies;
 import dev.pulse.server.room.RoomRegistry;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
 
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -53,6 +54,12 @@ public final class SessionContext {
 
     ConcurrentMap<String, Subscriber> sessions() {
         return sessions;
+    }
+
+    /** The channel of the open {@code /ws} connection with {@code id}, or null. */
+    public Channel channelOf(String id) {
+        Subscriber subscriber = sessions.get(id);
+        return subscriber == null ? null : subscriber.channel();
     }
 
     /** Open {@code /ws} connections. */

@@ -27,7 +27,18 @@ public final class RawHttp implements AutoCloseable {
     private final InputStream in;
 
     public RawHttp(int port) throws IOException {
+        this(port, 0);
+    }
+
+    /**
+     * @param receiveBuffer SO_RCVBUF in bytes, 0 for the system default; a small one makes a
+     *        client that stops reading back up the server sooner
+     */
+    public RawHttp(int port, int receiveBuffer) throws IOException {
         socket = new Socket();
+        if (receiveBuffer > 0) {
+            socket.setReceiveBufferSize(receiveBuffer);
+        }
         socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
         socket.setSoTimeout(20_000);
         in = socket.getInputStream();

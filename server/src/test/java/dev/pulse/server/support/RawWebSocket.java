@@ -30,7 +30,12 @@ public final class RawWebSocket implements AutoCloseable {
 
     /** Connects and completes the opening handshake on {@code path}. */
     public static RawWebSocket open(int port, String path) throws IOException {
-        RawHttp http = new RawHttp(port);
+        return open(port, path, 0);
+    }
+
+    /** Connects with SO_RCVBUF {@code receiveBuffer} (0: default) and completes the handshake. */
+    public static RawWebSocket open(int port, String path, int receiveBuffer) throws IOException {
+        RawHttp http = new RawHttp(port, receiveBuffer);
         http.send("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
         RawHttp.Response response = http.read();

@@ -103,6 +103,17 @@ public final class RecordingListener implements WebSocket.Listener {
         events.add(new Error(error));
     }
 
+    /** Waits for the next event of {@code type}, passing over any events of the {@code ignored} types. */
+    public <T> T nextIgnoring(Class<T> type, Class<?> ignored) throws InterruptedException {
+        while (true) {
+            Object event = events.poll(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            assertNotNull(event, () -> "no " + type.getSimpleName() + " within " + TIMEOUT_SECONDS + " s");
+            if (!ignored.isInstance(event)) {
+                return assertInstanceOf(type, event, () -> "expected " + type.getSimpleName() + ", got " + event);
+            }
+        }
+    }
+
     /** Waits for the next event and asserts its type. */
     public <T> T next(Class<T> type) throws InterruptedException {
         Object event = events.poll(TIMEOUT_SECONDS, TimeUnit.SECONDS);
