@@ -6,6 +6,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -107,6 +108,39 @@ public final class PulseCommand {
             description = "Time without a byte from a client after which it is closed with 4000 (PULSE_PING_TIMEOUT).")
     Duration pingTimeout;
 
+    @Option(names = "--allowed-origins", paramLabel = "ORIGINS", split = ",",
+            defaultValue = "${env:PULSE_ALLOWED_ORIGINS:-}",
+            description = "Browser origins allowed besides the server's own, comma-separated, * wildcards, "
+                    + "e.g. https://*.example.com; * allows all (PULSE_ALLOWED_ORIGINS).")
+    List<String> allowedOrigins;
+
+    @Option(names = "--allow-missing-origin", paramLabel = "BOOLEAN", arity = "1",
+            defaultValue = "${env:PULSE_ALLOW_MISSING_ORIGIN:-true}",
+            description = "Admit clients that send no Origin header, i.e. non-browser clients (PULSE_ALLOW_MISSING_ORIGIN).")
+    boolean allowMissingOrigin;
+
+    @Option(names = "--jwt-secret", paramLabel = "SECRET", defaultValue = "${env:PULSE_JWT_SECRET:-}",
+            description = "HS256 secret (32+ bytes); when set, /ws requires a token via ?token= or Authorization: "
+                    + "Bearer. Prefer the environment variable (PULSE_JWT_SECRET).", showDefaultValue = CommandLine.Help.Visibility.NEVER)
+    String jwtSecret;
+
+    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "${env:PULSE_MAX_CONNECTIONS:-100000}",
+            description = "WebSocket connections at most; beyond, 503. 0: no limit (PULSE_MAX_CONNECTIONS).")
+    int maxConnections;
+
+    @Option(names = "--max-connections-per-ip", paramLabel = "N", defaultValue = "${env:PULSE_MAX_CONNECTIONS_PER_IP:-0}",
+            description = "WebSocket connections per client IP; beyond, 429. 0: no limit (PULSE_MAX_CONNECTIONS_PER_IP).")
+    int maxConnectionsPerIp;
+
+    @Option(names = "--message-rate", paramLabel = "PER_SECOND", defaultValue = "${env:PULSE_MESSAGE_RATE:-100}",
+            description = "Messages per second a /ws connection may send on average (PULSE_MESSAGE_RATE).")
+    double messageRate;
+
+    @Option(names = "--message-burst", paramLabel = "N", defaultValue = "${env:PULSE_MESSAGE_BURST:-200}",
+            description = "Messages a /ws connection may send at once; as many refused in a row close it with 4003 "
+                    + "(PULSE_MESSAGE_BURST).")
+    int messageBurst;
+
     /**
      * Parses {@code args}.
      *
@@ -152,6 +186,13 @@ public final class PulseCommand {
                 .channelPolicies(channelPolicies)
                 .pingInterval(pingInterval)
                 .pingTimeout(pingTimeout)
+                .allowedOrigins(allowedOrigins == null ? List.of() : allowedOrigins)
+                .allowMissingOrigin(allowMissingOrigin)
+                .jwtSecret(jwtSecret)
+                .maxConnections(maxConnections)
+                .maxConnectionsPerIp(maxConnectionsPerIp)
+                .messageRate(messageRate)
+                .messageBurst(messageBurst)
                 .build();
     }
 

@@ -4,6 +4,7 @@ import dev.pulse.server.broadcast.SlowConsumerPolicy;
 import dev.pulse.server.room.ChannelPolicies;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -33,6 +34,13 @@ public final class ServerConfig {
     public static final String DEFAULT_CHANNEL_POLICIES = "";
     public static final Duration DEFAULT_PING_INTERVAL = Duration.ofSeconds(25);
     public static final Duration DEFAULT_PING_TIMEOUT = Duration.ofSeconds(60);
+    public static final List<String> DEFAULT_ALLOWED_ORIGINS = List.of();
+    public static final boolean DEFAULT_ALLOW_MISSING_ORIGIN = true;
+    public static final String DEFAULT_JWT_SECRET = null;
+    public static final int DEFAULT_MAX_CONNECTIONS = 100_000;
+    public static final int DEFAULT_MAX_CONNECTIONS_PER_IP = 0;
+    public static final double DEFAULT_MESSAGE_RATE = 100;
+    public static final int DEFAULT_MESSAGE_BURST = 200;
 
     public static final ServerConfig DEFAULT = builder().build();
 
@@ -54,6 +62,13 @@ public final class ServerConfig {
     private final String channelPolicies;
     private final Duration pingInterval;
     private final Duration pingTimeout;
+    private final List<String> allowedOrigins;
+    private final boolean allowMissingOrigin;
+    private final String jwtSecret;
+    private final int maxConnections;
+    private final int maxConnectionsPerIp;
+    private final double messageRate;
+    private final int messageBurst;
 
     private ServerConfig(Builder b) {
         this.host = b.host;
@@ -74,6 +89,13 @@ public final class ServerConfig {
         this.channelPolicies = b.channelPolicies;
         this.pingInterval = b.pingInterval;
         this.pingTimeout = b.pingTimeout;
+        this.allowedOrigins = b.allowedOrigins;
+        this.allowMissingOrigin = b.allowMissingOrigin;
+        this.jwtSecret = b.jwtSecret;
+        this.maxConnections = b.maxConnections;
+        this.maxConnectionsPerIp = b.maxConnectionsPerIp;
+        this.messageRate = b.messageRate;
+        this.messageBurst = b.messageBurst;
     }
 
     public static Builder builder() {
@@ -99,7 +121,14 @@ public final class ServerConfig {
                 .slowConsumerPolicy(slowConsumerPolicy)
                 .channelPolicies(channelPolicies)
                 .pingInterval(pingInterval)
-                .pingTimeout(pingTimeout);
+                .pingTimeout(pingTimeout)
+                .allowedOrigins(allowedOrigins)
+                .allowMissingOrigin(allowMissingOrigin)
+                .jwtSecret(jwtSecret)
+                .maxConnections(maxConnections)
+                .maxConnectionsPerIp(maxConnectionsPerIp)
+                .messageRate(messageRate)
+                .messageBurst(messageBurst);
     }
 
     /** Address to bind; {@code 0.0.0.0} for every IPv4 interface. */
@@ -189,6 +218,41 @@ public final class ServerConfig {
         return pingTimeout;
     }
 
+    /** Browser origins allowed besides the server's own; {@code *} wildcards; see {@link dev.pulse.server.access.OriginPolicy}. */
+    public List<String> allowedOrigins() {
+        return allowedOrigins;
+    }
+
+    /** Whether clients that send no {@code Origin} (non-browser clients) may connect. */
+    public boolean allowMissingOrigin() {
+        return allowMissingOrigin;
+    }
+
+    /** HS256 secret; when set, {@code /ws} requires a token. Null: no authentication. */
+    public String jwtSecret() {
+        return jwtSecret;
+    }
+
+    /** WebSocket connections at most; beyond, handshakes get 503. 0: no limit. */
+    public int maxConnections() {
+        return maxConnections;
+    }
+
+    /** WebSocket connections per client IP at most; beyond, handshakes get 429. 0: no limit. */
+    public int maxConnectionsPerIp() {
+        return maxConnectionsPerIp;
+    }
+
+    /** Messages per second a {@code /ws} connection may send on average. */
+    public double messageRate() {
+        return messageRate;
+    }
+
+    /** Messages a {@code /ws} connection may send at once; as many refused in a row close it with 4003. */
+    public int messageBurst() {
+        return messageBurst;
+    }
+
     @Override
     public String toString() {
         return "ServerConfig(host=" + host + ", port=" + port
@@ -204,7 +268,14 @@ public final class ServerConfig {
                 + ", slowConsumerPolicy=" + slowConsumerPolicy
                 + ", channelPolicies=" + channelPolicies
                 + ", pingInterval=" + pingInterval
-                + ", pingTimeout=" + pingTimeout + ')';
+                + ", pingTimeout=" + pingTimeout
+                + ", allowedOrigins=" + allowedOrigins
+                + ", allowMissingOrigin=" + allowMissingOrigin
+                + ", maxConnections=" + maxConnections
+                + ", maxConnectionsPerIp=" + maxConnectionsPerIp
+                + ", messageRate=" + messageRate
+                + ", messageBurst=" + messageBurst
+                + ", jwtSecret=" + (jwtSecret == null ? "none" : "(set)") + ')';
     }
 
     /** Builds a {@link ServerConfig}; every setting starts at its default. */
@@ -227,6 +298,13 @@ public final class ServerConfig {
         private String channelPolicies = DEFAULT_CHANNEL_POLICIES;
         private Duration pingInterval = DEFAULT_PING_INTERVAL;
         private Duration pingTimeout = DEFAULT_PING_TIMEOUT;
+        private List<String> allowedOrigins = DEFAULT_ALLOWED_ORIGINS;
+        private boolean allowMissingOrigin = DEFAULT_ALLOW_MISSING_ORIGIN;
+        private String jwtSecret = DEFAULT_JWT_SECRET;
+        private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+        private int maxConnectionsPerIp = DEFAULT_MAX_CONNECTIONS_PER_IP;
+        private double messageRate = DEFAULT_MESSAGE_RATE;
+        private int messageBurst = DEFAULT_MESSAGE_BURST;
 
         private Builder() {
         }
@@ -347,6 +425,57 @@ public final class ServerConfig {
 
         public Builder pingTimeout(Duration pingTimeout) {
             this.pingTimeout = positive(pingTimeout, "pingTimeout");
+            return this;
+        }
+
+        public Builder allowedOrigins(List<String> allowedOrigins) {
+            this.allowedOrigins = List.copyOf(allowedOrigins);
+            return this;
+        }
+
+        public Builder allowMissingOrigin(boolean allowMissingOrigin) {
+            this.allowMissingOrigin = allowMissingOrigin;
+            return this;
+        }
+
+        public Builder jwtSecret(String jwtSecret) {
+            if (jwtSecret != null && !jwtSecret.isEmpty()
+                    && jwtSecret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 32) {
+                throw new IllegalArgumentException("the JWT secret must be at least 32 bytes for HS256");
+            }
+            this.jwtSecret = jwtSecret == null || jwtSecret.isEmpty() ? null : jwtSecret;
+            return this;
+        }
+
+        public Builder maxConnections(int maxConnections) {
+            if (maxConnections < 0) {
+                throw new IllegalArgumentException("maxConnections must be 0 or more: " + maxConnections);
+            }
+            this.maxConnections = maxConnections;
+            return this;
+        }
+
+        public Builder maxConnectionsPerIp(int maxConnectionsPerIp) {
+            if (maxConnectionsPerIp < 0) {
+                throw new IllegalArgumentException("maxConnectionsPerIp must be 0 or more: " + maxConnectionsPerIp);
+            }
+            this.maxConnectionsPerIp = maxConnectionsPerIp;
+            return this;
+        }
+
+        public Builder messageRate(double messageRate) {
+            if (!(messageRate > 0)) {
+                throw new IllegalArgumentException("messageRate must be positive: " + messageRate);
+            }
+            this.messageRate = messageRate;
+            return this;
+        }
+
+        public Builder messageBurst(int messageBurst) {
+            if (messageBurst < 1) {
+                throw new IllegalArgumentException("messageBurst must be positive: " + messageBurst);
+            }
+            this.messageBurst = messageBurst;
             return this;
         }
 

@@ -37,7 +37,7 @@ public final class EchoHandler extends ChannelInboundHandlerAdapter {
                 .maxFramePayloadLength(config.maxFrameSize())
                 .maxMessagePayloadLength(config.maxMessageSize())
                 .build();
-        return new WebSocketEndpoint(path, List.of(SUBPROTOCOL), decoderConfig, () -> INSTANCE);
+        return new WebSocketEndpoint(path, List.of(SUBPROTOCOL), decoderConfig, false, () -> INSTANCE);
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.pulse.server.pipeline;
 import dev.pulse.codec.WebSocketCodec;
 import dev.pulse.codec.WebSocketHandshakeException;
 import dev.pulse.codec.WebSocketServerHandshaker;
+import dev.pulse.server.access.AccessPolicy;
 import dev.pulse.server.config.ServerConfig;
 import dev.pulse.server.health.HealthCheck;
 import dev.pulse.server.heartbeat.HeartbeatHandler;
@@ -38,7 +39,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <ul>
  *   <li>Upgrade request to an endpoint: 101 and the pipeline switches to the WebSocket codec, or
- *       400/426 from {@link WebSocketServerHandshaker} and the connection closes.</li>
+ *       400/426 from {@link WebSocketServerHandshaker}, or 403/401/503/429 from {@link AccessPolicy},
+ *       and the connection closes.</li>
  *   <li>Plain GET on an endpoint: 426 Upgrade Required; other methods there: 405.</li>
  *   <li>{@code GET /health}: 200 with JSON (503 while shutting down).</li>
  *   <li>Any other path: 404, for plain requests and upgrade attempts alike.</li>
@@ -58,12 +60,14 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
     private final HealthCheck health;
     private final ChannelGroup webSocketConnections;
     private final ServerConfig config;
+    private final AccessPolicy access;
     private final long handshakeTimeoutMillis;
 
     private ScheduledFuture<?> handshakeTimeout;
 
     HttpRequestRouter(Map<String, WebSocketEndpoint> endpoints, HealthCheck health, ChannelGroup webSocketConnections,
-                      ServerConfig config) {
+                      ServerConfig config, AccessPolicy access) {
+        this.access = access;
         this.endpoints = endpoints;
         this.health = health;
         this.webSocketConnections = webSocketConnections;
@@ -129,6 +133,17 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
         } catch (WebSocketHandshakeException e) {
             log.debug("{} handshake refused with {}: {}", ctx.channel(), e.status().code(), e.getMessage());
             respond(ctx, request, WebSocketServerHandshaker.refusal(e), true);
+            return;
+        }
+        AccessPolicy.Refusal refusal = access.admit(ctx.channel(), request, endpoint.authenticated());
+        if (refusal != null) {
+            log.debug("{} handshake refused with {}: {}", ctx.channel(), refusal.status().code(), refusal.reason());
+            FullHttpResponse refused = text(refusal.status(), refusal.reason());
+            if (HttpResponseStatus.UNAUTHORIZED.equals(refusal.status())) {
+                refused.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"pulse\"");
+            }
+            response.release();
+            respond(ctx, request, refused, true);
             return;
         }
         ctx.writeAndFlush(response);

@@ -1,5 +1,6 @@
 package dev.pulse.server.pipeline;
 
+import dev.pulse.server.access.AccessPolicy;
 import dev.pulse.server.config.ServerConfig;
 import dev.pulse.server.health.HealthCheck;
 import io.netty.channel.Channel;
@@ -35,6 +36,7 @@ public final class PulseServerInitializer extends ChannelInitializer<Channel> {
     private final ChannelGroup allConnections;
     private final ChannelGroup webSocketConnections;
     private final ServerConfig config;
+    private final AccessPolicy access;
 
     public PulseServerInitializer(List<WebSocketEndpoint> endpoints, HealthCheck health, ChannelGroup allConnections,
                                   ChannelGroup webSocketConnections, ServerConfig config) {
@@ -43,6 +45,7 @@ public final class PulseServerInitializer extends ChannelInitializer<Channel> {
         this.allConnections = allConnections;
         this.webSocketConnections = webSocketConnections;
         this.config = config;
+        this.access = new AccessPolicy(config);
     }
 
     @Override
@@ -51,7 +54,7 @@ public final class PulseServerInitializer extends ChannelInitializer<Channel> {
         ch.pipeline()
                 .addLast("http-codec", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE, MAX_REQUEST_BODY))
                 .addLast("http-aggregator", new HttpObjectAggregator(MAX_REQUEST_BODY))
-                .addLast("http-router", new HttpRequestRouter(endpoints, health, webSocketConnections, config))
+                .addLast("http-router", new HttpRequestRouter(endpoints, health, webSocketConnections, config, access))
                 .addLast("errors", ConnectionErrorHandler.INSTANCE);
     }
 

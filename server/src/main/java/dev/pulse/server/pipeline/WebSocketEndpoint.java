@@ -21,14 +21,17 @@ public final class WebSocketEndpoint {
     private final WebSocketServerHandshaker handshaker;
     private final WebSocketDecoderConfig decoderConfig;
     private final Supplier<? extends ChannelHandler> handlerFactory;
+    private final boolean authenticated;
 
     /**
      * @param subprotocols most preferred first; may be empty
+     * @param authenticated whether a token is required when the server has a JWT secret
      * @param handlerFactory called once per connection; may return the same {@code @Sharable} handler
      */
     public WebSocketEndpoint(String path, List<String> subprotocols, WebSocketDecoderConfig decoderConfig,
-                             Supplier<? extends ChannelHandler> handlerFactory) {
+                             boolean authenticated, Supplier<? extends ChannelHandler> handlerFactory) {
         this.path = Objects.requireNonNull(path, "path");
+        this.authenticated = authenticated;
         this.handshaker = new WebSocketServerHandshaker(subprotocols);
         this.decoderConfig = Objects.requireNonNull(decoderConfig, "decoderConfig");
         this.handlerFactory = Objects.requireNonNull(handlerFactory, "handlerFactory");
@@ -44,6 +47,10 @@ public final class WebSocketEndpoint {
 
     WebSocketDecoderConfig decoderConfig() {
         return decoderConfig;
+    }
+
+    boolean authenticated() {
+        return authenticated;
     }
 
     ChannelHandler newHandler() {

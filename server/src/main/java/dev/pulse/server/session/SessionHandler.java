@@ -1,7 +1,11 @@
 package dev.pulse.server.session;
 
+import dev.pulse.codec.WebSocketCloseStatus;
 import dev.pulse.codec.WebSocketDecoderConfig;
 import dev.pulse.codec.WebSocketFrame;
+import dev.pulse.server.access.AccessPolicy;
+import dev.pulse.server.access.RateLimiter;
+import dev.pulse.server.access.TokenAuthenticator;
 import dev.pulse.server.broadcast.Broadcaster;
 import dev.pulse.server.broadcast.Subscriber;
 import dev.pulse.server.config.ServerConfig;
@@ -20,6 +24,8 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One {@code /ws} connection: sends {@code welcome}, then serves {@code join}, {@code leave},
@@ -33,16 +39,26 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     public static final String PATH = "/ws";
 
+    /** Sent when the token's expiry passes during the connection. */
+    public static final WebSocketCloseStatus AUTH_EXPIRED = WebSocketCloseStatus.of(4001, "token expired");
+    /** Sent when a client keeps sending past its rate after being told {@code rate_limited}. */
+    public static final WebSocketCloseStatus RATE_LIMITED = WebSocketCloseStatus.of(4003, "message rate exceeded");
+
     private static final SecureRandom IDS = new SecureRandom();
 
     private final SessionContext context;
     private final String id = newId();
     private final Map<String, Room> joined = new HashMap<>();
+    private final RateLimiter rateLimiter;
     private Subscriber subscriber;
+    /** The display name: the token's subject when authenticated, else the latest one given in join. */
     private String name;
+    private boolean nameFromToken;
+    private ScheduledFuture<?> expiry;
 
     SessionHandler(SessionContext context) {
         this.context = context;
+        this.rateLimiter = new RateLimiter(context.config().messageRate(), context.config().messageBurst());
     }
 
     /** The {@code /ws} endpoint: JSON text messages up to the configured size, no subprotocol. */
@@ -52,7 +68,7 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
                 .maxFramePayloadLength(config.wsMaxMessageSize())
                 .maxMessagePayloadLength(config.wsMaxMessageSize())
                 .build();
-        return new WebSocketEndpoint(PATH, List.of(), decoderConfig, () -> new SessionHandler(context));
+        return new WebSocketEndpoint(PATH, List.of(), decoderConfig, true, () -> new SessionHandler(context));
     }
 
     private static String newId() {
@@ -65,6 +81,15 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
     public void handlerAdded(ChannelHandlerContext ctx) {
         subscriber = new Subscriber(ctx.channel(), context.stats());
         context.sessions().put(id, subscriber);
+        TokenAuthenticator.Principal principal = ctx.channel().attr(AccessPolicy.PRINCIPAL).get();
+        if (principal != null) {
+            name = principal.subject();
+            nameFromToken = true;
+            if (principal.expiresAt() != null) {
+                long delay = Math.max(0, principal.expiresAt().toEpochMilli() - System.currentTimeMillis());
+                expiry = ctx.executor().schedule(() -> closeWith(ctx, AUTH_EXPIRED), delay, TimeUnit.MILLISECONDS);
+            }
+        }
         ServerConfig config = context.config();
         reply(ctx, ServerMessages.welcome(id, config.pingInterval().toMillis(), config.pingTimeout().toMillis()));
         ctx.flush();
@@ -78,6 +103,14 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
         WebSocketFrame frame = (WebSocketFrame) msg;
         try {
+            if (!rateLimiter.tryAcquire()) {
+                if (rateLimiter.refusedInARow() >= context.config().messageBurst()) {
+                    closeWith(ctx, RATE_LIMITED);
+                    return;
+                }
+                throw new ProtocolException(ErrorCode.RATE_LIMITED, "more than " + context.config().messageRate()
+                        + " messages per second; this one was not processed", null);
+            }
             if (!frame.isText()) {
                 throw new ProtocolException(ErrorCode.BINARY_NOT_SUPPORTED, "/ws takes JSON in text frames only", null);
             }
@@ -125,7 +158,7 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
             }
             joined.put(request.channel(), room);
         }
-        if (request.name() != null) {
+        if (request.name() != null && !nameFromToken) {
             name = request.name();
         }
         room.join(new Room.Member(id, name, subscriber), request.since(), request.ref());
@@ -166,6 +199,10 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    private static void closeWith(ChannelHandlerContext ctx, WebSocketCloseStatus status) {
+        ctx.writeAndFlush(WebSocketFrame.close(status), ctx.voidPromise());
+    }
+
     private static void reply(ChannelHandlerContext ctx, byte[] json) {
         ctx.write(WebSocketFrame.text(Unpooled.wrappedBuffer(json)), ctx.voidPromise());
     }
@@ -180,6 +217,9 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (expiry != null) {
+            expiry.cancel(false);
+        }
         for (Room room : joined.values()) {
             room.leave(subscriber, null, false);
         }

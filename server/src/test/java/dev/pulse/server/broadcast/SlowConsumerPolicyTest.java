@@ -40,6 +40,7 @@ class SlowConsumerPolicyTest {
     @BeforeEach
     void start() throws InterruptedException {
         server.start(b -> b.maxQueuedBytes(BOUND)
+                .messageRate(1_000_000).messageBurst(1_000_000)
                 .channelPolicies("feed.*=drop,ticker.*=coalesce")
                 .closeTimeout(Duration.ofSeconds(30)));
     }

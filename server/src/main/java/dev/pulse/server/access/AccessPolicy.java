@@ -1,0 +1,87 @@
+package dev.pulse.server.access;
+
+import dev.pulse.server.config.ServerConfig;
+import io.netty.channel.Channel;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.util.AttributeKey;
+
+import java.util.List;
+
+/**
+ * Decides whether a valid WebSocket handshake may proceed, in this order: the origin (403), the
+ * token where the endpoint requires one and a secret is configured (401), then a connection slot
+ * (503 when the server is full, 429 when the client's IP is). An admitted connection carries its
+ * {@link TokenAuthenticator.Principal} in {@link #PRINCIPAL}.
+ */
+public final class AccessPolicy {
+
+    /** The verified token of an authenticated connection. */
+    public static final AttributeKey<TokenAuthenticator.Principal> PRINCIPAL = AttributeKey.valueOf("pulse.principal");
+
+    /** Why a handshake is refused: an HTTP status and a one-line reason. */
+    public record Refusal(HttpResponseStatus status, String reason) { }
+
+    private static final String BEARER = "bearer ";
+
+    private final OriginPolicy origins;
+    private final TokenAuthenticator authenticator;
+    private final ConnectionLimiter limiter;
+
+    public AccessPolicy(ServerConfig config) {
+        this.origins = new OriginPolicy(config.allowedOrigins(), config.allowMissingOrigin());
+        this.authenticator = config.jwtSecret() == null ? null : new TokenAuthenticator(config.jwtSecret());
+        this.limiter = new ConnectionLimiter(config.maxConnections(), config.maxConnectionsPerIp());
+    }
+
+    /**
+     * @param authenticate whether the endpoint requires a token (when a secret is configured)
+     * @return null when admitted, else why not
+     */
+    public Refusal admit(Channel channel, HttpRequest request, boolean authenticate) {
+        String origin = request.headers().get(HttpHeaderNames.ORIGIN);
+        if (!origins.allows(origin, request.headers().get(HttpHeaderNames.HOST))) {
+            return new Refusal(HttpResponseStatus.FORBIDDEN, "origin not allowed: " + origin);
+        }
+        TokenAuthenticator.Principal principal = null;
+        if (authenticate && authenticator != null) {
+            String token = token(request);
+            if (token == null) {
+                return new Refusal(HttpResponseStatus.UNAUTHORIZED,
+                        "a token is required: ?token= or Authorization: Bearer");
+            }
+            try {
+                principal = authenticator.verify(token);
+            } catch (TokenAuthenticator.AuthenticationException e) {
+                return new Refusal(HttpResponseStatus.UNAUTHORIZED, e.getMessage());
+            }
+        }
+        switch (limiter.tryAcquire(channel)) {
+            case SERVER_FULL:
+                return new Refusal(HttpResponseStatus.SERVICE_UNAVAILABLE, "the server is at its connection limit");
+            case IP_FULL:
+                return new Refusal(HttpResponseStatus.TOO_MANY_REQUESTS, "too many connections from your address");
+            default:
+                break;
+        }
+        if (principal != null) {
+            channel.attr(PRINCIPAL).set(principal);
+        }
+        return null;
+    }
+
+    private static String token(HttpRequest request) {
+        String authorization = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+        if (authorization != null && authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+            return authorization.substring(BEARER.length()).trim();
+        }
+        List<String> tokens = new QueryStringDecoder(request.uri()).parameters().get("token");
+        return tokens == null || tokens.isEmpty() ? null : tokens.get(0);
+    }
+
+    public ConnectionLimiter limiter() {
+        return limiter;
+    }
+}

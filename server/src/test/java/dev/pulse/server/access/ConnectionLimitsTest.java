@@ -1,0 +1,77 @@
+package dev.pulse.server.access;
+
+import dev.pulse.server.support.JsonClient;
+import dev.pulse.server.support.RawHttp;
+import dev.pulse.server.support.RecordingListener;
+import dev.pulse.server.support.TestServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** Connection limits (503 when the server is full, 429 per IP) and the message rate (rate_limited, then 4003). */
+class ConnectionLimitsTest {
+
+    @RegisterExtension
+    final TestServer server = new TestServer();
+
+    private int handshakeFrom(String localAddress) throws IOException {
+        try (Socket socket = new Socket()) {
+            socket.bind(new InetSocketAddress(localAddress, 0));
+            socket.connect(new InetSocketAddress("127.0.0.1", server.port()), 5_000);
+            socket.setSoTimeout(20_000);
+            socket.getOutputStream().write(("GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                    + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            String statusLine = new String(socket.getInputStream().readNBytes(12), StandardCharsets.ISO_8859_1);
+            return Integer.parseInt(statusLine.substring(9, 12));
+        }
+    }
+
+    @Test
+    void serverAtItsConnectionLimitAnswers503() throws Exception {
+        server.start(b -> b.maxConnections(2));
+        server.connect("/echo", new RecordingListener());
+        server.connect("/echo", new RecordingListener());
+        assertEquals(503, RawHttp.exchange(server.port(), "GET /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                .status());
+    }
+
+    @Test
+    void addressAtItsLimitAnswers429WhileOthersConnect() throws Exception {
+        server.start(b -> b.maxConnectionsPerIp(1));
+        try (Socket held = new Socket()) {
+            held.bind(new InetSocketAddress("127.0.0.1", 0));
+            held.connect(new InetSocketAddress("127.0.0.1", server.port()));
+            held.getOutputStream().write(("GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                    + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            assertEquals("HTTP/1.1 101", new String(held.getInputStream().readNBytes(12), StandardCharsets.ISO_8859_1));
+            assertEquals(429, handshakeFrom("127.0.0.1"));
+            assertEquals(101, handshakeFrom("127.0.0.2"), "another loopback address has its own quota");
+        }
+    }
+
+    @Test
+    void messagesPastTheRateAreRefusedThenTheConnectionIsClosedWith4003() throws Exception {
+        server.start(b -> b.messageRate(0.001).messageBurst(3));
+        try (JsonClient client = JsonClient.connect(server)) {
+            for (int i = 0; i < 3; i++) {
+                client.send("type", "ping", "ref", "p" + i);
+                client.next("pong");
+            }
+            for (int i = 0; i < 2; i++) {
+                client.send("type", "ping");
+                assertEquals("rate_limited", client.next("error").get("code").asText());
+            }
+            client.send("type", "ping");
+            assertEquals(4003, client.listener().next(RecordingListener.Close.class).code());
+        }
+    }
+}
