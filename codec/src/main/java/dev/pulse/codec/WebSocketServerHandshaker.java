@@ -96,6 +96,16 @@ public final class WebSocketServerHandshaker {
     }
 
     /**
+     * Whether {@code request} tries to open a WebSocket, well-formed or not: it names
+     * {@code websocket} in {@code Upgrade} or carries a {@code Sec-WebSocket-Key}. Such a request is
+     * answered by {@link #handshake}; others (a plain GET, an h2c upgrade) are ordinary HTTP.
+     */
+    public static boolean isUpgradeAttempt(HttpRequest request) {
+        return containsToken(request.headers().getAll(HttpHeaderNames.UPGRADE), "websocket")
+                || request.headers().contains(HttpHeaderNames.SEC_WEBSOCKET_KEY);
+    }
+
+    /**
      * The refusal response for {@code e}: its status, its reason as a plain-text body, and for 426
      * the version this server speaks. The connection is to be closed after it.
      */

@@ -99,8 +99,8 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
             return;
         }
         String path = new QueryStringDecoder(request.uri()).path();
-        boolean upgradeAttempt = request.headers().contains(HttpHeaderNames.UPGRADE)
-                || request.headers().contains(HttpHeaderNames.SEC_WEBSOCKET_KEY);
+        // Other upgrades (h2c, which the JDK's HttpClient offers) are ignored, as RFC 9110 §7.8 allows.
+        boolean upgradeAttempt = WebSocketServerHandshaker.isUpgradeAttempt(request);
         WebSocketEndpoint endpoint = endpoints.get(path);
         if (endpoint != null) {
             if (upgradeAttempt) {

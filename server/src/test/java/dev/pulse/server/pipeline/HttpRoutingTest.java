@@ -40,6 +40,14 @@ class HttpRoutingTest {
     }
 
     @Test
+    void anH2cUpgradeOfferIsIgnoredAndTheRequestServed() throws Exception {
+        RawHttp.Response response = exchange("GET /health HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+                + "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQBAAAAAAIAAAAA\r\n\r\n");
+        assertEquals(200, response.status());
+        assertEquals(426, exchange("GET /echo HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n").status());
+    }
+
+    @Test
     void keepAliveServesSeveralRequestsOnOneConnection() throws Exception {
         try (RawHttp http = new RawHttp(server.port())) {
             for (int i = 0; i < 3; i++) {

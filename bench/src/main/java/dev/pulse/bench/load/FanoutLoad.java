@@ -1,0 +1,276 @@
+package dev.pulse.bench.load;
+
+import dev.pulse.codec.WebSocketFrame;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.CharsetUtil;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Fan-out load on {@code /ws}: S subscribers join one channel, one publisher publishes M messages
+ * with up to W unacknowledged at a time, and the run reports deliveries per second, deliveries per
+ * server CPU-second (from {@code /proc/<pid>/stat} of the server, whose pid {@code /health}
+ * gives) and publish-to-delivery latency. Each message carries the publisher's
+ * {@code System.nanoTime()}, so latency needs no clock agreement. Bounded by M and by
+ * {@code --timeout}.
+ *
+ * <p>The server must allow the publisher's rate: start it with a high {@code --message-rate}.
+ */
+@Command(name = "fanout", mixinStandardHelpOptions = true, showDefaultValues = true,
+        description = "One publisher, many subscribers of one /ws channel, on loopback.")
+public final class FanoutLoad implements Callable<Integer> {
+
+    private static final Pattern PID = Pattern.compile("\"pid\"\\s*:\\s*(\\d+)");
+    private static final byte[] MESSAGE = "{\"type\":\"message\"".getBytes(CharsetUtil.US_ASCII);
+    private static final byte[] TEXT_FIELD = "\"text\":\"".getBytes(CharsetUtil.US_ASCII);
+
+    @Option(names = "--url", description = "the /ws endpoint (loopback only)")
+    URI url = URI.create("ws://127.0.0.1:8080/ws");
+
+    @Option(names = "--subscribers", description = "subscribers in the channel")
+    int subscribers = 1000;
+
+    @Option(names = "--messages", description = "messages to publish")
+    int messages = 2000;
+
+    @Option(names = "--size", description = "bytes of text per message (at least 24)")
+    int size = 64;
+
+    @Option(names = "--window", description = "publishes in flight before an ack is awaited")
+    int window = 8;
+
+    @Option(names = "--threads", description = "client event-loop threads")
+    int threads = 1;
+
+    @Option(names = "--timeout", description = "seconds the run may take at most")
+    int timeoutSeconds = 300;
+
+    private final AtomicLong delivered = new AtomicLong();
+    private final AtomicLong errors = new AtomicLong();
+    private final AtomicLong disconnects = new AtomicLong();
+    private final Recorder latency = new Recorder(TimeUnit.SECONDS.toNanos(60), 3);
+    private CountDownLatch joined;
+    private CountDownLatch done;
+    private long target;
+    private volatile boolean finished;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new FanoutLoad()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        LoadClient.requireLoopback(url);
+        long pid = serverPid();
+        joined = new CountDownLatch(subscribers + 1);
+        done = new CountDownLatch(1);
+        target = (long) subscribers * messages;
+        try (LoadClient client = new LoadClient(threads)) {
+            List<Channel> channels = new ArrayList<>();
+            for (int i = 0; i < subscribers; i++) {
+                channels.add(client.connect(url, Subscriber::new).get(10, TimeUnit.SECONDS));
+                if ((i + 1) % 1000 == 0) {
+                    System.out.printf("connected %d/%d subscribers%n", i + 1, subscribers);
+                }
+            }
+            Publisher publisher = new Publisher();
+            Channel publisherChannel = client.connect(url, () -> publisher).get(10, TimeUnit.SECONDS);
+            if (!joined.await(60, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("not every subscriber joined within 60 s");
+            }
+            latency.reset();
+            double cpuBefore = ServerCpu.seconds(pid);
+            long start = System.nanoTime();
+            publisherChannel.eventLoop().execute(publisher::pump);
+            boolean complete = done.await(timeoutSeconds, TimeUnit.SECONDS);
+            long elapsed = System.nanoTime() - start;
+            double cpu = ServerCpu.seconds(pid) - cpuBefore;
+            finished = true;
+            report(complete, elapsed, cpu);
+            channels.forEach(Channel::close);
+            publisherChannel.close();
+            return complete && errors.get() == 0 && disconnects.get() == 0 ? 0 : 1;
+        }
+    }
+
+    private long serverPid() throws Exception {
+        URI health = URI.create("http://" + url.getHost() + ":" + url.getPort() + "/health");
+        String body = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()
+                .send(HttpRequest.newBuilder(health).build(), HttpResponse.BodyHandlers.ofString()).body();
+        Matcher m = PID.matcher(body);
+        if (!m.find()) {
+            throw new IllegalStateException("no pid in " + health + ": " + body);
+        }
+        return Long.parseLong(m.group(1));
+    }
+
+    private void report(boolean complete, long elapsedNanos, double serverCpuSeconds) {
+        double seconds = elapsedNanos / 1e9;
+        long deliveries = delivered.get();
+        Histogram h = latency.getIntervalHistogram();
+        System.out.printf("fanout: %d subscribers x %d messages of %d B, window %d%n", subscribers, messages, size, window);
+        System.out.printf("  %s: %d of %d deliveries in %.2f s%n", complete ? "complete" : "TIMED OUT", deliveries, target, seconds);
+        System.out.printf("  deliveries/s: %.0f%n", deliveries / seconds);
+        System.out.printf("  server CPU: %.2f s (%.0f%% of one core); deliveries per server CPU-second: %.0f%n",
+                serverCpuSeconds, 100 * serverCpuSeconds / seconds, deliveries / Math.max(serverCpuSeconds, 0.01));
+        System.out.printf("  publish-to-delivery latency: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms%n",
+                h.getValueAtPercentile(50) / 1e6, h.getValueAtPercentile(99) / 1e6,
+                h.getValueAtPercentile(99.9) / 1e6, h.getMaxValue() / 1e6);
+        System.out.printf("  errors: %d, disconnects: %d%n", errors.get(), disconnects.get());
+        System.out.printf("{\"shape\":\"fanout\",\"subscribers\":%d,\"messages\":%d,\"size\":%d,\"window\":%d,"
+                        + "\"complete\":%b,\"seconds\":%.3f,\"deliveries\":%d,\"deliveriesPerSecond\":%.0f,"
+                        + "\"serverCpuSeconds\":%.2f,\"deliveriesPerServerCpuSecond\":%.0f,"
+                        + "\"p50Ms\":%.3f,\"p99Ms\":%.3f,\"p999Ms\":%.3f}%n",
+                subscribers, messages, size, window, complete, seconds, deliveries, deliveries / seconds,
+                serverCpuSeconds, deliveries / Math.max(serverCpuSeconds, 0.01),
+                h.getValueAtPercentile(50) / 1e6, h.getValueAtPercentile(99) / 1e6, h.getValueAtPercentile(99.9) / 1e6);
+    }
+
+    private static boolean startsWith(ByteBuf buf, byte[] prefix) {
+        if (buf.readableBytes() < prefix.length) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length; i++) {
+            if (buf.getByte(buf.readerIndex() + i) != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static void send(ChannelHandlerContext ctx, String json) {
+        ctx.write(WebSocketFrame.text(ByteBufUtil.writeUtf8(ctx.alloc(), json)), ctx.voidPromise());
+    }
+
+    /** Joins on welcome, then counts messages and records their latency. */
+    private final class Subscriber extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            WebSocketFrame frame = (WebSocketFrame) msg;
+            try {
+                ByteBuf payload = frame.content();
+                if (startsWith(payload, MESSAGE)) {
+                    int at = textStart(payload);
+                    long sent = 0;
+                    for (int i = at; i < payload.writerIndex(); i++) {
+                        byte b = payload.getByte(i);
+                        if (b < '0' || b > '9') {
+                            break;
+                        }
+                        sent = sent * 10 + (b - '0');
+                    }
+                    latency.recordValue(Math.max(0, System.nanoTime() - sent));
+                    if (delivered.incrementAndGet() == target) {
+                        done.countDown();
+                    }
+                } else {
+                    onControl(ctx, payload.toString(CharsetUtil.UTF_8));
+                }
+            } finally {
+                frame.release();
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (!finished) {
+                disconnects.incrementAndGet();
+                done.countDown();
+            }
+        }
+    }
+
+    private static int textStart(ByteBuf payload) {
+        int end = payload.writerIndex() - TEXT_FIELD.length;
+        for (int i = payload.readerIndex(); i <= end; i++) {
+            boolean match = true;
+            for (int j = 0; j < TEXT_FIELD.length && match; j++) {
+                match = payload.getByte(i + j) == TEXT_FIELD[j];
+            }
+            if (match) {
+                return i + TEXT_FIELD.length;
+            }
+        }
+        return payload.writerIndex();
+    }
+
+    private void onControl(ChannelHandlerContext ctx, String json) {
+        if (json.startsWith("{\"type\":\"welcome\"")) {
+            send(ctx, "{\"type\":\"join\",\"channel\":\"fanout\"}");
+            ctx.flush();
+        } else if (json.startsWith("{\"type\":\"joined\"")) {
+            joined.countDown();
+        } else if (json.startsWith("{\"type\":\"error\"")) {
+            errors.incrementAndGet();
+            System.err.println("server error: " + json);
+            done.countDown();
+        }
+    }
+
+    /** Publishes with a window of unacknowledged messages. Runs on its channel's event loop. */
+    private final class Publisher extends ChannelInboundHandlerAdapter {
+        private ChannelHandlerContext ctx;
+        private int sent;
+        private int inFlight;
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            this.ctx = ctx;
+        }
+
+        void pump() {
+            boolean wrote = false;
+            while (inFlight < window && sent < messages) {
+                String stamp = Long.toString(System.nanoTime());
+                String text = stamp + "-" + "x".repeat(Math.max(0, size - stamp.length() - 1));
+                send(ctx, "{\"type\":\"publish\",\"channel\":\"fanout\",\"text\":\"" + text + "\",\"ref\":\"" + sent + "\"}");
+                sent++;
+                inFlight++;
+                wrote = true;
+            }
+            if (wrote) {
+                ctx.flush();
+            }
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            WebSocketFrame frame = (WebSocketFrame) msg;
+            try {
+                ByteBuf payload = frame.content();
+                if (startsWith(payload, MESSAGE)) {
+                    return;
+                }
+                String json = payload.toString(CharsetUtil.UTF_8);
+                if (json.startsWith("{\"type\":\"ack\"")) {
+                    inFlight--;
+                    pump();
+                } else {
+                    onControl(ctx, json);
+                }
+            } finally {
+                frame.release();
+            }
+        }
+    }
+}
