@@ -8,6 +8,7 @@ import dev.pulse.server.echo.EchoHandler;
 import dev.pulse.server.health.HealthCheck;
 import dev.pulse.server.pipeline.PulseServerInitializer;
 import dev.pulse.server.pipeline.WebSocketEndpoint;
+import dev.pulse.server.protocol.ServerMessages;
 import dev.pulse.server.session.SessionContext;
 import dev.pulse.server.session.SessionHandler;
 import dev.pulse.server.transport.Transport;
@@ -75,9 +76,7 @@ public final class PulseServer implements AutoCloseable {
                     .channel(transport.serverChannelClass())
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .childOption(ChannelOption.TCP_NODELAY, true)
-                    // The high mark is the bound on bytes queued per connection (see Subscriber).
-                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
-                            new WriteBufferWaterMark(config.maxQueuedBytes() / 2, config.maxQueuedBytes()))
+                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, queueWaterMark(config))
                     .childHandler(new PulseServerInitializer(endpoints.apply(sessions), health, allConnections,
                             webSocketConnections, config));
             this.serverChannel = bootstrap.bind(config.host(), config.port()).sync().channel();
@@ -87,6 +86,18 @@ public final class PulseServer implements AutoCloseable {
             workerGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             throw t;
         }
+    }
+
+    /**
+     * Netty marks a channel unwritable once its queue passes the high mark, and Pulse then stops
+     * queueing for it (see {@link dev.pulse.server.broadcast.Subscriber}); the one message that
+     * crossed the mark is queued. Leaving room for the largest broadcast frame below the high mark
+     * keeps the queue within {@code --max-queued-bytes}.
+     */
+    static WriteBufferWaterMark queueWaterMark(ServerConfig config) {
+        int bound = config.maxQueuedBytes();
+        int high = Math.max(bound - ServerMessages.maxBroadcastFrameBytes(config.maxTextLength()), bound / 2);
+        return new WriteBufferWaterMark(high / 2, high);
     }
 
     /** Binds a server with the standard endpoints: {@code /echo}, {@code /ws} and {@code /health}. */

@@ -4,6 +4,7 @@ import dev.pulse.codec.WebSocketCloseStatus;
 import dev.pulse.codec.WebSocketFrame;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoop;
 
 import java.util.HashMap;
@@ -13,11 +14,13 @@ import java.util.Map;
  * A WebSocket connection that receives broadcasts. All its methods run on its channel's event
  * loop, so its state needs no locks.
  *
- * <p>The bound on bytes queued for it is the channel's high write-buffer water mark: once the
- * queue passes it, Netty marks the channel unwritable, and until the queue drains below the low
- * mark every message is handled by its topic's {@link SlowConsumerPolicy}. The queue therefore
- * never holds more than the bound plus the one message that crossed it; besides, at most one
- * coalesced message per topic waits here.
+ * <p>Once its queue passes the channel's high write-buffer water mark, Netty marks the channel
+ * unwritable, and until the queue drains below the low mark every message is handled by its
+ * topic's {@link SlowConsumerPolicy}. The queue therefore holds at most the high mark plus the
+ * one message that crossed it, and the server sets the high mark that far below
+ * {@code --max-queued-bytes}. Answers the subscriber asked for use the room left up to the bound;
+ * one that does not fit closes it as a slow consumer. Besides, at most one coalesced message per
+ * topic waits here.
  */
 public final class Subscriber {
 
@@ -27,13 +30,30 @@ public final class Subscriber {
 
     private final Channel channel;
     private final BroadcastStats stats;
+    private final int maxQueuedBytes;
     private Map<Object, ByteBuf> coalesced;
     private boolean flushQueued;
     private boolean disconnecting;
 
-    public Subscriber(Channel channel, BroadcastStats stats) {
+    /**
+     * @param maxQueuedBytes the hard bound on bytes queued for this connection
+     */
+    public Subscriber(Channel channel, BroadcastStats stats, int maxQueuedBytes) {
         this.channel = channel;
         this.stats = stats;
+        this.maxQueuedBytes = maxQueuedBytes;
+    }
+
+    /**
+     * Whether an answer of {@code size} bytes may be queued: always while the channel is writable,
+     * and otherwise only within the hard bound.
+     */
+    public boolean hasRoomFor(int size) {
+        if (channel.isWritable()) {
+            return true;
+        }
+        ChannelOutboundBuffer queue = channel.unsafe().outboundBuffer();
+        return queue != null && queue.totalPendingWriteBytes() + size <= maxQueuedBytes;
     }
 
     public Channel channel() {
@@ -46,7 +66,8 @@ public final class Subscriber {
 
     /**
      * Writes {@code frame} (an encoded frame; the caller keeps its reference) unless the slow-consumer
-     * policy says otherwise. A null policy always writes: for answers the subscriber asked for.
+     * policy says otherwise. A null policy is for answers the subscriber asked for: written when
+     * {@link #hasRoomFor} them, else the subscriber is disconnected.
      *
      * @param coalesceKey the topic, under which {@link SlowConsumerPolicy#COALESCE} keeps the newest message
      */
@@ -59,8 +80,8 @@ public final class Subscriber {
             // The queue drained before the writability event ran: older coalesced messages go first.
             onWritable();
         }
-        if (policy != null && !writable) {
-            switch (policy) {
+        if (policy == null ? !hasRoomFor(frame.readableBytes()) : !writable) {
+            switch (policy == null ? SlowConsumerPolicy.DISCONNECT : policy) {
                 case DROP:
                     stats.onDropped();
                     return;

@@ -24,6 +24,15 @@ public final class ServerMessages {
     private ServerMessages() {
     }
 
+    /**
+     * The most bytes a {@code message} or {@code direct} frame can take with texts of up to
+     * {@code maxTextLength} characters: JSON escapes a character into at most 6 bytes, and the
+     * channel, ids, names, numbers and frame header add less than the fixed allowance.
+     */
+    public static int maxBroadcastFrameBytes(int maxTextLength) {
+        return 6 * (maxTextLength + ClientRequest.MAX_NAME_LENGTH) + 1024;
+    }
+
     public static byte[] welcome(String id, long pingIntervalMillis, long pingTimeoutMillis) {
         return write(g -> {
             g.writeStringField("type", "welcome");

@@ -3,6 +3,7 @@ package dev.pulse.server.session;
 import dev.pulse.codec.WebSocketCloseStatus;
 import dev.pulse.codec.WebSocketDecoderConfig;
 import dev.pulse.codec.WebSocketFrame;
+import dev.pulse.codec.WebSocketFrameEncoder;
 import dev.pulse.server.access.AccessPolicy;
 import dev.pulse.server.access.RateLimiter;
 import dev.pulse.server.access.TokenAuthenticator;
@@ -79,7 +80,7 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
-        subscriber = new Subscriber(ctx.channel(), context.stats());
+        subscriber = new Subscriber(ctx.channel(), context.stats(), context.config().maxQueuedBytes());
         context.sessions().put(id, subscriber);
         TokenAuthenticator.Principal principal = ctx.channel().attr(AccessPolicy.PRINCIPAL).get();
         if (principal != null) {
@@ -203,8 +204,13 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         ctx.writeAndFlush(WebSocketFrame.close(status), ctx.voidPromise());
     }
 
-    private static void reply(ChannelHandlerContext ctx, byte[] json) {
-        ctx.write(WebSocketFrame.text(Unpooled.wrappedBuffer(json)), ctx.voidPromise());
+    /** Answers on this connection; one that stopped reading has no room left and is closed as a slow consumer. */
+    private void reply(ChannelHandlerContext ctx, byte[] json) {
+        if (subscriber.hasRoomFor(json.length + WebSocketFrameEncoder.headerLength(json.length, false))) {
+            ctx.write(WebSocketFrame.text(Unpooled.wrappedBuffer(json)), ctx.voidPromise());
+        } else {
+            closeWith(ctx, Subscriber.SLOW_CONSUMER);
+        }
     }
 
     @Override
