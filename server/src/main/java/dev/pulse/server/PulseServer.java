@@ -1,6 +1,7 @@
 package dev.pulse.server;
 
 import dev.pulse.codec.WebSocketCloseStatus;
+import dev.pulse.codec.WebSocketCodec;
 import dev.pulse.codec.WebSocketFrame;
 import dev.pulse.server.config.PulseCommand;
 import dev.pulse.server.config.ServerConfig;
@@ -163,12 +164,16 @@ public final class PulseServer implements AutoCloseable {
             serverChannel.close().sync();
             int clients = webSocketConnections.size();
             log.info("shutting down: closing {} WebSocket connection(s) with 1001", clients);
-            webSocketConnections.writeAndFlush(WebSocketFrame.close(WebSocketCloseStatus.GOING_AWAY));
-            // Connections still in their HTTP phase have nothing to finish.
             for (Channel channel : allConnections) {
-                if (!webSocketConnections.contains(channel)) {
-                    channel.close();
-                }
+                // Decided on the channel's own loop, so that an upgrade in progress there is either done or not begun.
+                channel.eventLoop().execute(() -> {
+                    if (channel.pipeline().get(WebSocketCodec.PROTOCOL) != null) {
+                        channel.writeAndFlush(WebSocketFrame.close(WebSocketCloseStatus.GOING_AWAY));
+                    } else {
+                        // Still speaking HTTP: nothing to finish.
+                        channel.close();
+                    }
+                });
             }
             for (Channel channel : allConnections) {
                 long left = deadline - System.nanoTime();
