@@ -142,7 +142,10 @@ public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (closeSent) {
             ReferenceCountUtil.release(msg);
-            promise.tryFailure(CLOSE_SENT);
+            // A void promise would turn the failure into exceptionCaught and cut the closing handshake short.
+            if (!promise.isVoid()) {
+                promise.tryFailure(CLOSE_SENT);
+            }
             return;
         }
         if (msg instanceof WebSocketFrame && ((WebSocketFrame) msg).opcode() == WebSocketOpcode.CLOSE) {
