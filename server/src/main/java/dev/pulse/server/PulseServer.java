@@ -7,6 +7,10 @@ import dev.pulse.server.config.PulseCommand;
 import dev.pulse.server.config.ServerConfig;
 import dev.pulse.server.echo.EchoHandler;
 import dev.pulse.server.health.HealthCheck;
+import dev.pulse.server.monitor.LogTailPublisher;
+import dev.pulse.server.monitor.MetricsPublisher;
+import dev.pulse.server.monitor.ServerMetrics;
+import dev.pulse.server.monitor.ServerStats;
 import dev.pulse.server.pipeline.PulseServerInitializer;
 import dev.pulse.server.pipeline.WebSocketEndpoint;
 import dev.pulse.server.protocol.ServerMessages;
@@ -14,7 +18,7 @@ import dev.pulse.server.session.SessionContext;
 import dev.pulse.server.session.SessionHandler;
 import dev.pulse.server.transport.Transport;
 import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
@@ -62,11 +66,18 @@ public final class PulseServer implements AutoCloseable {
     private final CountDownLatch terminated = new CountDownLatch(1);
 
     private final SessionContext sessions;
+    private final ServerStats stats = new ServerStats();
+    private final ServerMetrics metrics;
+    private final MetricsPublisher metricsPublisher;
+    private final LogTailPublisher logTail;
 
     private PulseServer(ServerConfig config, Function<SessionContext, List<WebSocketEndpoint>> endpoints)
             throws InterruptedException {
         this.config = config;
-        this.sessions = new SessionContext(config, PooledByteBufAllocator.DEFAULT);
+        this.sessions = new SessionContext(config, ByteBufAllocator.DEFAULT);
+        this.metrics = new ServerMetrics(stats, sessions, webSocketConnections::size);
+        this.metricsPublisher = new MetricsPublisher(metrics, sessions.rooms());
+        this.logTail = new LogTailPublisher(sessions.rooms());
         this.transport = Transport.select(config.nativeTransport());
         this.health = new HealthCheck(transport.toString(), webSocketConnections);
         this.bossGroup = transport.newEventLoopGroup(1, "pulse-accept");
@@ -78,9 +89,11 @@ public final class PulseServer implements AutoCloseable {
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, queueWaterMark(config))
-                    .childHandler(new PulseServerInitializer(endpoints.apply(sessions), health, allConnections,
-                            webSocketConnections, config));
+                    .childHandler(new PulseServerInitializer(endpoints.apply(sessions), health, metrics, stats,
+                            allConnections, webSocketConnections, config));
             this.serverChannel = bootstrap.bind(config.host(), config.port()).sync().channel();
+            metricsPublisher.start(workerGroup.next(), config.metricsInterval());
+            logTail.start(workerGroup.next());
         } catch (Throwable t) {
             // Bind failures arrive here too, thrown unchecked by sync().
             bossGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
@@ -139,6 +152,11 @@ public final class PulseServer implements AutoCloseable {
         return config;
     }
 
+    /** The server's figures: what {@code /metrics} and {@code $metrics} show. */
+    public ServerMetrics metrics() {
+        return metrics;
+    }
+
     /** Rooms, sessions and broadcast counters of {@code /ws}. */
     public SessionContext sessions() {
         return sessions;
@@ -162,6 +180,8 @@ public final class PulseServer implements AutoCloseable {
             long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
             health.shuttingDown();
             serverChannel.close().sync();
+            metricsPublisher.stop();
+            logTail.stop();
             int clients = webSocketConnections.size();
             log.info("shutting down: closing {} WebSocket connection(s) with 1001", clients);
             for (Channel channel : allConnections) {

@@ -21,8 +21,11 @@ public final class AccessPolicy {
     /** The verified token of an authenticated connection. */
     public static final AttributeKey<TokenAuthenticator.Principal> PRINCIPAL = AttributeKey.valueOf("pulse.principal");
 
-    /** Why a handshake is refused: an HTTP status and a one-line reason. */
-    public record Refusal(HttpResponseStatus status, String reason) { }
+    /**
+     * Why a handshake is refused: an HTTP status, a one-line reason, and the tag it is counted
+     * under in the metrics.
+     */
+    public record Refusal(HttpResponseStatus status, String reason, String metric) { }
 
     private static final String BEARER = "bearer ";
 
@@ -43,26 +46,28 @@ public final class AccessPolicy {
     public Refusal admit(Channel channel, HttpRequest request, boolean authenticate) {
         String origin = request.headers().get(HttpHeaderNames.ORIGIN);
         if (!origins.allows(origin, request.headers().get(HttpHeaderNames.HOST))) {
-            return new Refusal(HttpResponseStatus.FORBIDDEN, "origin not allowed: " + origin);
+            return new Refusal(HttpResponseStatus.FORBIDDEN, "origin not allowed: " + origin, "origin");
         }
         TokenAuthenticator.Principal principal = null;
         if (authenticate && authenticator != null) {
             String token = token(request);
             if (token == null) {
                 return new Refusal(HttpResponseStatus.UNAUTHORIZED,
-                        "a token is required: ?token= or Authorization: Bearer");
+                        "a token is required: ?token= or Authorization: Bearer", "auth");
             }
             try {
                 principal = authenticator.verify(token);
             } catch (TokenAuthenticator.AuthenticationException e) {
-                return new Refusal(HttpResponseStatus.UNAUTHORIZED, e.getMessage());
+                return new Refusal(HttpResponseStatus.UNAUTHORIZED, e.getMessage(), "auth");
             }
         }
         switch (limiter.tryAcquire(channel)) {
             case SERVER_FULL:
-                return new Refusal(HttpResponseStatus.SERVICE_UNAVAILABLE, "the server is at its connection limit");
+                return new Refusal(HttpResponseStatus.SERVICE_UNAVAILABLE, "the server is at its connection limit",
+                        "server_full");
             case IP_FULL:
-                return new Refusal(HttpResponseStatus.TOO_MANY_REQUESTS, "too many connections from your address");
+                return new Refusal(HttpResponseStatus.TOO_MANY_REQUESTS, "too many connections from your address",
+                        "ip_full");
             default:
                 break;
         }

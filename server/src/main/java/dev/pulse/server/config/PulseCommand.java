@@ -141,6 +141,11 @@ public final class PulseCommand {
                     + "(PULSE_MESSAGE_BURST).")
     int messageBurst;
 
+    @Option(names = "--metrics-interval", paramLabel = "DURATION", converter = DurationConverter.class,
+            defaultValue = "${env:PULSE_METRICS_INTERVAL:-1s}",
+            description = "How often a snapshot is published on $metrics while it has members (PULSE_METRICS_INTERVAL).")
+    Duration metricsInterval;
+
     /**
      * Parses {@code args}.
      *
@@ -193,6 +198,7 @@ public final class PulseCommand {
                 .maxConnectionsPerIp(maxConnectionsPerIp)
                 .messageRate(messageRate)
                 .messageBurst(messageBurst)
+                .metricsInterval(metricsInterval)
                 .build();
     }
 

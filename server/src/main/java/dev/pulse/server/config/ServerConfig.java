@@ -42,6 +42,8 @@ public final class ServerConfig {
     public static final double DEFAULT_MESSAGE_RATE = 100;
     public static final int DEFAULT_MESSAGE_BURST = 200;
 
+    public static final Duration DEFAULT_METRICS_INTERVAL = Duration.ofSeconds(1);
+
     public static final ServerConfig DEFAULT = builder().build();
 
     private final String host;
@@ -69,6 +71,7 @@ public final class ServerConfig {
     private final int maxConnectionsPerIp;
     private final double messageRate;
     private final int messageBurst;
+    private final Duration metricsInterval;
 
     private ServerConfig(Builder b) {
         this.host = b.host;
@@ -96,6 +99,7 @@ public final class ServerConfig {
         this.maxConnectionsPerIp = b.maxConnectionsPerIp;
         this.messageRate = b.messageRate;
         this.messageBurst = b.messageBurst;
+        this.metricsInterval = b.metricsInterval;
     }
 
     public static Builder builder() {
@@ -128,7 +132,8 @@ public final class ServerConfig {
                 .maxConnections(maxConnections)
                 .maxConnectionsPerIp(maxConnectionsPerIp)
                 .messageRate(messageRate)
-                .messageBurst(messageBurst);
+                .messageBurst(messageBurst)
+                .metricsInterval(metricsInterval);
     }
 
     /** Address to bind; {@code 0.0.0.0} for every IPv4 interface. */
@@ -253,6 +258,11 @@ public final class ServerConfig {
         return messageBurst;
     }
 
+    /** How often a snapshot is published on {@code $metrics} (while it has members). */
+    public Duration metricsInterval() {
+        return metricsInterval;
+    }
+
     @Override
     public String toString() {
         return "ServerConfig(host=" + host + ", port=" + port
@@ -275,6 +285,7 @@ public final class ServerConfig {
                 + ", maxConnectionsPerIp=" + maxConnectionsPerIp
                 + ", messageRate=" + messageRate
                 + ", messageBurst=" + messageBurst
+                + ", metricsInterval=" + metricsInterval
                 + ", jwtSecret=" + (jwtSecret == null ? "none" : "(set)") + ')';
     }
 
@@ -305,6 +316,7 @@ public final class ServerConfig {
         private int maxConnectionsPerIp = DEFAULT_MAX_CONNECTIONS_PER_IP;
         private double messageRate = DEFAULT_MESSAGE_RATE;
         private int messageBurst = DEFAULT_MESSAGE_BURST;
+        private Duration metricsInterval = DEFAULT_METRICS_INTERVAL;
 
         private Builder() {
         }
@@ -476,6 +488,11 @@ public final class ServerConfig {
                 throw new IllegalArgumentException("messageBurst must be positive: " + messageBurst);
             }
             this.messageBurst = messageBurst;
+            return this;
+        }
+
+        public Builder metricsInterval(Duration metricsInterval) {
+            this.metricsInterval = positive(metricsInterval, "metricsInterval");
             return this;
         }
 

@@ -7,6 +7,10 @@ import dev.pulse.server.access.AccessPolicy;
 import dev.pulse.server.config.ServerConfig;
 import dev.pulse.server.health.HealthCheck;
 import dev.pulse.server.heartbeat.HeartbeatHandler;
+import dev.pulse.server.monitor.ServerMetrics;
+import dev.pulse.server.monitor.ServerStats;
+import dev.pulse.server.monitor.TrafficMeter;
+import dev.pulse.server.web.StaticFiles;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -55,19 +59,29 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
     private static final Logger log = LoggerFactory.getLogger(HttpRequestRouter.class);
 
     static final String HEALTH_PATH = "/health";
+    static final String METRICS_PATH = "/metrics";
 
     private final Map<String, WebSocketEndpoint> endpoints;
     private final HealthCheck health;
     private final ChannelGroup webSocketConnections;
     private final ServerConfig config;
     private final AccessPolicy access;
+    private final ServerMetrics metrics;
+    private final ServerStats stats;
+    private final TrafficMeter meter;
+    private final StaticFiles files;
     private final long handshakeTimeoutMillis;
 
     private ScheduledFuture<?> handshakeTimeout;
 
     HttpRequestRouter(Map<String, WebSocketEndpoint> endpoints, HealthCheck health, ChannelGroup webSocketConnections,
-                      ServerConfig config, AccessPolicy access) {
+                      ServerConfig config, AccessPolicy access, ServerMetrics metrics, ServerStats stats,
+                      TrafficMeter meter, StaticFiles files) {
         this.access = access;
+        this.metrics = metrics;
+        this.stats = stats;
+        this.meter = meter;
+        this.files = files;
         this.endpoints = endpoints;
         this.health = health;
         this.webSocketConnections = webSocketConnections;
@@ -115,14 +129,23 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
             } else {
                 respond(ctx, request, methodNotAllowed(), false);
             }
-        } else if (HEALTH_PATH.equals(path) && !upgradeAttempt) {
-            if (isGetOrHead(request)) {
-                respond(ctx, request, healthResponse(), false);
-            } else {
+        } else if (upgradeAttempt) {
+            stats.onHandshakeFailure("not_found");
+            respond(ctx, request, text(HttpResponseStatus.NOT_FOUND, "no such path: " + path), true);
+        } else if (HEALTH_PATH.equals(path) || METRICS_PATH.equals(path) || files.get(path) != null) {
+            if (!isGetOrHead(request)) {
                 respond(ctx, request, methodNotAllowed(), false);
+            } else if (HEALTH_PATH.equals(path)) {
+                respond(ctx, request, healthResponse(), false);
+            } else if (METRICS_PATH.equals(path)) {
+                respond(ctx, request, body(HttpResponseStatus.OK, metrics.scrape().getBytes(CharsetUtil.UTF_8),
+                        "text/plain; version=0.0.4; charset=utf-8"), false);
+            } else {
+                StaticFiles.File file = files.get(path);
+                respond(ctx, request, body(HttpResponseStatus.OK, file.bytes(), file.contentType()), false);
             }
         } else {
-            respond(ctx, request, text(HttpResponseStatus.NOT_FOUND, "no such path: " + path), upgradeAttempt);
+            respond(ctx, request, text(HttpResponseStatus.NOT_FOUND, "no such path: " + path), false);
         }
     }
 
@@ -132,12 +155,14 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
             response = endpoint.handshaker().handshake(request);
         } catch (WebSocketHandshakeException e) {
             log.debug("{} handshake refused with {}: {}", ctx.channel(), e.status().code(), e.getMessage());
+            stats.onHandshakeFailure(HttpResponseStatus.UPGRADE_REQUIRED.equals(e.status()) ? "version" : "bad_request");
             respond(ctx, request, WebSocketServerHandshaker.refusal(e), true);
             return;
         }
         AccessPolicy.Refusal refusal = access.admit(ctx.channel(), request, endpoint.authenticated());
         if (refusal != null) {
             log.debug("{} handshake refused with {}: {}", ctx.channel(), refusal.status().code(), refusal.reason());
+            stats.onHandshakeFailure(refusal.metric());
             FullHttpResponse refused = text(refusal.status(), refusal.reason());
             if (HttpResponseStatus.UNAUTHORIZED.equals(refusal.status())) {
                 refused.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"pulse\"");
@@ -152,6 +177,7 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
         pipeline.get(HttpServerCodec.class).removeOutboundHandler();
         String last = WebSocketCodec.install(pipeline, ctx.name(), endpoint.decoderConfig(),
                 config.closeTimeout().toMillis());
+        meter.install(pipeline, last);
         HeartbeatHandler.install(pipeline, WebSocketCodec.DECODER, last, config.pingInterval(), config.pingTimeout());
         pipeline.addAfter(HeartbeatHandler.HANDLER_NAME, "endpoint", endpoint.newHandler());
         // The codec goes last: bytes it still holds are handed to the WebSocket decoder.
@@ -175,6 +201,14 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
     private static FullHttpResponse methodNotAllowed() {
         FullHttpResponse response = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "method not allowed");
         response.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
+        return response;
+    }
+
+    private static FullHttpResponse body(HttpResponseStatus status, byte[] bytes, String contentType) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes));
+        response.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, contentType)
+                .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
         return response;
     }
 
@@ -213,6 +247,7 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
         cancelHandshakeTimeout();
         handshakeTimeout = ctx.executor().schedule(() -> {
             log.debug("{} no complete request within {} ms: closing", ctx.channel(), handshakeTimeoutMillis);
+            stats.onHandshakeFailure("timeout");
             ctx.close();
         }, handshakeTimeoutMillis, TimeUnit.MILLISECONDS);
     }

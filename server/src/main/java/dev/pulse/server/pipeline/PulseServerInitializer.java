@@ -3,6 +3,10 @@ package dev.pulse.server.pipeline;
 import dev.pulse.server.access.AccessPolicy;
 import dev.pulse.server.config.ServerConfig;
 import dev.pulse.server.health.HealthCheck;
+import dev.pulse.server.monitor.ServerMetrics;
+import dev.pulse.server.monitor.ServerStats;
+import dev.pulse.server.monitor.TrafficMeter;
+import dev.pulse.server.web.StaticFiles;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -37,9 +41,17 @@ public final class PulseServerInitializer extends ChannelInitializer<Channel> {
     private final ChannelGroup webSocketConnections;
     private final ServerConfig config;
     private final AccessPolicy access;
+    private final ServerMetrics metrics;
+    private final ServerStats stats;
+    private final TrafficMeter meter;
+    private final StaticFiles files = new StaticFiles();
 
-    public PulseServerInitializer(List<WebSocketEndpoint> endpoints, HealthCheck health, ChannelGroup allConnections,
-                                  ChannelGroup webSocketConnections, ServerConfig config) {
+    public PulseServerInitializer(List<WebSocketEndpoint> endpoints, HealthCheck health, ServerMetrics metrics,
+                                  ServerStats stats, ChannelGroup allConnections, ChannelGroup webSocketConnections,
+                                  ServerConfig config) {
+        this.metrics = metrics;
+        this.stats = stats;
+        this.meter = new TrafficMeter(stats);
         this.endpoints = endpoints.stream().collect(Collectors.toUnmodifiableMap(WebSocketEndpoint::path, Function.identity()));
         this.health = health;
         this.allConnections = allConnections;
@@ -54,7 +66,8 @@ public final class PulseServerInitializer extends ChannelInitializer<Channel> {
         ch.pipeline()
                 .addLast("http-codec", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE, MAX_REQUEST_BODY))
                 .addLast("http-aggregator", new HttpObjectAggregator(MAX_REQUEST_BODY))
-                .addLast("http-router", new HttpRequestRouter(endpoints, health, webSocketConnections, config, access))
+                .addLast("http-router", new HttpRequestRouter(endpoints, health, webSocketConnections, config, access,
+                        metrics, stats, meter, files))
                 .addLast("errors", ConnectionErrorHandler.INSTANCE);
     }
 

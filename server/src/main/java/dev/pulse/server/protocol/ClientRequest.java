@@ -18,11 +18,13 @@ import java.util.regex.Pattern;
  * @param channel channel name, for join, leave and publish
  * @param name display name, optional, for join
  * @param since last {@code seq} the client saw, optional, for join; -1 when absent
+ * @param epoch the server run {@code since} belongs to, optional, for join
  * @param text the message, for publish and direct
  * @param to recipient connection id, for direct
  * @param ref optional client reference, echoed in {@code ack}, {@code pong} and {@code error}
  */
-public record ClientRequest(String type, String channel, String name, long since, String text, String to, String ref) {
+public record ClientRequest(String type, String channel, String name, long since, String epoch, String text, String to,
+                            String ref) {
 
     public static final String JOIN = "join";
     public static final String LEAVE = "leave";
@@ -73,17 +75,17 @@ public record ClientRequest(String type, String channel, String name, long since
                     }
                     sinceSeq = since.asLong();
                 }
-                return new ClientRequest(type, channel, name, sinceSeq, null, null, ref);
+                return new ClientRequest(type, channel, name, sinceSeq, optionalString(root, "epoch", ref), null, null, ref);
             }
             case LEAVE:
-                return new ClientRequest(type, channel(root, ref), null, -1, null, null, ref);
+                return new ClientRequest(type, channel(root, ref), null, -1, null, null, null, ref);
             case PUBLISH:
-                return new ClientRequest(type, channel(root, ref), null, -1, requiredString(root, "text", ref), null, ref);
+                return new ClientRequest(type, channel(root, ref), null, -1, null, requiredString(root, "text", ref), null, ref);
             case DIRECT:
-                return new ClientRequest(type, null, null, -1, requiredString(root, "text", ref),
+                return new ClientRequest(type, null, null, -1, null, requiredString(root, "text", ref),
                         requiredString(root, "to", ref), ref);
             case PING:
-                return new ClientRequest(type, null, null, -1, null, null, ref);
+                return new ClientRequest(type, null, null, -1, null, null, null, ref);
             default:
                 throw new ProtocolException(ErrorCode.UNKNOWN_TYPE, "unknown type: " + type, ref);
         }

@@ -33,10 +33,14 @@ public final class ServerMessages {
         return 6 * (maxTextLength + ClientRequest.MAX_NAME_LENGTH) + 1024;
     }
 
-    public static byte[] welcome(String id, long pingIntervalMillis, long pingTimeoutMillis) {
+    /**
+     * @param epoch this server run's id: sequence numbers are comparable only within one epoch
+     */
+    public static byte[] welcome(String id, String epoch, long pingIntervalMillis, long pingTimeoutMillis) {
         return write(g -> {
             g.writeStringField("type", "welcome");
             g.writeStringField("id", id);
+            g.writeStringField("epoch", epoch);
             g.writeObjectFieldStart("heartbeat");
             g.writeNumberField("intervalMs", pingIntervalMillis);
             g.writeNumberField("timeoutMs", pingTimeoutMillis);
@@ -48,12 +52,13 @@ public final class ServerMessages {
      * @param history messages as sent ({@link #message}), oldest first
      * @param missed how many messages after the client's {@code since} are no longer in history
      */
-    public static byte[] joined(String channel, String ref, List<MemberInfo> members, List<byte[]> history,
-                                long seq, long missed) {
+    public static byte[] joined(String channel, String ref, String epoch, List<MemberInfo> members,
+                                List<byte[]> history, long seq, long missed) {
         return write(g -> {
             g.writeStringField("type", "joined");
             g.writeStringField("channel", channel);
             writeRef(g, ref);
+            g.writeStringField("epoch", epoch);
             g.writeNumberField("seq", seq);
             g.writeArrayFieldStart("members");
             for (MemberInfo member : members) {
@@ -88,6 +93,19 @@ public final class ServerMessages {
             g.writeStringField("from", from);
             writeName(g, name);
             g.writeStringField("text", text);
+            g.writeNumberField("ts", ts);
+        });
+    }
+
+    /** A message the server publishes on a system channel: {@code data} is a JSON value, written as is. */
+    public static byte[] systemMessage(String channel, long seq, byte[] data, long ts) {
+        return write(g -> {
+            g.writeStringField("type", "message");
+            g.writeStringField("channel", channel);
+            g.writeNumberField("seq", seq);
+            g.writeStringField("from", "server");
+            g.writeFieldName("data");
+            g.writeRawValue(new String(data, StandardCharsets.UTF_8));
             g.writeNumberField("ts", ts);
         });
     }

@@ -33,11 +33,15 @@ public final class Room {
     private final History history;
     private final Audience audience = new Audience();
     private final Map<Subscriber, Member> members = new LinkedHashMap<>();
+    private final String epoch;
     private long seq;
+    /** Members, readable from any thread (for gauges and for skipping work nobody would see). */
+    private volatile int memberCount;
 
     Room(String name, EventExecutor executor, SlowConsumerPolicy policy, Broadcaster broadcaster,
-         ByteBufAllocator alloc, int historySize) {
+         ByteBufAllocator alloc, int historySize, String epoch) {
         this.name = name;
+        this.epoch = epoch;
         this.executor = executor;
         this.policy = policy;
         this.broadcaster = broadcaster;
@@ -53,6 +57,10 @@ public final class Room {
         return policy;
     }
 
+    public int memberCount() {
+        return memberCount;
+    }
+
     /**
      * Adds {@code member} (or renames it, when already a member), tells the others, and answers
      * it with {@code joined}: the members, the history after {@code since} (all of it when
@@ -64,6 +72,7 @@ public final class Room {
             if (previous == null) {
                 broadcastPresence("join", member);
                 audience.add(member.subscriber());
+                memberCount = members.size();
             }
             long oldest = history.oldestSeq(seq);
             long from = since < 0 ? oldest - 1 : since;
@@ -72,7 +81,7 @@ public final class Room {
             for (Member m : members.values()) {
                 list.add(new MemberInfo(m.id(), m.name()));
             }
-            byte[] joined = ServerMessages.joined(name, ref, list, history.after(from), seq, missed);
+            byte[] joined = ServerMessages.joined(name, ref, epoch, list, history.after(from), seq, missed);
             broadcaster.send(member.subscriber(), Broadcaster.encodeText(alloc, joined), null);
         });
     }
@@ -88,6 +97,7 @@ public final class Room {
                 return;
             }
             audience.remove(subscriber);
+            memberCount = members.size();
             broadcastPresence("leave", member);
             if (answer) {
                 broadcaster.send(subscriber, Broadcaster.encodeText(alloc, ServerMessages.left(name, ref)), null);
@@ -113,6 +123,19 @@ public final class Room {
             if (ref != null) {
                 broadcaster.send(subscriber, Broadcaster.encodeText(alloc, ServerMessages.ack(ref, name, next)), null);
             }
+        });
+    }
+
+    /**
+     * Publishes a server message on this (system) channel: {@code data} is a JSON value. Takes
+     * the next seq and a place in history like any message.
+     */
+    public void publishFromServer(byte[] data) {
+        run(() -> {
+            long next = ++seq;
+            byte[] message = ServerMessages.systemMessage(name, next, data, System.currentTimeMillis());
+            history.add(next, message);
+            broadcaster.broadcast(audience, Broadcaster.encodeText(alloc, message), policy, this);
         });
     }
 

@@ -22,9 +22,11 @@ public final class RoomRegistry {
     private final ChannelPolicies policies;
     private final int historySize;
     private final int maxRooms;
+    private final String epoch;
 
     public RoomRegistry(Broadcaster broadcaster, ByteBufAllocator alloc,
-                        ChannelPolicies policies, int historySize, int maxRooms) {
+                        ChannelPolicies policies, int historySize, int maxRooms, String epoch) {
+        this.epoch = epoch;
         this.broadcaster = broadcaster;
         this.alloc = alloc;
         this.policies = policies;
@@ -48,7 +50,7 @@ public final class RoomRegistry {
         }
         return rooms.computeIfAbsent(name, n -> {
             count.incrementAndGet();
-            return new Room(n, executor, policies.policyFor(n), broadcaster, alloc, historySize);
+            return new Room(n, executor, policies.policyFor(n), broadcaster, alloc, historySize, epoch);
         });
     }
 
@@ -58,5 +60,14 @@ public final class RoomRegistry {
 
     public int size() {
         return count.get();
+    }
+
+    /** Memberships over all channels. */
+    public long totalMembers() {
+        long total = 0;
+        for (Room room : rooms.values()) {
+            total += room.memberCount();
+        }
+        return total;
     }
 }

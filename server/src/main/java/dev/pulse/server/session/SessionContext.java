@@ -24,11 +24,20 @@ public final class SessionContext {
     private final Broadcaster broadcaster = new Broadcaster(stats);
     private final RoomRegistry rooms;
     private final ConcurrentMap<String, Subscriber> sessions = new ConcurrentHashMap<>();
+    private final String epoch = Long.toString(System.currentTimeMillis(), 36)
+            + Integer.toString(java.util.concurrent.ThreadLocalRandom.current().nextInt(1 << 20), 36);
 
     public SessionContext(ServerConfig config, ByteBufAllocator alloc) {
         this.config = config;
-        this.policies = ChannelPolicies.parse(config.channelPolicies(), config.slowConsumerPolicy());
-        this.rooms = new RoomRegistry(broadcaster, alloc, policies, config.historySize(), config.maxChannels());
+        // System channels first: a metrics viewer wants the newest snapshot, a log viewer may miss lines.
+        this.policies = ChannelPolicies.parse("$metrics=coalesce,$logs=drop," + config.channelPolicies(),
+                config.slowConsumerPolicy());
+        this.rooms = new RoomRegistry(broadcaster, alloc, policies, config.historySize(), config.maxChannels(), epoch);
+    }
+
+    /** This server run's id, sent in {@code welcome} and {@code joined}. */
+    public String epoch() {
+        return epoch;
     }
 
     public ServerConfig config() {

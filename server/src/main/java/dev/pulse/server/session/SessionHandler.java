@@ -92,7 +92,8 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
             }
         }
         ServerConfig config = context.config();
-        reply(ctx, ServerMessages.welcome(id, config.pingInterval().toMillis(), config.pingTimeout().toMillis()));
+        reply(ctx, ServerMessages.welcome(id, context.epoch(), config.pingInterval().toMillis(),
+                config.pingTimeout().toMillis()));
         ctx.flush();
     }
 
@@ -162,7 +163,9 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         if (request.name() != null && !nameFromToken) {
             name = request.name();
         }
-        room.join(new Room.Member(id, name, subscriber), request.since(), request.ref());
+        // A since from another server run names other messages: the client gets the whole history instead.
+        long since = request.epoch() == null || request.epoch().equals(context.epoch()) ? request.since() : -1;
+        room.join(new Room.Member(id, name, subscriber), since, request.ref());
     }
 
     private void publish(ClientRequest request) throws ProtocolException {

@@ -176,4 +176,24 @@ class ChannelMessagingTest {
             c.next("pong"); // c got nothing before its own pong
         }
     }
+
+    @Test
+    void joinWithSinceFromAnotherEpochGetsTheWholeHistory() throws Exception {
+        server.start();
+        try (JsonClient a = JsonClient.connect(server); JsonClient b = JsonClient.connect(server)) {
+            JsonNode joinedA = a.join("epochs", "ann");
+            for (int i = 1; i <= 3; i++) {
+                a.send("type", "publish", "channel", "epochs", "text", "e" + i);
+                a.next("message");
+            }
+            b.send("type", "join", "channel", "epochs", "since", 2, "epoch", joinedA.get("epoch").asText());
+            assertEquals(1, b.next("joined").get("history").size(), "same epoch: after seq 2");
+            b.send("type", "leave", "channel", "epochs");
+            b.next("left");
+            b.send("type", "join", "channel", "epochs", "since", 2, "epoch", "an-earlier-run");
+            JsonNode joined = b.next("joined");
+            assertEquals(3, joined.get("history").size(), "another epoch: its seq 2 means nothing here");
+            assertEquals(joinedA.get("epoch").asText(), joined.get("epoch").asText());
+        }
+    }
 }

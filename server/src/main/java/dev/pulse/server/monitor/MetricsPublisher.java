@@ -1,0 +1,45 @@
+package dev.pulse.server.monitor;
+
+import dev.pulse.server.room.Room;
+import dev.pulse.server.room.RoomRegistry;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Publishes a {@link ServerMetrics#snapshot} on {@code $metrics} every interval, and computes
+ * nothing while that channel has no members.
+ */
+public final class MetricsPublisher {
+
+    public static final String CHANNEL = "$metrics";
+
+    private final ServerMetrics metrics;
+    private final RoomRegistry rooms;
+    private ScheduledFuture<?> task;
+
+    public MetricsPublisher(ServerMetrics metrics, RoomRegistry rooms) {
+        this.metrics = metrics;
+        this.rooms = rooms;
+    }
+
+    public void start(EventExecutor executor, Duration interval) {
+        long nanos = interval.toNanos();
+        task = executor.scheduleAtFixedRate(this::publish, nanos, nanos, TimeUnit.NANOSECONDS);
+    }
+
+    void publish() {
+        Room room = rooms.get(CHANNEL);
+        if (room != null && room.memberCount() > 0) {
+            room.publishFromServer(metrics.snapshot());
+        }
+    }
+
+    public void stop() {
+        if (task != null) {
+            task.cancel(false);
+        }
+    }
+}

@@ -1,0 +1,175 @@
+package dev.pulse.server.monitor;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
+import dev.pulse.server.broadcast.BroadcastStats;
+import dev.pulse.server.session.SessionContext;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryUsage;
+import java.util.function.IntSupplier;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The server's figures, in one Micrometer registry: scraped as Prometheus text at
+ * {@code GET /metrics}, and summarised as JSON for the {@code $metrics} channel
+ * ({@link #snapshot}), so both always agree.
+ */
+public final class ServerMetrics {
+
+    private static final JsonFactory JSON = new JsonFactory();
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final ServerStats stats;
+    private final SessionContext sessions;
+    private final IntSupplier connections;
+    private final long startNanos = System.nanoTime();
+
+    // The previous snapshot's counts, for per-second rates. Only the publisher's thread calls snapshot().
+    private long lastNanos = startNanos;
+    private long lastMessagesIn;
+    private long lastMessagesOut;
+    private long lastBytesIn;
+    private long lastBytesOut;
+
+    /**
+     * @param connections open WebSocket connections, all endpoints
+     */
+    public ServerMetrics(ServerStats stats, SessionContext sessions, IntSupplier connections) {
+        this.stats = stats;
+        this.sessions = sessions;
+        this.connections = connections;
+        BroadcastStats broadcast = sessions.stats();
+        Gauge.builder("pulse.connections", connections::getAsInt).description("open WebSocket connections").register(registry);
+        Gauge.builder("pulse.sessions", sessions::sessionCount).description("open /ws connections").register(registry);
+        Gauge.builder("pulse.channels", sessions.rooms()::size).description("channels held").register(registry);
+        Gauge.builder("pulse.channel.members", sessions.rooms()::totalMembers).description("memberships over all channels")
+                .register(registry);
+        counter("pulse.messages.in", "data messages received", stats, ServerStats::messagesIn);
+        counter("pulse.messages.out", "data frames sent", stats, ServerStats::messagesOut);
+        counter("pulse.bytes.in", "payload bytes received", stats, ServerStats::bytesIn);
+        counter("pulse.bytes.out", "bytes of data frames sent", stats, ServerStats::bytesOut);
+        counter("pulse.broadcast.delivered", "frames written to subscribers", broadcast, BroadcastStats::delivered);
+        FunctionCounter.builder("pulse.slow.consumer", broadcast, BroadcastStats::dropped)
+                .tag("policy", "drop").description("messages skipped for slow consumers").register(registry);
+        FunctionCounter.builder("pulse.slow.consumer", broadcast, BroadcastStats::coalesced)
+                .tag("policy", "coalesce").description("messages replaced by newer ones for slow consumers").register(registry);
+        FunctionCounter.builder("pulse.slow.consumer", broadcast, BroadcastStats::disconnected)
+                .tag("policy", "disconnect").description("slow consumers disconnected").register(registry);
+        for (String reason : ServerStats.HANDSHAKE_FAILURES) {
+            FunctionCounter.builder("pulse.handshake.failures", stats, s -> s.handshakeFailures(reason))
+                    .tag("reason", reason).description("refused handshakes").register(registry);
+        }
+        for (String code : ServerStats.CLOSE_CODES) {
+            FunctionCounter.builder("pulse.close.sent", stats, s -> s.closeCodesSent(code))
+                    .tag("code", code).description("Close frames sent").register(registry);
+        }
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider) {
+            new NettyAllocatorMetrics((ByteBufAllocatorMetricProvider) ByteBufAllocator.DEFAULT).bindTo(registry);
+        }
+    }
+
+    private <T> void counter(String name, String description, T source, ToDoubleFunction<T> count) {
+        FunctionCounter.builder(name, source, count).description(description).register(registry);
+    }
+
+    /** Prometheus text exposition format. */
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    /** The JSON published on {@code $metrics}; rates are over the time since the previous call. */
+    public byte[] snapshot() {
+        long now = System.nanoTime();
+        double seconds = Math.max((now - lastNanos) / 1e9, 1e-3);
+        long messagesIn = stats.messagesIn();
+        long messagesOut = stats.messagesOut();
+        long bytesIn = stats.bytesIn();
+        long bytesOut = stats.bytesOut();
+        BroadcastStats broadcast = sessions.stats();
+        MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+        long gcCount = 0;
+        long gcMillis = 0;
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            gcCount += Math.max(0, gc.getCollectionCount());
+            gcMillis += Math.max(0, gc.getCollectionTime());
+        }
+        try (ByteArrayBuilder out = new ByteArrayBuilder(512);
+             JsonGenerator g = JSON.createGenerator(out, JsonEncoding.UTF8)) {
+            g.writeStartObject();
+            g.writeNumberField("connections", connections.getAsInt());
+            g.writeNumberField("sessions", sessions.sessionCount());
+            g.writeNumberField("channels", sessions.rooms().size());
+            g.writeNumberField("members", sessions.rooms().totalMembers());
+            g.writeNumberField("messagesInPerSec", Math.round((messagesIn - lastMessagesIn) / seconds));
+            g.writeNumberField("messagesOutPerSec", Math.round((messagesOut - lastMessagesOut) / seconds));
+            g.writeNumberField("bytesInPerSec", Math.round((bytesIn - lastBytesIn) / seconds));
+            g.writeNumberField("bytesOutPerSec", Math.round((bytesOut - lastBytesOut) / seconds));
+            g.writeObjectFieldStart("slowConsumers");
+            g.writeNumberField("dropped", broadcast.dropped());
+            g.writeNumberField("coalesced", broadcast.coalesced());
+            g.writeNumberField("disconnected", broadcast.disconnected());
+            g.writeEndObject();
+            g.writeObjectFieldStart("handshakeFailures");
+            for (String reason : ServerStats.HANDSHAKE_FAILURES) {
+                g.writeNumberField(reason, stats.handshakeFailures(reason));
+            }
+            g.writeEndObject();
+            g.writeNumberField("heapUsedBytes", heap.getUsed());
+            g.writeNumberField("heapMaxBytes", heap.getMax());
+            g.writeNumberField("directMemoryBytes", directMemory());
+            g.writeNumberField("gcCount", gcCount);
+            g.writeNumberField("gcTimeMs", gcMillis);
+            g.writeNumberField("processCpuLoad", processCpuLoad());
+            g.writeNumberField("uptimeSeconds", (now - startNanos) / 1_000_000_000L);
+            g.writeEndObject();
+            g.flush();
+            lastNanos = now;
+            lastMessagesIn = messagesIn;
+            lastMessagesOut = messagesOut;
+            lastBytesIn = bytesIn;
+            lastBytesOut = bytesOut;
+            return out.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing JSON to memory cannot fail", e);
+        }
+    }
+
+    private static long directMemory() {
+        return ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider
+                ? ((ByteBufAllocatorMetricProvider) ByteBufAllocator.DEFAULT).metric().usedDirectMemory() : -1;
+    }
+
+    private static double processCpuLoad() {
+        java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.OperatingSystemMXBean) {
+            double load = ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuLoad();
+            return load < 0 ? 0 : Math.round(load * 1000) / 1000.0;
+        }
+        return 0;
+    }
+}

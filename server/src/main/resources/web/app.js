@@ -1,0 +1,158 @@
+// The page: chat on the left, live dashboard on the right, both over one PulseClient.
+(function () {
+  'use strict';
+  const $ = id => document.getElementById(id);
+  const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
+  const client = new PulseClient(scheme + location.host + '/ws');
+  let current = null; // the chat channel joined
+  const members = new Map();
+
+  // --- connection state --------------------------------------------------------------
+  client.on('state', state => {
+    $('state').textContent = state;
+    $('state').dataset.state = state;
+  });
+  client.on('welcome', w => { $('whoami').textContent = 'connection ' + w.id; });
+
+  // --- chat --------------------------------------------------------------------------
+  function line(className, html) {
+    const li = document.createElement('li');
+    li.className = className;
+    li.innerHTML = html;
+    $('messages').appendChild(li);
+    $('messages').scrollTop = $('messages').scrollHeight;
+    return li;
+  }
+  function escape(text) {
+    return String(text).replace(/[&<>"']/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+  }
+  function renderMembers() {
+    $('members').innerHTML = '';
+    for (const [id, name] of members) {
+      const li = document.createElement('li');
+      li.textContent = (name || id) + (id === client.id ? ' (you)' : '');
+      li.dataset.id = id;
+      $('members').appendChild(li);
+    }
+  }
+
+  $('join-form').addEventListener('submit', event => {
+    event.preventDefault();
+    const channel = $('channel').value.trim();
+    if (current && current !== channel) {
+      client.leave(current).catch(() => {});
+    }
+    current = channel;
+    $('current-channel').textContent = channel;
+    $('messages').innerHTML = '';
+    members.clear();
+    renderMembers();
+    client.join(channel, { name: $('name').value.trim() });
+    $('text').disabled = false;
+    $('text').focus();
+  });
+  $('leave').addEventListener('click', () => {
+    if (current) {
+      client.leave(current).catch(() => {});
+      current = null;
+      members.clear();
+      renderMembers();
+      $('text').disabled = true;
+    }
+  });
+  $('text').addEventListener('keydown', event => {
+    if (event.key === 'Enter' && current && $('text').value) {
+      client.publish(current, $('text').value).catch(e => line('error', 'not sent: ' + escape(e.message)));
+      $('text').value = '';
+    }
+  });
+
+  client.on('joined', j => {
+    if (j.channel !== current) {
+      return;
+    }
+    members.clear();
+    j.members.forEach(m => members.set(m.id, m.name));
+    renderMembers();
+  });
+  client.on('presence', p => {
+    if (p.channel !== current) {
+      return;
+    }
+    if (p.event === 'join') {
+      members.set(p.id, p.name);
+    } else {
+      members.delete(p.id);
+    }
+    renderMembers();
+    line('presence', escape(p.name || p.id) + (p.event === 'join' ? ' joined' : ' left'));
+  });
+
+  // --- dashboard ---------------------------------------------------------------------
+  const WINDOW = 300; // points kept: five minutes at one snapshot a second
+  function chart(canvas, datasets, unit) {
+    return new Chart(canvas, {
+      type: 'line',
+      data: { labels: [], datasets: datasets.map(label => ({ label: label, data: [], pointRadius: 0, borderWidth: 1.5, tension: 0.2 })) },
+      options: { animation: false, responsive: true, maintainAspectRatio: false, scales: { x: { display: false }, y: { beginAtZero: true, title: { display: !!unit, text: unit } } } }
+    });
+  }
+  const charts = {
+    connections: chart($('chart-connections'), ['connections', 'members']),
+    rates: chart($('chart-rates'), ['messages in/s', 'messages out/s']),
+    memory: chart($('chart-memory'), ['heap MiB', 'direct MiB'])
+  };
+  function plot(c, label, values) {
+    c.data.labels.push(label);
+    values.forEach((v, i) => c.data.datasets[i].data.push(v));
+    if (c.data.labels.length > WINDOW) {
+      c.data.labels.shift();
+      c.data.datasets.forEach(d => d.data.shift());
+    }
+    c.update('none');
+  }
+  const mib = bytes => Math.round(bytes / 1048576 * 10) / 10;
+  let lastLogSeq = 0;
+  let logsMissed = 0;
+
+  client.on('message', m => {
+    if (m.channel === '$metrics') {
+      const d = m.data;
+      $('m-connections').textContent = d.connections;
+      $('m-channels').textContent = d.channels;
+      $('m-in').textContent = d.messagesInPerSec;
+      $('m-out').textContent = d.messagesOutPerSec;
+      $('m-heap').textContent = mib(d.heapUsedBytes) + ' MiB';
+      $('m-direct').textContent = mib(d.directMemoryBytes) + ' MiB';
+      $('m-cpu').textContent = Math.round(d.processCpuLoad * 100) + ' %';
+      $('m-slow').textContent = d.slowConsumers.dropped + d.slowConsumers.coalesced + d.slowConsumers.disconnected;
+      const label = new Date(m.ts).toLocaleTimeString();
+      plot(charts.connections, label, [d.connections, d.members]);
+      plot(charts.rates, label, [d.messagesInPerSec, d.messagesOutPerSec]);
+      plot(charts.memory, label, [mib(d.heapUsedBytes), mib(d.directMemoryBytes)]);
+    } else if (m.channel === '$logs') {
+      // A gap in seq is what this viewer missed (the channel drops for slow viewers).
+      if (lastLogSeq && m.seq > lastLogSeq + 1) {
+        logsMissed += m.seq - lastLogSeq - 1;
+        $('logs-missed').textContent = logsMissed + ' lines missed';
+      }
+      lastLogSeq = m.seq;
+      const li = document.createElement('li');
+      li.className = m.data.level;
+      li.textContent = new Date(m.data.ts).toLocaleTimeString() + ' ' + m.data.level + ' ' + m.data.logger.replace(/^.*\./, '') + ' — ' + m.data.message;
+      $('logs').appendChild(li);
+      while ($('logs').children.length > 500) {
+        $('logs').removeChild($('logs').firstChild);
+      }
+      $('logs').scrollTop = $('logs').scrollHeight;
+    } else if (m.channel === current) {
+      const li = line('message', '<span class="from">' + escape(m.name || m.from) + '</span>' + escape(m.text));
+      li.dataset.seq = m.seq;
+    }
+  });
+
+  client.join('$metrics');
+  client.join('$logs');
+  client.connect();
+  window.pulseClient = client; // for the console, and for tests
+})();

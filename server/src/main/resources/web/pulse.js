@@ -1,0 +1,293 @@
+/*
+ * pulse.js — a small client for Pulse's /ws protocol (docs/PROTOCOL.md), for browsers.
+ *
+ *   const client = new PulseClient('ws://' + location.host + '/ws');
+ *   client.on('state', s => console.log(s));            // connecting | open | reconnecting | closed
+ *   client.on('message', m => console.log(m.channel, m.seq, m.text || m.data));
+ *   client.join('lobby', { name: 'ann' });
+ *   client.publish('lobby', 'hello').then(ack => console.log('seq', ack.seq));
+ *   client.connect();
+ *
+ * What it does for you:
+ * - reconnects with exponential backoff and jitter (options.minDelayMs .. maxDelayMs), at once
+ *   after 4000 (heartbeat) and 4002 (slow consumer), and not at all after the close codes that say
+ *   the client is at fault (1002, 1003, 1007, 1008, 1009, 1010) or after close() — the close-code
+ *   table of docs/PROTOCOL.md; after 4001 (token expired) only when options.token is a function;
+ * - sends an application ping every options.heartbeatMs and reconnects when the pong does not come
+ *   within options.heartbeatTimeoutMs (a dead path the browser has not noticed);
+ * - re-joins every channel after a reconnect with `since` and `epoch`, so the messages published
+ *   while it was away arrive from history; every message is delivered once (deduplicated by
+ *   epoch and seq), also when the server itself restarted;
+ * - queues publishes, direct messages and joins made while not connected (up to
+ *   options.maxQueued) and sends them once connected.
+ *
+ * Events: state (string), welcome, joined, message, presence, direct, left, error, close ({code, reason}).
+ */
+(function (global) {
+  'use strict';
+
+  const CLIENT_FAULT = new Set([1002, 1003, 1007, 1008, 1009, 1010]);
+
+  class PulseClient {
+    constructor(url, options) {
+      this.url = url;
+      this.options = Object.assign({
+        minDelayMs: 500,
+        maxDelayMs: 15000,
+        heartbeatMs: 20000,
+        heartbeatTimeoutMs: 10000,
+        maxQueued: 1000,
+        token: null // a string, or a function returning one (called before each connect)
+      }, options || {});
+      this.state = 'idle';
+      this.id = null;
+      this.epoch = null;
+      this.channels = new Map(); // name -> { name, displayName, lastSeq, epoch }
+      this.queue = [];
+      this.pending = new Map(); // ref -> { resolve, reject }
+      this.handlers = {};
+      this.attempt = 0;
+      this.nextRef = 1;
+      this.ws = null;
+      this.timers = { reconnect: null, heartbeat: null, pongDeadline: null };
+      this.stopped = false;
+    }
+
+    on(event, handler) {
+      (this.handlers[event] = this.handlers[event] || []).push(handler);
+      return this;
+    }
+
+    off(event, handler) {
+      this.handlers[event] = (this.handlers[event] || []).filter(h => h !== handler);
+      return this;
+    }
+
+    emit(event, value) {
+      for (const handler of this.handlers[event] || []) {
+        try {
+          handler(value);
+        } catch (e) {
+          console.error('pulse.js handler for ' + event + ' failed', e);
+        }
+      }
+    }
+
+    connect() {
+      this.stopped = false;
+      this.open();
+      return this;
+    }
+
+    /** Closes for good: no reconnect. */
+    close() {
+      this.stopped = true;
+      clearTimeout(this.timers.reconnect);
+      this.stopHeartbeat();
+      if (this.ws) {
+        this.ws.close(1000, 'bye');
+      }
+      this.setState('closed');
+    }
+
+    join(channel, opts) {
+      const entry = this.channels.get(channel) || { name: channel, lastSeq: 0, epoch: null };
+      entry.displayName = opts && opts.name ? opts.name : entry.displayName;
+      this.channels.set(channel, entry);
+      if (this.state === 'open') {
+        this.sendJoin(entry);
+      }
+    }
+
+    leave(channel) {
+      this.channels.delete(channel);
+      return this.request({ type: 'leave', channel: channel });
+    }
+
+    /** Resolves with the ack ({channel, seq}) once the server has numbered the message. */
+    publish(channel, text) {
+      return this.request({ type: 'publish', channel: channel, text: text });
+    }
+
+    direct(to, text) {
+      return this.request({ type: 'direct', to: to, text: text });
+    }
+
+    request(message) {
+      message.ref = 'r' + (this.nextRef++);
+      return new Promise((resolve, reject) => {
+        this.pending.set(message.ref, { resolve: resolve, reject: reject });
+        this.send(message);
+      });
+    }
+
+    send(message) {
+      if (this.state === 'open' && this.ws && this.ws.readyState === 1) {
+        this.ws.send(JSON.stringify(message));
+      } else if (this.queue.length < this.options.maxQueued) {
+        this.queue.push(message);
+      } else {
+        this.fail(message.ref, { code: 'queue_full', message: 'not connected and the send queue is full' });
+      }
+    }
+
+    // --- connection -----------------------------------------------------------------------
+
+    open() {
+      this.setState(this.attempt === 0 ? 'connecting' : 'reconnecting');
+      let url = this.url;
+      const token = typeof this.options.token === 'function' ? this.options.token() : this.options.token;
+      if (token) {
+        url += (url.indexOf('?') < 0 ? '?' : '&') + 'token=' + encodeURIComponent(token);
+      }
+      const ws = new WebSocket(url);
+      this.ws = ws;
+      ws.onmessage = event => this.receive(JSON.parse(event.data));
+      ws.onclose = event => {
+        if (this.ws === ws) {
+          this.onClose(event.code, event.reason);
+        }
+      };
+    }
+
+    onClose(code, reason) {
+      this.ws = null;
+      this.stopHeartbeat();
+      this.emit('close', { code: code, reason: reason });
+      if (this.stopped || CLIENT_FAULT.has(code) || (code === 4001 && typeof this.options.token !== 'function')) {
+        this.setState('closed');
+        return;
+      }
+      this.attempt++;
+      const immediate = code === 4000 || code === 4002 || code === 4001;
+      const ceiling = Math.min(this.options.maxDelayMs, this.options.minDelayMs * Math.pow(2, this.attempt - 1));
+      // Full jitter spreads the reconnects of many clients after a server restart.
+      const delay = immediate && this.attempt === 1 ? 0 : Math.random() * ceiling;
+      this.setState('reconnecting');
+      this.timers.reconnect = setTimeout(() => this.open(), delay);
+    }
+
+    setState(state) {
+      if (this.state !== state) {
+        this.state = state;
+        this.emit('state', state);
+      }
+    }
+
+    // --- heartbeat ------------------------------------------------------------------------
+
+    startHeartbeat() {
+      this.stopHeartbeat();
+      this.timers.heartbeat = setInterval(() => {
+        if (!this.ws || this.ws.readyState !== 1) {
+          return;
+        }
+        this.ws.send(JSON.stringify({ type: 'ping', ref: 'hb' }));
+        clearTimeout(this.timers.pongDeadline);
+        this.timers.pongDeadline = setTimeout(() => {
+          if (this.ws) {
+            this.ws.close(4000, 'no pong');
+          }
+        }, this.options.heartbeatTimeoutMs);
+      }, this.options.heartbeatMs);
+    }
+
+    stopHeartbeat() {
+      clearInterval(this.timers.heartbeat);
+      clearTimeout(this.timers.pongDeadline);
+    }
+
+    // --- messages -------------------------------------------------------------------------
+
+    sendJoin(entry) {
+      const join = { type: 'join', channel: entry.name };
+      if (entry.displayName) {
+        join.name = entry.displayName;
+      }
+      if (entry.epoch !== null) {
+        join.since = entry.lastSeq;
+        join.epoch = entry.epoch;
+      }
+      this.ws.send(JSON.stringify(join));
+    }
+
+    receive(m) {
+      switch (m.type) {
+        case 'welcome':
+          this.id = m.id;
+          this.epoch = m.epoch;
+          this.attempt = 0;
+          this.setState('open');
+          for (const entry of this.channels.values()) {
+            this.sendJoin(entry);
+          }
+          const queued = this.queue;
+          this.queue = [];
+          queued.forEach(message => this.send(message));
+          this.startHeartbeat();
+          this.emit('welcome', m);
+          break;
+        case 'joined': {
+          const entry = this.channels.get(m.channel) || { name: m.channel, lastSeq: 0 };
+          if (entry.epoch !== m.epoch) {
+            // First join, or the server restarted: seq starts again in this epoch.
+            entry.epoch = m.epoch;
+            entry.lastSeq = 0;
+          }
+          this.channels.set(m.channel, entry);
+          this.emit('joined', m);
+          m.history.forEach(message => this.deliver(message));
+          break;
+        }
+        case 'message':
+          this.deliver(m);
+          break;
+        case 'ack':
+        case 'left':
+          this.settle(m.ref, m);
+          if (m.type === 'left') {
+            this.emit('left', m);
+          }
+          break;
+        case 'pong':
+          clearTimeout(this.timers.pongDeadline);
+          break;
+        case 'error':
+          this.fail(m.ref, m);
+          this.emit('error', m);
+          break;
+        default:
+          this.emit(m.type, m);
+      }
+    }
+
+    deliver(m) {
+      const entry = this.channels.get(m.channel);
+      if (entry) {
+        if (m.seq <= entry.lastSeq) {
+          return; // seen before this reconnect
+        }
+        entry.lastSeq = m.seq;
+      }
+      this.emit('message', m);
+    }
+
+    settle(ref, value) {
+      const waiting = ref && this.pending.get(ref);
+      if (waiting) {
+        this.pending.delete(ref);
+        waiting.resolve(value);
+      }
+    }
+
+    fail(ref, error) {
+      const waiting = ref && this.pending.get(ref);
+      if (waiting) {
+        this.pending.delete(ref);
+        waiting.reject(error);
+      }
+    }
+  }
+
+  global.PulseClient = PulseClient;
+})(typeof window !== 'undefined' ? window : globalThis);
