@@ -87,6 +87,8 @@ public final class PulseServer implements AutoCloseable {
                     .group(bossGroup, workerGroup)
                     .channel(transport.serverChannelClass())
                     .option(ChannelOption.SO_BACKLOG, 1024)
+                    // A restart binds the port again at once, past the TIME_WAIT of the connections it closed.
+                    .option(ChannelOption.SO_REUSEADDR, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, queueWaterMark(config))
                     .childHandler(new PulseServerInitializer(endpoints.apply(sessions), health, metrics, stats,

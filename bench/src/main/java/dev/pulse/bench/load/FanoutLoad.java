@@ -50,8 +50,14 @@ public final class FanoutLoad implements Callable<Integer> {
     @Option(names = "--subscribers", description = "subscribers in the channel")
     int subscribers = 1000;
 
-    @Option(names = "--messages", description = "messages to publish")
+    @Option(names = "--messages", description = "messages to publish; 0 publishes nothing and only holds the subscribers")
     int messages = 2000;
+
+    @Option(names = "--channel", description = "the channel; $metrics measures what its snapshots cost")
+    String channel = "fanout";
+
+    @Option(names = "--hold", description = "with --messages 0: seconds to hold the subscribers while measuring")
+    int holdSeconds = 30;
 
     @Option(names = "--size", description = "bytes of text per message (at least 24)")
     int size = 64;
@@ -82,7 +88,7 @@ public final class FanoutLoad implements Callable<Integer> {
     public Integer call() throws Exception {
         LoadClient.requireLoopback(url);
         long pid = serverPid();
-        joined = new CountDownLatch(subscribers + 1);
+        joined = new CountDownLatch(messages == 0 ? subscribers : subscribers + 1);
         done = new CountDownLatch(1);
         target = (long) subscribers * messages;
         try (LoadClient client = new LoadClient(threads)) {
@@ -92,6 +98,9 @@ public final class FanoutLoad implements Callable<Integer> {
                 if ((i + 1) % 1000 == 0) {
                     System.out.printf("connected %d/%d subscribers%n", i + 1, subscribers);
                 }
+            }
+            if (messages == 0) {
+                return hold(pid, channels);
             }
             Publisher publisher = new Publisher();
             Channel publisherChannel = client.connect(url, () -> publisher).get(10, TimeUnit.SECONDS);
@@ -111,6 +120,29 @@ public final class FanoutLoad implements Callable<Integer> {
             publisherChannel.close();
             return complete && errors.get() == 0 && disconnects.get() == 0 ? 0 : 1;
         }
+    }
+
+    /** Subscribers only: what the server spends on them (and on what it publishes to them) per second. */
+    private int hold(long pid, List<Channel> channels) throws Exception {
+        if (!joined.await(60, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("not every subscriber joined within 60 s");
+        }
+        long before = delivered.get();
+        double cpuBefore = ServerCpu.seconds(pid);
+        long start = System.nanoTime();
+        boolean interrupted = done.await(holdSeconds, TimeUnit.SECONDS);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        double cpu = ServerCpu.seconds(pid) - cpuBefore;
+        finished = true;
+        long deliveries = delivered.get() - before;
+        System.out.printf("hold: %d subscribers of %s for %.1f s%n", subscribers, channel, seconds);
+        System.out.printf("  deliveries: %d (%.0f/s)%n", deliveries, deliveries / seconds);
+        System.out.printf("  server CPU: %.3f s, %.2f%% of one core%n", cpu, 100 * cpu / seconds);
+        System.out.printf("  errors: %d, disconnects: %d%n", errors.get(), disconnects.get());
+        System.out.printf("{\"shape\":\"hold\",\"channel\":\"%s\",\"subscribers\":%d,\"seconds\":%.1f,\"deliveries\":%d,"
+                + "\"serverCpuSeconds\":%.3f,\"serverCpuShare\":%.4f}%n", channel, subscribers, seconds, deliveries, cpu, cpu / seconds);
+        channels.forEach(Channel::close);
+        return !interrupted && errors.get() == 0 && disconnects.get() == 0 ? 0 : 1;
     }
 
     private long serverPid() throws Exception {
@@ -171,15 +203,17 @@ public final class FanoutLoad implements Callable<Integer> {
                 ByteBuf payload = frame.content();
                 if (startsWith(payload, MESSAGE)) {
                     int at = textStart(payload);
-                    long sent = 0;
-                    for (int i = at; i < payload.writerIndex(); i++) {
-                        byte b = payload.getByte(i);
-                        if (b < '0' || b > '9') {
-                            break;
+                    if (at < payload.writerIndex()) {
+                        long sent = 0;
+                        for (int i = at; i < payload.writerIndex(); i++) {
+                            byte b = payload.getByte(i);
+                            if (b < '0' || b > '9') {
+                                break;
+                            }
+                            sent = sent * 10 + (b - '0');
                         }
-                        sent = sent * 10 + (b - '0');
+                        latency.recordValue(Math.max(0, System.nanoTime() - sent));
                     }
-                    latency.recordValue(Math.max(0, System.nanoTime() - sent));
                     if (delivered.incrementAndGet() == target) {
                         done.countDown();
                     }
@@ -216,7 +250,7 @@ public final class FanoutLoad implements Callable<Integer> {
 
     private void onControl(ChannelHandlerContext ctx, String json) {
         if (json.startsWith("{\"type\":\"welcome\"")) {
-            send(ctx, "{\"type\":\"join\",\"channel\":\"fanout\"}");
+            send(ctx, "{\"type\":\"join\",\"channel\":\"" + channel + "\"}");
             ctx.flush();
         } else if (json.startsWith("{\"type\":\"joined\"")) {
             joined.countDown();
@@ -243,7 +277,7 @@ public final class FanoutLoad implements Callable<Integer> {
             while (inFlight < window && sent < messages) {
                 String stamp = Long.toString(System.nanoTime());
                 String text = stamp + "-" + "x".repeat(Math.max(0, size - stamp.length() - 1));
-                send(ctx, "{\"type\":\"publish\",\"channel\":\"fanout\",\"text\":\"" + text + "\",\"ref\":\"" + sent + "\"}");
+                send(ctx, "{\"type\":\"publish\",\"channel\":\"" + channel + "\",\"text\":\"" + text + "\",\"ref\":\"" + sent + "\"}");
                 sent++;
                 inFlight++;
                 wrote = true;

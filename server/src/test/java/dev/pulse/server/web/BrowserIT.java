@@ -1,0 +1,211 @@
+package dev.pulse.server.web;
+
+import dev.pulse.server.support.JsonClient;
+import dev.pulse.server.support.TestServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The page in a real browser: Debian's headless Chromium driven by Selenium through
+ * chromium-driver, against a server started by the test. Screenshots of every page go to
+ * {@code target/screenshots/}. Without Chromium the class is skipped with a message, except
+ * under {@code CI=true}, where it fails ({@code .ci/run} installs it).
+ */
+class BrowserIT {
+
+    private static final String CHROMIUM = System.getProperty("pulse.chromium", "/usr/bin/chromium");
+    private static final String CHROMEDRIVER = System.getProperty("pulse.chromedriver", "/usr/bin/chromedriver");
+    private static final Duration WAIT = Duration.ofSeconds(20);
+    private static final Path SCREENSHOTS = Path.of("target", "screenshots");
+
+    @RegisterExtension
+    final TestServer server = new TestServer();
+
+    private final List<WebDriver> browsers = new ArrayList<>();
+
+    @BeforeAll
+    static void requireChromium() throws IOException {
+        if (!Files.isExecutable(Path.of(CHROMIUM)) || !Files.isExecutable(Path.of(CHROMEDRIVER))) {
+            String message = "Chromium or chromium-driver missing (" + CHROMIUM + ", " + CHROMEDRIVER
+                    + "): apt-get install chromium chromium-driver";
+            if ("true".equals(System.getenv("CI"))) {
+                fail(message + "; under CI=true the browser tests must run");
+            }
+            Assumptions.abort(message + ": skipping");
+        }
+        Files.createDirectories(SCREENSHOTS);
+    }
+
+    @AfterEach
+    void closeBrowsers() {
+        browsers.forEach(WebDriver::quit);
+    }
+
+    private WebDriver open() {
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM);
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-dev-shm-usage", "--window-size=1400,1000");
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(new File(CHROMEDRIVER))
+                .usingAnyFreePort()
+                .build();
+        WebDriver browser = new ChromeDriver(service, options);
+        browsers.add(browser);
+        browser.get("http://127.0.0.1:" + server.port() + "/");
+        awaitState(browser, "open");
+        return browser;
+    }
+
+    private static void awaitState(WebDriver browser, String state) {
+        new WebDriverWait(browser, WAIT).until(b -> state.equals(b.findElement(By.id("state")).getText()));
+    }
+
+    private static void join(WebDriver browser, String name, String channel) {
+        browser.findElement(By.id("name")).sendKeys(name);
+        WebElement channelField = browser.findElement(By.id("channel"));
+        channelField.clear();
+        channelField.sendKeys(channel);
+        browser.findElement(By.id("join")).click();
+        new WebDriverWait(browser, WAIT).until(b -> b.findElement(By.id("members")).getText().contains(name));
+    }
+
+    private static void say(WebDriver browser, String text) {
+        browser.findElement(By.id("text")).sendKeys(text, Keys.ENTER);
+    }
+
+    private static void awaitMessage(WebDriver browser, String text) {
+        new WebDriverWait(browser, WAIT).until(b -> messages(b).contains(text));
+    }
+
+    /** The texts of the chat messages shown, in order. */
+    private static List<String> messages(WebDriver browser) {
+        List<String> texts = new ArrayList<>();
+        for (WebElement li : browser.findElements(By.cssSelector("#messages li.message"))) {
+            String shown = li.getText();
+            String from = li.findElement(By.className("from")).getText();
+            texts.add(shown.substring(from.length()));
+        }
+        return texts;
+    }
+
+    private static void screenshot(WebDriver browser, String name) throws IOException {
+        File shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
+        Files.copy(shot.toPath(), SCREENSHOTS.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    @Test
+    void twoPagesChatAndSeeEachOthersPresence() throws Exception {
+        server.start(b -> b.metricsInterval(Duration.ofMillis(250)));
+        WebDriver ann = open();
+        WebDriver bob = open();
+        join(ann, "ann", "lobby");
+        join(bob, "bob", "lobby");
+        new WebDriverWait(ann, WAIT).until(b -> b.findElement(By.id("members")).getText().contains("bob"));
+        new WebDriverWait(ann, WAIT).until(b -> b.findElement(By.id("messages")).getText().contains("bob joined"));
+        say(ann, "hello from ann");
+        say(bob, "hi ann, bob here");
+        awaitMessage(bob, "hello from ann");
+        awaitMessage(ann, "hi ann, bob here");
+        assertEquals(List.of("hello from ann", "hi ann, bob here"), messages(ann));
+        assertEquals(List.of("hello from ann", "hi ann, bob here"), messages(bob));
+        screenshot(ann, "chat-ann");
+        screenshot(bob, "chat-bob");
+    }
+
+    @Test
+    void dashboardNumbersMoveWhenLoadIsApplied() throws Exception {
+        server.start(b -> b.metricsInterval(Duration.ofMillis(250)).messageRate(100_000).messageBurst(100_000));
+        WebDriver viewer = open();
+        new WebDriverWait(viewer, WAIT).until(b -> !"–".equals(b.findElement(By.id("m-connections")).getText()));
+        try (JsonClient load = JsonClient.connect(server)) {
+            load.join("load", "load");
+            new WebDriverWait(viewer, WAIT).until(b -> b.findElement(By.id("m-connections")).getText().equals("2"));
+            // Publish until the page shows a message rate; bounded by the wait's deadline and a count.
+            for (int i = 0; i < 20_000 && !hasRate(viewer); i++) {
+                load.send("type", "publish", "channel", "load", "text", "load " + i);
+                load.next("message");
+            }
+            assertTrue(hasRate(viewer), "the page shows messages in/s above 0");
+        }
+        new WebDriverWait(viewer, WAIT).until(b -> !b.findElement(By.id("logs")).getText().isEmpty()
+                || b.findElements(By.cssSelector("#logs li")).isEmpty());
+        screenshot(viewer, "dashboard");
+    }
+
+    private static boolean hasRate(WebDriver viewer) {
+        String rate = viewer.findElement(By.id("m-in")).getText();
+        return rate.matches("\\d+") && Integer.parseInt(rate) > 0;
+    }
+
+    @Test
+    void afterAServerRestartThePagesReconnectAndShowWhatTheyMissedOnce() throws Exception {
+        int port;
+        try (ServerSocket free = new ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        server.start(b -> b.port(port));
+        WebDriver ann = open();
+        WebDriver bob = open();
+        join(ann, "ann", "room");
+        join(bob, "bob", "room");
+        say(ann, "before the restart");
+        awaitMessage(bob, "before the restart");
+        awaitMessage(ann, "before the restart");
+
+        server.stop();
+        awaitState(ann, "reconnecting");
+        awaitState(bob, "reconnecting");
+        server.start(b -> b.port(port));
+        try (JsonClient carol = JsonClient.connect(server)) {
+            carol.join("room", "carol");
+            for (int i = 1; i <= 3; i++) {
+                carol.send("type", "publish", "channel", "room", "text", "while you were away " + i);
+                carol.next("message");
+            }
+            awaitState(ann, "open");
+            awaitState(bob, "open");
+            for (WebDriver page : List.of(ann, bob)) {
+                awaitMessage(page, "while you were away 3");
+                List<String> shown = messages(page);
+                assertEquals(List.of("before the restart", "while you were away 1", "while you were away 2",
+                        "while you were away 3"), shown);
+                Set<String> unique = new HashSet<>(shown);
+                assertEquals(shown.size(), unique.size(), "no duplicates: " + shown);
+            }
+            say(bob, "back again");
+            awaitMessage(ann, "back again");
+        }
+        screenshot(ann, "restart-ann");
+        screenshot(bob, "restart-bob");
+    }
+}
