@@ -39,6 +39,9 @@ public final class HealthCheck {
         Runtime runtime = Runtime.getRuntime();
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("status", isUp() ? "UP" : "DOWN");
+        // Live while the process answers at all; ready while it accepts new connections.
+        report.put("live", true);
+        report.put("ready", isUp());
         report.put("connections", webSocketConnections.size());
         report.put("transport", transport);
         report.put("uptimeSeconds", (System.nanoTime() - startNanos) / 1_000_000_000L);

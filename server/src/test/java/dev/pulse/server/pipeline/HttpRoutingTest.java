@@ -36,6 +36,8 @@ class HttpRoutingTest {
         assertEquals("application/json", response.header("content-type"));
         JsonNode json = new ObjectMapper().readTree(response.body());
         assertEquals("UP", json.get("status").asText());
+        assertTrue(json.get("live").asBoolean());
+        assertTrue(json.get("ready").asBoolean());
         assertEquals(0, json.get("connections").asInt());
     }
 
