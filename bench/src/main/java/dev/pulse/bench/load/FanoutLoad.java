@@ -9,22 +9,16 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.CharsetUtil;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Fan-out load on {@code /ws}: S subscribers join one channel, one publisher publishes M messages
@@ -40,9 +34,11 @@ import java.util.regex.Pattern;
         description = "One publisher, many subscribers of one /ws channel, on loopback.")
 public final class FanoutLoad implements Callable<Integer> {
 
-    private static final Pattern PID = Pattern.compile("\"pid\"\\s*:\\s*(\\d+)");
     private static final byte[] MESSAGE = "{\"type\":\"message\"".getBytes(CharsetUtil.US_ASCII);
     private static final byte[] TEXT_FIELD = "\"text\":\"".getBytes(CharsetUtil.US_ASCII);
+
+    @Option(names = "--label", description = "the server's name in the JSON line")
+    String label = "pulse";
 
     @Option(names = "--url", description = "the /ws endpoint (loopback only)")
     URI url = URI.create("ws://127.0.0.1:8080/ws");
@@ -80,14 +76,9 @@ public final class FanoutLoad implements Callable<Integer> {
     private long target;
     private volatile boolean finished;
 
-    public static void main(String[] args) {
-        System.exit(new CommandLine(new FanoutLoad()).execute(args));
-    }
-
     @Override
     public Integer call() throws Exception {
-        LoadClient.requireLoopback(url);
-        long pid = serverPid();
+        ServerProcess server = new ServerProcess(url);
         joined = new CountDownLatch(messages == 0 ? subscribers : subscribers + 1);
         done = new CountDownLatch(1);
         target = (long) subscribers * messages;
@@ -100,7 +91,7 @@ public final class FanoutLoad implements Callable<Integer> {
                 }
             }
             if (messages == 0) {
-                return hold(pid, channels);
+                return hold(server, channels);
             }
             Publisher publisher = new Publisher();
             Channel publisherChannel = client.connect(url, () -> publisher).get(10, TimeUnit.SECONDS);
@@ -108,12 +99,12 @@ public final class FanoutLoad implements Callable<Integer> {
                 throw new IllegalStateException("not every subscriber joined within 60 s");
             }
             latency.reset();
-            double cpuBefore = ServerCpu.seconds(pid);
+            double cpuBefore = server.cpuSeconds();
             long start = System.nanoTime();
             publisherChannel.eventLoop().execute(publisher::pump);
             boolean complete = done.await(timeoutSeconds, TimeUnit.SECONDS);
             long elapsed = System.nanoTime() - start;
-            double cpu = ServerCpu.seconds(pid) - cpuBefore;
+            double cpu = server.cpuSeconds() - cpuBefore;
             finished = true;
             report(complete, elapsed, cpu);
             channels.forEach(Channel::close);
@@ -123,16 +114,16 @@ public final class FanoutLoad implements Callable<Integer> {
     }
 
     /** Subscribers only: what the server spends on them (and on what it publishes to them) per second. */
-    private int hold(long pid, List<Channel> channels) throws Exception {
+    private int hold(ServerProcess server, List<Channel> channels) throws Exception {
         if (!joined.await(60, TimeUnit.SECONDS)) {
             throw new IllegalStateException("not every subscriber joined within 60 s");
         }
         long before = delivered.get();
-        double cpuBefore = ServerCpu.seconds(pid);
+        double cpuBefore = server.cpuSeconds();
         long start = System.nanoTime();
         boolean interrupted = done.await(holdSeconds, TimeUnit.SECONDS);
         double seconds = (System.nanoTime() - start) / 1e9;
-        double cpu = ServerCpu.seconds(pid) - cpuBefore;
+        double cpu = server.cpuSeconds() - cpuBefore;
         finished = true;
         long deliveries = delivered.get() - before;
         System.out.printf("hold: %d subscribers of %s for %.1f s%n", subscribers, channel, seconds);
@@ -143,17 +134,6 @@ public final class FanoutLoad implements Callable<Integer> {
                 + "\"serverCpuSeconds\":%.3f,\"serverCpuShare\":%.4f}%n", channel, subscribers, seconds, deliveries, cpu, cpu / seconds);
         channels.forEach(Channel::close);
         return !interrupted && errors.get() == 0 && disconnects.get() == 0 ? 0 : 1;
-    }
-
-    private long serverPid() throws Exception {
-        URI health = URI.create("http://" + url.getHost() + ":" + url.getPort() + "/health");
-        String body = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()
-                .send(HttpRequest.newBuilder(health).build(), HttpResponse.BodyHandlers.ofString()).body();
-        Matcher m = PID.matcher(body);
-        if (!m.find()) {
-            throw new IllegalStateException("no pid in " + health + ": " + body);
-        }
-        return Long.parseLong(m.group(1));
     }
 
     private void report(boolean complete, long elapsedNanos, double serverCpuSeconds) {
@@ -169,11 +149,11 @@ public final class FanoutLoad implements Callable<Integer> {
                 h.getValueAtPercentile(50) / 1e6, h.getValueAtPercentile(99) / 1e6,
                 h.getValueAtPercentile(99.9) / 1e6, h.getMaxValue() / 1e6);
         System.out.printf("  errors: %d, disconnects: %d%n", errors.get(), disconnects.get());
-        System.out.printf("{\"shape\":\"fanout\",\"subscribers\":%d,\"messages\":%d,\"size\":%d,\"window\":%d,"
+        System.out.printf("{\"shape\":\"fanout\",\"server\":\"%s\",\"subscribers\":%d,\"messages\":%d,\"size\":%d,\"window\":%d,"
                         + "\"complete\":%b,\"seconds\":%.3f,\"deliveries\":%d,\"deliveriesPerSecond\":%.0f,"
                         + "\"serverCpuSeconds\":%.2f,\"deliveriesPerServerCpuSecond\":%.0f,"
                         + "\"p50Ms\":%.3f,\"p99Ms\":%.3f,\"p999Ms\":%.3f}%n",
-                subscribers, messages, size, window, complete, seconds, deliveries, deliveries / seconds,
+                label, subscribers, messages, size, window, complete, seconds, deliveries, deliveries / seconds,
                 serverCpuSeconds, deliveries / Math.max(serverCpuSeconds, 0.01),
                 h.getValueAtPercentile(50) / 1e6, h.getValueAtPercentile(99) / 1e6, h.getValueAtPercentile(99.9) / 1e6);
     }

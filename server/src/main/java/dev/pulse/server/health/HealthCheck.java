@@ -2,6 +2,8 @@ package dev.pulse.server.health;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.channel.group.ChannelGroup;
 
 import java.lang.management.ManagementFactory;
@@ -46,6 +48,8 @@ public final class HealthCheck {
         report.put("transport", transport);
         report.put("uptimeSeconds", (System.nanoTime() - startNanos) / 1_000_000_000L);
         report.put("heapUsedBytes", runtime.totalMemory() - runtime.freeMemory());
+        report.put("directMemoryBytes", ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider
+                ? ((ByteBufAllocatorMetricProvider) ByteBufAllocator.DEFAULT).metric().usedDirectMemory() : -1);
         report.put("pid", ManagementFactory.getRuntimeMXBean().getPid());
         try {
             return JSON.writeValueAsBytes(report);

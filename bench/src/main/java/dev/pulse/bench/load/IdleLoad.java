@@ -1,0 +1,66 @@
+package dev.pulse.bench.load;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Idle load: opens C WebSocket connections that send nothing, and reports what each costs the
+ * server: resident memory ({@code /proc/<pid>/status}), heap after a full collection and direct
+ * memory ({@code /health}), as the difference from before they were opened, divided by C.
+ */
+@Command(name = "idle", mixinStandardHelpOptions = true, showDefaultValues = true,
+        description = "Server memory per idle WebSocket connection, on loopback.")
+public final class IdleLoad implements Callable<Integer> {
+
+    @Option(names = "--label", description = "the server's name in the JSON line")
+    String label = "pulse";
+
+    @Option(names = "--url", description = "a WebSocket endpoint (loopback only)")
+    URI url = URI.create("ws://127.0.0.1:8080/echo");
+
+    @Option(names = "--connections", description = "idle connections to open")
+    int connections = 10_000;
+
+    @Override
+    public Integer call() throws Exception {
+        ServerProcess server = new ServerProcess(url);
+        try (LoadClient client = new LoadClient(1)) {
+            long heapBefore = server.heapAfterGc();
+            long rssBefore = server.rssBytes();
+            long directBefore = server.directMemoryBytes();
+            List<Channel> channels = new ArrayList<>(connections);
+            List<CompletableFuture<Channel>> batch = new ArrayList<>();
+            for (int i = 0; i < connections; i++) {
+                batch.add(client.connect(url, ChannelInboundHandlerAdapter::new));
+                if (batch.size() == 200 || i == connections - 1) {
+                    for (CompletableFuture<Channel> f : batch) {
+                        channels.add(f.get(30, TimeUnit.SECONDS));
+                    }
+                    batch.clear();
+                }
+                if ((i + 1) % 2000 == 0) {
+                    System.out.printf("opened %d/%d idle connections%n", i + 1, connections);
+                }
+            }
+            long heap = server.heapAfterGc() - heapBefore;
+            long rss = server.rssBytes() - rssBefore;
+            long direct = server.directMemoryBytes() - directBefore;
+            System.out.printf("idle %s: %d connections: %.0f B heap, %.0f B RSS, %.0f B direct per connection%n",
+                    label, connections, (double) heap / connections, (double) rss / connections, (double) direct / connections);
+            System.out.printf("{\"shape\":\"idle\",\"server\":\"%s\",\"connections\":%d,\"heapBytesPerConnection\":%.0f,"
+                            + "\"rssBytesPerConnection\":%.0f,\"directBytesPerConnection\":%.0f}%n",
+                    label, connections, (double) heap / connections, (double) rss / connections, (double) direct / connections);
+            channels.forEach(Channel::close);
+            return 0;
+        }
+    }
+}
