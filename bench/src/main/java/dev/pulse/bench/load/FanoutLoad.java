@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Fan-out load on {@code /ws}: S subscribers join one channel, one publisher publishes M messages
- * with up to W unacknowledged at a time, and the run reports deliveries per second, deliveries per
+ * with up to W unacknowledged at a time (at a set rate with {@code --rate}), and the run reports deliveries per second, deliveries per
  * server CPU-second (from {@code /proc/<pid>/stat} of the server, whose pid {@code /health}
  * gives) and publish-to-delivery latency. Each message carries the publisher's
  * {@code System.nanoTime()}, so latency needs no clock agreement. Bounded by M and by
@@ -61,6 +61,9 @@ public final class FanoutLoad implements Callable<Integer> {
     @Option(names = "--window", description = "publishes in flight before an ack is awaited")
     int window = 8;
 
+    @Option(names = "--rate", description = "publishes per second; 0 publishes as fast as the window allows")
+    int rate = 0;
+
     @Option(names = "--threads", description = "client event-loop threads")
     int threads = 1;
 
@@ -84,9 +87,16 @@ public final class FanoutLoad implements Callable<Integer> {
         target = (long) subscribers * messages;
         try (LoadClient client = new LoadClient(threads)) {
             List<Channel> channels = new ArrayList<>();
+            List<java.util.concurrent.CompletableFuture<Channel>> batch = new ArrayList<>();
             for (int i = 0; i < subscribers; i++) {
-                channels.add(client.connect(url, Subscriber::new).get(10, TimeUnit.SECONDS));
-                if ((i + 1) % 1000 == 0) {
+                batch.add(client.connect(url, Subscriber::new));
+                if (batch.size() == 200 || i == subscribers - 1) {
+                    for (java.util.concurrent.CompletableFuture<Channel> f : batch) {
+                        channels.add(f.get(30, TimeUnit.SECONDS));
+                    }
+                    batch.clear();
+                }
+                if ((i + 1) % 2000 == 0) {
                     System.out.printf("connected %d/%d subscribers%n", i + 1, subscribers);
                 }
             }
@@ -101,7 +111,12 @@ public final class FanoutLoad implements Callable<Integer> {
             latency.reset();
             double cpuBefore = server.cpuSeconds();
             long start = System.nanoTime();
-            publisherChannel.eventLoop().execute(publisher::pump);
+            if (rate > 0) {
+                long periodNanos = TimeUnit.SECONDS.toNanos(1) / rate;
+                publisherChannel.eventLoop().scheduleAtFixedRate(publisher::tick, 0, periodNanos, TimeUnit.NANOSECONDS);
+            } else {
+                publisherChannel.eventLoop().execute(publisher::pump);
+            }
             boolean complete = done.await(timeoutSeconds, TimeUnit.SECONDS);
             long elapsed = System.nanoTime() - start;
             double cpu = server.cpuSeconds() - cpuBefore;
@@ -252,14 +267,26 @@ public final class FanoutLoad implements Callable<Integer> {
             this.ctx = ctx;
         }
 
+        /** At a set rate: one publish per tick, unless the window is full (the tick is then skipped, not queued). */
+        void tick() {
+            if (inFlight < window && sent < messages) {
+                publishOne();
+                ctx.flush();
+            }
+        }
+
+        private void publishOne() {
+            String stamp = Long.toString(System.nanoTime());
+            String text = stamp + "-" + "x".repeat(Math.max(0, size - stamp.length() - 1));
+            send(ctx, "{\"type\":\"publish\",\"channel\":\"" + channel + "\",\"text\":\"" + text + "\",\"ref\":\"" + sent + "\"}");
+            sent++;
+            inFlight++;
+        }
+
         void pump() {
             boolean wrote = false;
             while (inFlight < window && sent < messages) {
-                String stamp = Long.toString(System.nanoTime());
-                String text = stamp + "-" + "x".repeat(Math.max(0, size - stamp.length() - 1));
-                send(ctx, "{\"type\":\"publish\",\"channel\":\"" + channel + "\",\"text\":\"" + text + "\",\"ref\":\"" + sent + "\"}");
-                sent++;
-                inFlight++;
+                publishOne();
                 wrote = true;
             }
             if (wrote) {
@@ -278,7 +305,9 @@ public final class FanoutLoad implements Callable<Integer> {
                 String json = payload.toString(CharsetUtil.UTF_8);
                 if (json.startsWith("{\"type\":\"ack\"")) {
                     inFlight--;
-                    pump();
+                    if (rate == 0) {
+                        pump();
+                    }
                 } else {
                     onControl(ctx, json);
                 }

@@ -141,6 +141,10 @@ public final class PulseCommand {
                     + "(PULSE_MESSAGE_BURST).")
     int messageBurst;
 
+    @Option(names = "--presence-limit", paramLabel = "N", defaultValue = "${env:PULSE_PRESENCE_LIMIT:-1000}",
+            description = "Members above which a channel sends no presence events and no member list (PULSE_PRESENCE_LIMIT).")
+    int presenceLimit;
+
     @Option(names = "--metrics-interval", paramLabel = "DURATION", converter = DurationConverter.class,
             defaultValue = "${env:PULSE_METRICS_INTERVAL:-1s}",
             description = "How often a snapshot is published on $metrics while it has members (PULSE_METRICS_INTERVAL).")
@@ -199,6 +203,7 @@ public final class PulseCommand {
                 .messageRate(messageRate)
                 .messageBurst(messageBurst)
                 .metricsInterval(metricsInterval)
+                .presenceLimit(presenceLimit)
                 .build();
     }
 

@@ -43,6 +43,7 @@ public final class ServerConfig {
     public static final int DEFAULT_MESSAGE_BURST = 200;
 
     public static final Duration DEFAULT_METRICS_INTERVAL = Duration.ofSeconds(1);
+    public static final int DEFAULT_PRESENCE_LIMIT = 1000;
 
     public static final ServerConfig DEFAULT = builder().build();
 
@@ -72,6 +73,7 @@ public final class ServerConfig {
     private final double messageRate;
     private final int messageBurst;
     private final Duration metricsInterval;
+    private final int presenceLimit;
 
     private ServerConfig(Builder b) {
         this.host = b.host;
@@ -100,6 +102,7 @@ public final class ServerConfig {
         this.messageRate = b.messageRate;
         this.messageBurst = b.messageBurst;
         this.metricsInterval = b.metricsInterval;
+        this.presenceLimit = b.presenceLimit;
     }
 
     public static Builder builder() {
@@ -133,7 +136,8 @@ public final class ServerConfig {
                 .maxConnectionsPerIp(maxConnectionsPerIp)
                 .messageRate(messageRate)
                 .messageBurst(messageBurst)
-                .metricsInterval(metricsInterval);
+                .metricsInterval(metricsInterval)
+                .presenceLimit(presenceLimit);
     }
 
     /** Address to bind; {@code 0.0.0.0} for every IPv4 interface. */
@@ -258,6 +262,15 @@ public final class ServerConfig {
         return messageBurst;
     }
 
+    /**
+     * Members above which a channel stops sending presence events and member lists: each join
+     * would otherwise cost work in proportion to the members, and a broadcast channel of thousands
+     * of viewers needs neither.
+     */
+    public int presenceLimit() {
+        return presenceLimit;
+    }
+
     /** How often a snapshot is published on {@code $metrics} (while it has members). */
     public Duration metricsInterval() {
         return metricsInterval;
@@ -286,6 +299,7 @@ public final class ServerConfig {
                 + ", messageRate=" + messageRate
                 + ", messageBurst=" + messageBurst
                 + ", metricsInterval=" + metricsInterval
+                + ", presenceLimit=" + presenceLimit
                 + ", jwtSecret=" + (jwtSecret == null ? "none" : "(set)") + ')';
     }
 
@@ -317,6 +331,7 @@ public final class ServerConfig {
         private double messageRate = DEFAULT_MESSAGE_RATE;
         private int messageBurst = DEFAULT_MESSAGE_BURST;
         private Duration metricsInterval = DEFAULT_METRICS_INTERVAL;
+        private int presenceLimit = DEFAULT_PRESENCE_LIMIT;
 
         private Builder() {
         }
@@ -488,6 +503,14 @@ public final class ServerConfig {
                 throw new IllegalArgumentException("messageBurst must be positive: " + messageBurst);
             }
             this.messageBurst = messageBurst;
+            return this;
+        }
+
+        public Builder presenceLimit(int presenceLimit) {
+            if (presenceLimit < 0) {
+                throw new IllegalArgumentException("presenceLimit must be 0 or more: " + presenceLimit);
+            }
+            this.presenceLimit = presenceLimit;
             return this;
         }
 

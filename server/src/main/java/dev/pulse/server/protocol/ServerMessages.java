@@ -52,7 +52,11 @@ public final class ServerMessages {
      * @param history messages as sent ({@link #message}), oldest first
      * @param missed how many messages after the client's {@code since} are no longer in history
      */
-    public static byte[] joined(String channel, String ref, String epoch, List<MemberInfo> members,
+    /**
+     * @param members the members, or an empty list for a channel over the presence limit
+     * @param memberCount how many members the channel has
+     */
+    public static byte[] joined(String channel, String ref, String epoch, List<MemberInfo> members, int memberCount,
                                 List<byte[]> history, long seq, long missed) {
         return write(g -> {
             g.writeStringField("type", "joined");
@@ -60,6 +64,7 @@ public final class ServerMessages {
             writeRef(g, ref);
             g.writeStringField("epoch", epoch);
             g.writeNumberField("seq", seq);
+            g.writeNumberField("memberCount", memberCount);
             g.writeArrayFieldStart("members");
             for (MemberInfo member : members) {
                 g.writeStartObject();

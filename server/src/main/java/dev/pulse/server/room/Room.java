@@ -34,13 +34,15 @@ public final class Room {
     private final Audience audience = new Audience();
     private final Map<Subscriber, Member> members = new LinkedHashMap<>();
     private final String epoch;
+    private final int presenceLimit;
     private long seq;
     /** Members, readable from any thread (for gauges and for skipping work nobody would see). */
     private volatile int memberCount;
 
     Room(String name, EventExecutor executor, SlowConsumerPolicy policy, Broadcaster broadcaster,
-         ByteBufAllocator alloc, int historySize, String epoch) {
+         ByteBufAllocator alloc, int historySize, String epoch, int presenceLimit) {
         this.name = name;
+        this.presenceLimit = presenceLimit;
         this.epoch = epoch;
         this.executor = executor;
         this.policy = policy;
@@ -77,11 +79,13 @@ public final class Room {
             long oldest = history.oldestSeq(seq);
             long from = since < 0 ? oldest - 1 : since;
             long missed = Math.max(0, oldest - 1 - from);
-            List<MemberInfo> list = new ArrayList<>(members.size());
-            for (Member m : members.values()) {
-                list.add(new MemberInfo(m.id(), m.name()));
+            List<MemberInfo> list = new ArrayList<>();
+            if (members.size() <= presenceLimit) {
+                for (Member m : members.values()) {
+                    list.add(new MemberInfo(m.id(), m.name()));
+                }
             }
-            byte[] joined = ServerMessages.joined(name, ref, epoch, list, history.after(from), seq, missed);
+            byte[] joined = ServerMessages.joined(name, ref, epoch, list, members.size(), history.after(from), seq, missed);
             broadcaster.send(member.subscriber(), Broadcaster.encodeText(alloc, joined), null);
         });
     }
@@ -140,7 +144,7 @@ public final class Room {
     }
 
     private void broadcastPresence(String event, Member member) {
-        if (audience.isEmpty()) {
+        if (audience.isEmpty() || members.size() > presenceLimit) {
             return;
         }
         byte[] presence = ServerMessages.presence(name, event, member.id(), member.name());

@@ -23,10 +23,12 @@ public final class RoomRegistry {
     private final int historySize;
     private final int maxRooms;
     private final String epoch;
+    private final int presenceLimit;
 
     public RoomRegistry(Broadcaster broadcaster, ByteBufAllocator alloc,
-                        ChannelPolicies policies, int historySize, int maxRooms, String epoch) {
+                        ChannelPolicies policies, int historySize, int maxRooms, String epoch, int presenceLimit) {
         this.epoch = epoch;
+        this.presenceLimit = presenceLimit;
         this.broadcaster = broadcaster;
         this.alloc = alloc;
         this.policies = policies;
@@ -50,7 +52,7 @@ public final class RoomRegistry {
         }
         return rooms.computeIfAbsent(name, n -> {
             count.incrementAndGet();
-            return new Room(n, executor, policies.policyFor(n), broadcaster, alloc, historySize, epoch);
+            return new Room(n, executor, policies.policyFor(n), broadcaster, alloc, historySize, epoch, presenceLimit);
         });
     }
 

@@ -196,4 +196,20 @@ class ChannelMessagingTest {
             assertEquals(joinedA.get("epoch").asText(), joined.get("epoch").asText());
         }
     }
+
+    @Test
+    void channelOverThePresenceLimitSendsNoPresenceAndNoMemberList() throws Exception {
+        server.start(b -> b.presenceLimit(2));
+        try (JsonClient a = JsonClient.connect(server); JsonClient b = JsonClient.connect(server);
+             JsonClient c = JsonClient.connect(server)) {
+            a.join("big", "ann");
+            assertEquals(2, b.join("big", "bob").get("members").size());
+            a.next("presence");
+            JsonNode joined = c.join("big", "cat");
+            assertEquals(3, joined.get("memberCount").asInt());
+            assertEquals(0, joined.get("members").size(), "over the limit: no list");
+            a.send("type", "publish", "channel", "big", "text", "after cat");
+            assertEquals("after cat", a.next("message").get("text").asText(), "no presence for cat came first");
+        }
+    }
 }
