@@ -201,9 +201,4 @@ public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
             closeTimeout = null;
         }
     }
-
-    /** Whether a Close frame has gone out on this connection. */
-    public boolean isCloseSent() {
-        return closeSent;
-    }
 }

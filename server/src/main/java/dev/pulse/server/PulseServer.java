@@ -146,10 +146,6 @@ public final class PulseServer implements AutoCloseable {
         return ((InetSocketAddress) serverChannel.localAddress()).getPort();
     }
 
-    public Transport transport() {
-        return transport;
-    }
-
     public ServerConfig config() {
         return config;
     }

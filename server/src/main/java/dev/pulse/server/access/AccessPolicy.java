@@ -85,8 +85,4 @@ public final class AccessPolicy {
         List<String> tokens = new QueryStringDecoder(request.uri()).parameters().get("token");
         return tokens == null || tokens.isEmpty() ? null : tokens.get(0);
     }
-
-    public ConnectionLimiter limiter() {
-        return limiter;
-    }
 }

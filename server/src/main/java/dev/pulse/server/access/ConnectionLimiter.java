@@ -59,9 +59,4 @@ public final class ConnectionLimiter {
     private void releaseIp(InetAddress ip) {
         perIp.computeIfPresent(ip, (k, count) -> count.decrementAndGet() <= 0 ? null : count);
     }
-
-    /** WebSocket connections holding a slot. */
-    public int connections() {
-        return total.get();
-    }
 }

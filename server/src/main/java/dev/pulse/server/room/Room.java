@@ -55,10 +55,6 @@ public final class Room {
         return name;
     }
 
-    public SlowConsumerPolicy policy() {
-        return policy;
-    }
-
     public int memberCount() {
         return memberCount;
     }

@@ -237,9 +237,4 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         subscriber.close();
         ctx.fireChannelInactive();
     }
-
-    /** This connection's id, as sent in {@code welcome}. */
-    public String id() {
-        return id;
-    }
 }

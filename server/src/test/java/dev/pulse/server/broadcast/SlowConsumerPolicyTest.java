@@ -95,6 +95,17 @@ class SlowConsumerPolicyTest {
         return JSON.readTree(frame.payload());
     }
 
+    /** Reads past whatever was queued until the Close, and checks its code. */
+    private static void assertClosedAfterBacklog(RawWebSocket ws, int code) throws Exception {
+        try (ws) {
+            RawWebSocket.Frame frame;
+            do {
+                frame = ws.read();
+            } while (frame.opcode() != WebSocketOpcode.CLOSE);
+            assertEquals(code, frame.closeCode());
+        }
+    }
+
     private BroadcastStats stats() {
         return server.server().sessions().stats();
     }
@@ -106,13 +117,7 @@ class SlowConsumerPolicyTest {
         assertTrue(maxQueued <= BOUND, "queued " + maxQueued + " bytes, bound " + BOUND);
         assertEquals(1, stats().disconnected());
         // Reading again, the member finds what was queued before the bound, then the Close.
-        try (RawWebSocket slow = setup.slow()) {
-            RawWebSocket.Frame frame;
-            do {
-                frame = slow.read();
-            } while (frame.opcode() != WebSocketOpcode.CLOSE);
-            assertEquals(4002, frame.closeCode());
-        }
+        assertClosedAfterBacklog(setup.slow(), 4002);
         setup.publisher().close();
     }
 
@@ -173,13 +178,7 @@ class SlowConsumerPolicyTest {
         for (int i = 0; i < 40 && setup.slowChannel().isActive(); i++) {
             setup.slow().send(frame(WebSocketOpcode.TEXT).payload("{\"type\":\"join\",\"channel\":\"feed.history\",\"since\":0}"));
         }
-        try (RawWebSocket slow = setup.slow()) {
-            RawWebSocket.Frame frame;
-            do {
-                frame = slow.read();
-            } while (frame.opcode() != WebSocketOpcode.CLOSE);
-            assertEquals(4002, frame.closeCode());
-        }
+        assertClosedAfterBacklog(setup.slow(), 4002);
         setup.publisher().close();
     }
 }
