@@ -1,9 +1,11 @@
 package dev.pulse.codec;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
@@ -27,7 +29,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>When a Close frame is written from later in the pipeline, this handler waits up to the
  *       close timeout for the peer's Close, then closes the TCP connection either way.</li>
  *   <li>A {@link WebSocketProtocolException} from the decoder or the aggregator is the one path
- *       by which a violation ends a connection: a Close frame with its status, then TCP close.</li>
+ *       by which a violation ends a connection: a Close frame with its status, then the output is
+ *       shut down (FIN) and input is discarded until the peer closes or the close timeout ends.</li>
  *   <li>Once a Close is sent nothing else is: later writes fail and their messages are released.
  *       Data frames that arrive after a Close are dropped.</li>
  * </ul>
@@ -153,10 +156,7 @@ public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
             ctx.write(msg, promise);
             flushPending = true;
             if (!closeReceived) {
-                closeTimeout = ctx.executor().schedule(() -> {
-                    log.debug("{} no Close from the peer within {} ms", ctx.channel(), closeTimeoutMillis);
-                    ctx.close();
-                }, closeTimeoutMillis, TimeUnit.MILLISECONDS);
+                scheduleCloseTimeout(ctx);
             }
             return;
         }
@@ -172,8 +172,7 @@ public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
             if (closeSent) {
                 ctx.close();
             } else {
-                closeSent = true;
-                ctx.writeAndFlush(WebSocketFrame.close(status)).addListener(ChannelFutureListener.CLOSE);
+                failConnection(ctx, status);
             }
         } else if (cause instanceof IOException) {
             // Connection reset and friends: the peer went away, nothing to answer.
@@ -181,6 +180,34 @@ public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
             ctx.close();
         } else {
             ctx.fireExceptionCaught(cause);
+        }
+    }
+
+    /**
+     * Sends Close, then half-closes: closing the socket at once while the peer is still sending
+     * would make the kernel answer with a reset, which may destroy our Close before the peer reads
+     * it. The decoder discards what still arrives; the peer's end of stream (or the close timeout)
+     * closes the connection.
+     */
+    private void failConnection(ChannelHandlerContext ctx, WebSocketCloseStatus status) {
+        closeSent = true;
+        ctx.writeAndFlush(WebSocketFrame.close(status)).addListener((ChannelFutureListener) future -> {
+            Channel channel = future.channel();
+            if (!future.isSuccess() || !(channel instanceof DuplexChannel)) {
+                channel.close();
+                return;
+            }
+            ((DuplexChannel) channel).shutdownOutput().addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+            scheduleCloseTimeout(ctx);
+        });
+    }
+
+    private void scheduleCloseTimeout(ChannelHandlerContext ctx) {
+        if (closeTimeout == null) {
+            closeTimeout = ctx.executor().schedule(() -> {
+                log.debug("{} no Close from the peer within {} ms", ctx.channel(), closeTimeoutMillis);
+                ctx.close();
+            }, closeTimeoutMillis, TimeUnit.MILLISECONDS);
         }
     }
 

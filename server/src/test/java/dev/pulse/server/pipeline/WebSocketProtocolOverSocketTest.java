@@ -17,7 +17,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Frames no client library would send, over a real socket: each violation ends in the Close code
- * RFC 6455 asks for, followed by the server closing TCP.
+ * RFC 6455 asks for, followed by the server closing TCP (first its sending side, so that what
+ * the client still sends is drained rather than answered with a reset).
  */
 class WebSocketProtocolOverSocketTest {
 
@@ -66,6 +67,24 @@ class WebSocketProtocolOverSocketTest {
             // A header announcing 2 MiB, and not one byte of it.
             ws.sendBytes(new byte[] {(byte) 0x82, (byte) (0x80 | 127), 0, 0, 0, 0, 0, 0x20, 0, 0, 1, 2, 3, 4});
             assertClosedWith(ws, 1009);
+        }
+    }
+
+    @Test
+    void whatThePeerSendsAfterTheServersCloseIsDrainedNotReset() throws Exception {
+        try (RawWebSocket ws = RawWebSocket.open(server.port(), "/echo")) {
+            // A 64 MiB frame: the server fails it from the header. A client that has not read the
+            // Close yet keeps sending the payload; had the server closed its socket, the kernel
+            // would answer that data with a reset, which can destroy the Close before it is read.
+            // 48 MiB is more than both sockets' buffers can hold: the server must be reading it.
+            ws.sendBytes(new byte[] {(byte) 0x82, (byte) (0x80 | 127), 0, 0, 0, 0, 0x04, 0, 0, 0, 1, 2, 3, 4});
+            RawWebSocket.Frame close = ws.read();
+            assertEquals(1009, close.closeCode());
+            byte[] chunk = new byte[64 * 1024];
+            for (int sent = 0; sent < 48 * 1024 * 1024; sent += chunk.length) {
+                ws.sendBytes(chunk);
+            }
+            assertTrue(ws.isClosedByServer());
         }
     }
 
