@@ -24,10 +24,19 @@ public final class WebSocketCodec {
      */
     public static String install(ChannelPipeline pipeline, String baseName, WebSocketDecoderConfig config,
                                  long closeTimeoutMillis) {
+        return install(pipeline, baseName, config, closeTimeoutMillis, WebSocketTrafficObserver.NONE);
+    }
+
+    /**
+     * As {@link #install(ChannelPipeline, String, WebSocketDecoderConfig, long)}, with an observer
+     * that the protocol handler tells of every message in and out and of every Close sent.
+     */
+    public static String install(ChannelPipeline pipeline, String baseName, WebSocketDecoderConfig config,
+                                 long closeTimeoutMillis, WebSocketTrafficObserver observer) {
         pipeline.addAfter(baseName, ENCODER, new WebSocketFrameEncoder(!config.expectMaskedFrames()));
         pipeline.addAfter(ENCODER, DECODER, new WebSocketFrameDecoder(config));
         pipeline.addAfter(DECODER, AGGREGATOR, new WebSocketMessageAggregator(config.maxMessagePayloadLength()));
-        pipeline.addAfter(AGGREGATOR, PROTOCOL, new WebSocketProtocolHandler(closeTimeoutMillis));
+        pipeline.addAfter(AGGREGATOR, PROTOCOL, new WebSocketProtocolHandler(closeTimeoutMillis, observer));
         return PROTOCOL;
     }
 }

@@ -43,6 +43,8 @@ public final class WebSocketFrameDecoder extends ByteToMessageDecoder {
     private final Utf8Validator utf8 = new Utf8Validator();
 
     private State state = State.READING_FIRST;
+    /** Every byte handed to this decoder so far, read by liveness checks. */
+    private long receivedBytes;
 
     // The frame being read.
     private boolean fin;
@@ -69,6 +71,9 @@ public final class WebSocketFrameDecoder extends ByteToMessageDecoder {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (msg instanceof ByteBuf) {
+            receivedBytes += ((ByteBuf) msg).readableBytes();
+        }
         if (msg instanceof ByteBuf && ((ByteBuf) msg).isReadOnly()) {
             // Payloads are unmasked in place.
             ByteBuf readOnly = (ByteBuf) msg;
@@ -79,6 +84,14 @@ public final class WebSocketFrameDecoder extends ByteToMessageDecoder {
             }
         }
         super.channelRead(ctx, msg);
+    }
+
+    /**
+     * How many bytes this decoder has been handed, complete frames or not: what a liveness check
+     * compares from one look to the next. Read it on the connection's event loop.
+     */
+    public long receivedBytes() {
+        return receivedBytes;
     }
 
     @Override

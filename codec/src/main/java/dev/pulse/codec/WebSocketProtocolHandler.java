@@ -1,5 +1,6 @@
 package dev.pulse.codec;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
@@ -33,6 +34,8 @@ import java.util.concurrent.TimeUnit;
  *       shut down (FIN) and input is discarded until the peer closes or the close timeout ends.</li>
  *   <li>Once a Close is sent nothing else is: later writes fail and their messages are released.
  *       Data frames that arrive after a Close are dropped.</li>
+ *   <li>Every message handed on, every data frame written and every Close sent is reported to a
+ *       {@link WebSocketTrafficObserver}, so that metering adds no handler to the pipeline.</li>
  * </ul>
  * Place it after {@link WebSocketMessageAggregator}; the next handler sees only complete text and
  * binary messages.
@@ -56,6 +59,7 @@ public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
     };
 
     private final long closeTimeoutMillis;
+    private final WebSocketTrafficObserver observer;
 
     private boolean closeSent;
     private boolean closeReceived;
@@ -65,9 +69,11 @@ public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
 
     /**
      * @param closeTimeoutMillis how long to wait for the peer's Close after sending ours
+     * @param observer told of every message in and out and of every Close sent
      */
-    public WebSocketProtocolHandler(long closeTimeoutMillis) {
+    public WebSocketProtocolHandler(long closeTimeoutMillis, WebSocketTrafficObserver observer) {
         this.closeTimeoutMillis = closeTimeoutMillis;
+        this.observer = observer;
     }
 
     @Override
@@ -107,6 +113,7 @@ public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
                 if (closeSent) {
                     frame.release();
                 } else {
+                    observer.messageReceived(frame.content().readableBytes());
                     ctx.fireChannelRead(frame);
                 }
         }
@@ -122,6 +129,7 @@ public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
         WebSocketCloseStatus answer = status.code() == WebSocketCloseStatus.NO_STATUS_RECEIVED.code()
                 ? WebSocketCloseStatus.NORMAL_CLOSURE
                 : WebSocketCloseStatus.of(status.code(), "");
+        observer.closeSent(answer.code());
         ctx.writeAndFlush(WebSocketFrame.close(answer)).addListener(ChannelFutureListener.CLOSE);
     }
 
@@ -151,17 +159,33 @@ public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
             }
             return;
         }
-        if (msg instanceof WebSocketFrame && ((WebSocketFrame) msg).opcode() == WebSocketOpcode.CLOSE) {
-            closeSent = true;
-            ctx.write(msg, promise);
-            flushPending = true;
-            if (!closeReceived) {
-                scheduleCloseTimeout(ctx);
+        if (msg instanceof WebSocketFrame) {
+            WebSocketFrame frame = (WebSocketFrame) msg;
+            if (frame.opcode() == WebSocketOpcode.CLOSE) {
+                writeClose(ctx, frame, promise);
+                return;
             }
-            return;
+            if (!frame.isControl()) {
+                observer.messageSent(frame.content().readableBytes());
+            }
+        } else if (msg instanceof ByteBuf) {
+            observer.messageSent(((ByteBuf) msg).readableBytes());
         }
         ctx.write(msg, promise);
         flushPending = true;
+    }
+
+    private void writeClose(ChannelHandlerContext ctx, WebSocketFrame close, ChannelPromise promise) {
+        closeSent = true;
+        ByteBuf payload = close.content();
+        observer.closeSent(payload.readableBytes() >= 2
+                ? payload.getUnsignedShort(payload.readerIndex())
+                : WebSocketCloseStatus.NO_STATUS_RECEIVED.code());
+        ctx.write(close, promise);
+        flushPending = true;
+        if (!closeReceived) {
+            scheduleCloseTimeout(ctx);
+        }
     }
 
     @Override
@@ -191,6 +215,7 @@ public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
      */
     private void failConnection(ChannelHandlerContext ctx, WebSocketCloseStatus status) {
         closeSent = true;
+        observer.closeSent(status.code());
         ctx.writeAndFlush(WebSocketFrame.close(status)).addListener((ChannelFutureListener) future -> {
             Channel channel = future.channel();
             if (!future.isSuccess() || !(channel instanceof DuplexChannel)) {

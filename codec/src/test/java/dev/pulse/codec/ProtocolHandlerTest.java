@@ -26,10 +26,14 @@ class ProtocolHandlerTest {
 
     /** The full server-side codec with an echo handler after it. */
     private static EmbeddedChannel server() {
+        return server(WebSocketTrafficObserver.NONE);
+    }
+
+    private static EmbeddedChannel server(WebSocketTrafficObserver observer) {
         EmbeddedChannel channel = new EmbeddedChannel();
         channel.pipeline().addLast("base", new io.netty.channel.ChannelInboundHandlerAdapter());
         String last = WebSocketCodec.install(channel.pipeline(), "base", WebSocketDecoderConfig.DEFAULT,
-                CLOSE_TIMEOUT_MILLIS);
+                CLOSE_TIMEOUT_MILLIS, observer);
         channel.pipeline().addAfter(last, "echo", new SimpleChannelInboundHandler<WebSocketFrame>(false) {
             @Override
             protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame msg) {
@@ -69,6 +73,75 @@ class ProtocolHandlerTest {
         assertEquals(3, WireFrames.readOutbound(channel, false).size());
         channel.writeInbound(frame(WebSocketOpcode.PONG).payload("beat").buf());
         assertEquals(1, flushes[0], "a batch that answers nothing is not flushed");
+        assertFalse(channel.finishAndReleaseAll());
+    }
+
+    /** Records what the protocol handler reports, as "in:N", "out:N" and "close:CODE". */
+    private static final class RecordingObserver implements WebSocketTrafficObserver {
+        final List<String> events = new java.util.ArrayList<>();
+
+        @Override
+        public void messageReceived(int payloadBytes) {
+            events.add("in:" + payloadBytes);
+        }
+
+        @Override
+        public void messageSent(int bytes) {
+            events.add("out:" + bytes);
+        }
+
+        @Override
+        public void closeSent(int code) {
+            events.add("close:" + code);
+        }
+    }
+
+    @Test
+    void observerSeesDataMessagesBothWaysButNotControlFrames() {
+        RecordingObserver observer = new RecordingObserver();
+        EmbeddedChannel channel = server(observer);
+        channel.writeInbound(Unpooled.wrappedBuffer(frame(WebSocketOpcode.TEXT).fin(false).payload("he").bytes(),
+                frame(WebSocketOpcode.PING).payload("p").bytes(),
+                frame(WebSocketOpcode.CONTINUATION).payload("llo").bytes()));
+        channel.writeOutbound(Unpooled.wrappedBuffer(new byte[] {(byte) 0x81, 2, 'h', 'i'}));
+        assertEquals(List.of("in:5", "out:5", "out:4"), observer.events,
+                "the whole message in, its echo out, a pre-encoded frame out; no ping, no pong");
+        WireFrames.readOutbound(channel, false);
+        assertFalse(channel.finishAndReleaseAll());
+    }
+
+    @Test
+    void observerSeesEveryCloseSentWithItsCode() {
+        RecordingObserver answered = new RecordingObserver();
+        EmbeddedChannel channel = server(answered);
+        channel.writeInbound(frame(WebSocketOpcode.CLOSE).closePayload(4321, new byte[0]).buf());
+        assertEquals(List.of("close:4321"), answered.events);
+        channel.finishAndReleaseAll();
+
+        RecordingObserver failed = new RecordingObserver();
+        channel = server(failed);
+        channel.writeInbound(frame(0xB).buf());
+        assertEquals(List.of("close:1002"), failed.events);
+        channel.finishAndReleaseAll();
+
+        RecordingObserver initiated = new RecordingObserver();
+        channel = server(initiated);
+        channel.writeAndFlush(WebSocketFrame.close(WebSocketCloseStatus.of(4002, "slow")));
+        channel.writeAndFlush(WebSocketFrame.close(WebSocketCloseStatus.NORMAL_CLOSURE));
+        assertEquals(List.of("close:4002"), initiated.events, "only the first Close is sent");
+        channel.finishAndReleaseAll();
+    }
+
+    @Test
+    void decoderCountsEveryByteItIsHandedCompleteFramesOrNot() {
+        EmbeddedChannel channel = server();
+        WebSocketFrameDecoder decoder = channel.pipeline().get(WebSocketFrameDecoder.class);
+        byte[] ping = frame(WebSocketOpcode.PING).payload("abc").bytes();
+        channel.writeInbound(Unpooled.wrappedBuffer(ping, 0, 2));
+        assertEquals(2, decoder.receivedBytes());
+        channel.writeInbound(Unpooled.wrappedBuffer(ping, 2, ping.length - 2));
+        assertEquals(ping.length, decoder.receivedBytes());
+        WireFrames.readOutbound(channel, false);
         assertFalse(channel.finishAndReleaseAll());
     }
 

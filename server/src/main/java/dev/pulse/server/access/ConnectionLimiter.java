@@ -1,6 +1,8 @@
 package dev.pulse.server.access;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -21,6 +23,8 @@ public final class ConnectionLimiter {
     private final int maxPerIp;
     private final AtomicInteger total = new AtomicInteger();
     private final ConcurrentMap<InetAddress, AtomicInteger> perIp = new ConcurrentHashMap<>();
+    /** One listener for every connection (a capturing lambda would cost each one 24 bytes). */
+    private final ChannelFutureListener release = this::released;
 
     /**
      * @param maxConnections 0 for no limit
@@ -37,8 +41,7 @@ public final class ConnectionLimiter {
             total.decrementAndGet();
             return Result.SERVER_FULL;
         }
-        InetAddress ip = channel.remoteAddress() instanceof InetSocketAddress
-                ? ((InetSocketAddress) channel.remoteAddress()).getAddress() : null;
+        InetAddress ip = remoteIp(channel);
         if (maxPerIp > 0 && ip != null) {
             AtomicInteger count = perIp.computeIfAbsent(ip, k -> new AtomicInteger());
             if (count.incrementAndGet() > maxPerIp) {
@@ -47,13 +50,22 @@ public final class ConnectionLimiter {
                 return Result.IP_FULL;
             }
         }
-        channel.closeFuture().addListener(f -> {
-            total.decrementAndGet();
-            if (maxPerIp > 0 && ip != null) {
-                releaseIp(ip);
-            }
-        });
+        channel.closeFuture().addListener(release);
         return Result.ACQUIRED;
+    }
+
+    /** The peer's address; a channel keeps it once asked, so it is the same after the close. */
+    private static InetAddress remoteIp(Channel channel) {
+        return channel.remoteAddress() instanceof InetSocketAddress
+                ? ((InetSocketAddress) channel.remoteAddress()).getAddress() : null;
+    }
+
+    private void released(ChannelFuture closed) {
+        total.decrementAndGet();
+        InetAddress ip = remoteIp(closed.channel());
+        if (maxPerIp > 0 && ip != null) {
+            releaseIp(ip);
+        }
     }
 
     private void releaseIp(InetAddress ip) {

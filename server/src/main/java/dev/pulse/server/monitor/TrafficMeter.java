@@ -1,25 +1,14 @@
 package dev.pulse.server.monitor;
 
-import dev.pulse.codec.WebSocketFrame;
-import dev.pulse.codec.WebSocketOpcode;
-import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelDuplexHandler;
-import io.netty.channel.ChannelHandler.Sharable;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelPipeline;
-import io.netty.channel.ChannelPromise;
+import dev.pulse.codec.WebSocketTrafficObserver;
 
 /**
- * Counts a WebSocket connection's traffic into {@link ServerStats}: whole messages in, data frames
- * out (pre-encoded broadcast frames included) and the code of every Close sent. Sits between the
- * aggregator and the protocol handler, where it sees complete messages inbound and, outbound,
- * everything the protocol handler and the handlers after it write.
+ * Counts WebSocket traffic into {@link ServerStats}: whole messages in, data frames out
+ * (pre-encoded broadcast frames included) and the code of every Close sent. One instance serves
+ * every connection; each connection's protocol handler reports to it, so metering adds no
+ * handler to the pipeline.
  */
-@Sharable
-public final class TrafficMeter extends ChannelDuplexHandler {
-
-    /** The name it is installed under. */
-    public static final String NAME = "ws-meter";
+public final class TrafficMeter implements WebSocketTrafficObserver {
 
     private final ServerStats stats;
 
@@ -27,32 +16,18 @@ public final class TrafficMeter extends ChannelDuplexHandler {
         this.stats = stats;
     }
 
-    /** Installs the meter before the handler named {@code before} (the protocol handler). */
-    public void install(ChannelPipeline pipeline, String before) {
-        pipeline.addBefore(before, NAME, this);
+    @Override
+    public void messageReceived(int payloadBytes) {
+        stats.onMessageIn(payloadBytes);
     }
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof WebSocketFrame && !((WebSocketFrame) msg).isControl()) {
-            stats.onMessageIn(((WebSocketFrame) msg).content().readableBytes());
-        }
-        ctx.fireChannelRead(msg);
+    public void messageSent(int bytes) {
+        stats.onMessageOut(bytes);
     }
 
     @Override
-    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (msg instanceof WebSocketFrame) {
-            WebSocketFrame frame = (WebSocketFrame) msg;
-            if (frame.opcode() == WebSocketOpcode.CLOSE) {
-                ByteBuf payload = frame.content();
-                stats.onCloseSent(payload.readableBytes() >= 2 ? payload.getUnsignedShort(payload.readerIndex()) : 1005);
-            } else if (!frame.isControl()) {
-                stats.onMessageOut(frame.content().readableBytes());
-            }
-        } else if (msg instanceof ByteBuf) {
-            stats.onMessageOut(((ByteBuf) msg).readableBytes());
-        }
-        ctx.write(msg, promise);
+    public void closeSent(int code) {
+        stats.onCloseSent(code);
     }
 }

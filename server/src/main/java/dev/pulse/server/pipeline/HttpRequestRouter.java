@@ -1,15 +1,12 @@
 package dev.pulse.server.pipeline;
 
-import dev.pulse.codec.WebSocketCodec;
 import dev.pulse.codec.WebSocketHandshakeException;
 import dev.pulse.codec.WebSocketServerHandshaker;
 import dev.pulse.server.access.AccessPolicy;
 import dev.pulse.server.config.ServerConfig;
 import dev.pulse.server.health.HealthCheck;
-import dev.pulse.server.heartbeat.HeartbeatHandler;
 import dev.pulse.server.monitor.ServerMetrics;
 import dev.pulse.server.monitor.ServerStats;
-import dev.pulse.server.monitor.TrafficMeter;
 import dev.pulse.server.web.StaticFiles;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -68,7 +65,7 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
     private final AccessPolicy access;
     private final ServerMetrics metrics;
     private final ServerStats stats;
-    private final TrafficMeter meter;
+    private final WebSocketPipeline webSocketPipeline;
     private final StaticFiles files;
     private final long handshakeTimeoutMillis;
 
@@ -76,11 +73,11 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
 
     HttpRequestRouter(Map<String, WebSocketEndpoint> endpoints, HealthCheck health, ChannelGroup webSocketConnections,
                       ServerConfig config, AccessPolicy access, ServerMetrics metrics, ServerStats stats,
-                      TrafficMeter meter, StaticFiles files) {
+                      WebSocketPipeline webSocketPipeline, StaticFiles files) {
         this.access = access;
         this.metrics = metrics;
         this.stats = stats;
-        this.meter = meter;
+        this.webSocketPipeline = webSocketPipeline;
         this.files = files;
         this.endpoints = endpoints;
         this.health = health;
@@ -175,11 +172,7 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
         ChannelPipeline pipeline = ctx.pipeline();
         // The 101 is encoded; from here on writes (an endpoint's greeting, say) must bypass HTTP.
         pipeline.get(HttpServerCodec.class).removeOutboundHandler();
-        String last = WebSocketCodec.install(pipeline, ctx.name(), endpoint.decoderConfig(),
-                config.closeTimeout().toMillis());
-        meter.install(pipeline, last);
-        HeartbeatHandler.install(pipeline, WebSocketCodec.DECODER, last, config.pingInterval(), config.pingTimeout());
-        pipeline.addAfter(HeartbeatHandler.HANDLER_NAME, "endpoint", endpoint.newHandler());
+        webSocketPipeline.install(pipeline, ctx.name(), endpoint);
         // The codec goes last: bytes it still holds are handed to the WebSocket decoder.
         pipeline.remove(HttpObjectAggregator.class);
         pipeline.remove(this);

@@ -5,6 +5,7 @@ import dev.pulse.server.config.ServerConfig;
 import dev.pulse.server.health.HealthCheck;
 import dev.pulse.server.monitor.ServerMetrics;
 import dev.pulse.server.monitor.ServerStats;
+import dev.pulse.server.heartbeat.Heartbeat;
 import dev.pulse.server.monitor.TrafficMeter;
 import dev.pulse.server.web.StaticFiles;
 import io.netty.channel.Channel;
@@ -43,7 +44,7 @@ public final class PulseServerInitializer extends ChannelInitializer<Channel> {
     private final AccessPolicy access;
     private final ServerMetrics metrics;
     private final ServerStats stats;
-    private final TrafficMeter meter;
+    private final WebSocketPipeline webSocketPipeline;
     private final StaticFiles files = new StaticFiles();
 
     public PulseServerInitializer(List<WebSocketEndpoint> endpoints, HealthCheck health, ServerMetrics metrics,
@@ -51,7 +52,8 @@ public final class PulseServerInitializer extends ChannelInitializer<Channel> {
                                   ServerConfig config) {
         this.metrics = metrics;
         this.stats = stats;
-        this.meter = new TrafficMeter(stats);
+        this.webSocketPipeline = new WebSocketPipeline(config.closeTimeout().toMillis(), new TrafficMeter(stats),
+                new Heartbeat(config.pingInterval(), config.pingTimeout()));
         this.endpoints = endpoints.stream().collect(Collectors.toUnmodifiableMap(WebSocketEndpoint::path, Function.identity()));
         this.health = health;
         this.allConnections = allConnections;
@@ -67,7 +69,7 @@ public final class PulseServerInitializer extends ChannelInitializer<Channel> {
                 .addLast("http-codec", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE, MAX_REQUEST_BODY))
                 .addLast("http-aggregator", new HttpObjectAggregator(MAX_REQUEST_BODY))
                 .addLast("http-router", new HttpRequestRouter(endpoints, health, webSocketConnections, config, access,
-                        metrics, stats, meter, files))
+                        metrics, stats, webSocketPipeline, files))
                 .addLast("errors", ConnectionErrorHandler.INSTANCE);
     }
 

@@ -8,11 +8,14 @@ import dev.pulse.server.protocol.ServerMessages;
 import dev.pulse.server.protocol.ServerMessages.MemberInfo;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.concurrent.EventExecutor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * One channel of {@code /ws}: its members, its sequence counter, its history and its
@@ -24,6 +27,8 @@ public final class Room {
 
     /** One connection's membership: its id and the display name it joined with. */
     public record Member(String id, String name, Subscriber subscriber) { }
+
+    private static final Logger log = LoggerFactory.getLogger(Room.class);
 
     private final String name;
     private final EventExecutor executor;
@@ -150,8 +155,14 @@ public final class Room {
     private void run(Runnable task) {
         if (executor.inEventLoop()) {
             task.run();
-        } else {
+            return;
+        }
+        try {
             executor.execute(task);
+        } catch (RejectedExecutionException e) {
+            // The room's event loop has stopped, so the server is stopping and the room is gone
+            // with it: members on other loops that leave while it shuts down have nothing to tell.
+            log.debug("{}: its event loop has stopped; dropped a task", this);
         }
     }
 

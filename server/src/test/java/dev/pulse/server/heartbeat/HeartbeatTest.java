@@ -18,7 +18,10 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Heartbeat with short settings: a peer that never answers is closed with 4000, one that answers stays. */
+/**
+ * Heartbeat with short settings: a peer that never answers is closed with 4000, one that answers
+ * stays, and peers that leave do not disturb the watch over the others.
+ */
 class HeartbeatTest {
 
     private static final Duration INTERVAL = Duration.ofMillis(150);
@@ -59,5 +62,29 @@ class HeartbeatTest {
         ws.sendPing(ByteBuffer.wrap(new byte[] {42})).get(5, TimeUnit.SECONDS);
         assertEquals(42, listener.nextIgnoring(Pong.class, Ping.class).bytes()[0]);
         assertEquals(1, server.server().webSocketConnectionCount());
+    }
+
+    @Test
+    void connectionsThatCloseLeaveTheOthersWatched() throws Exception {
+        // Six connections spread over the server's event loops, each loop sweeping a linked list
+        // of them; closing some (first, middle and last opened) must not cut the others loose.
+        java.util.List<RawWebSocket> open = new java.util.ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            open.add(RawWebSocket.open(server.port(), "/echo"));
+        }
+        for (int i : new int[] {5, 2, 0}) {
+            open.remove(i).close();
+        }
+        for (RawWebSocket ws : open) {
+            try (ws) {
+                int pings = 0;
+                RawWebSocket.Frame frame;
+                while ((frame = ws.read()).opcode() == WebSocketOpcode.PING) {
+                    pings++;
+                }
+                assertEquals(4000, frame.closeCode());
+                assertTrue(pings >= 2, "pinged before giving up: " + pings);
+            }
+        }
     }
 }
