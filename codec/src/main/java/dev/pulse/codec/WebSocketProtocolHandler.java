@@ -66,6 +66,8 @@ public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
     /** Something was written since the last flush: read batches that answer nothing cost no flush. */
     private boolean flushPending;
     private ScheduledFuture<?> closeTimeout;
+    /** Where frames encoded beforehand enter the pipeline: past the encoder, which has nothing to do for them. */
+    private ChannelHandlerContext encodedFrames;
 
     /**
      * @param closeTimeoutMillis how long to wait for the peer's Close after sending ours
@@ -74,6 +76,37 @@ public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
     public WebSocketProtocolHandler(long closeTimeoutMillis, WebSocketTrafficObserver observer) {
         this.closeTimeoutMillis = closeTimeoutMillis;
         this.observer = observer;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        ChannelHandlerContext encoder = ctx.pipeline().context(WebSocketFrameEncoder.class);
+        encodedFrames = encoder != null ? encoder : ctx;
+    }
+
+    /**
+     * Writes a frame encoded beforehand (a broadcast) without sending it through the pipeline:
+     * it is checked and counted as {@link #write} would, then handed to the handlers between the
+     * encoder and the socket. With thousands of connections every pipeline step is a cache miss,
+     * so this is what keeps fan-out cheap per recipient. Not flushed; see {@link #flushEncoded()}.
+     * Call on the connection's event loop.
+     *
+     * @return false when a Close was already sent: the frame is released and nothing is written
+     */
+    public boolean writeEncoded(ByteBuf frame) {
+        if (closeSent) {
+            frame.release();
+            return false;
+        }
+        observer.messageSent(frame.readableBytes());
+        encodedFrames.write(frame, encodedFrames.voidPromise());
+        return true;
+    }
+
+    /** Flushes what {@link #writeEncoded} wrote (and anything else queued), by the same short way. */
+    public void flushEncoded() {
+        flushPending = false;
+        encodedFrames.flush();
     }
 
     @Override

@@ -133,6 +133,27 @@ class ProtocolHandlerTest {
     }
 
     @Test
+    void framesEncodedBeforehandSkipTheEncoderAreCountedAndStopAfterClose() {
+        RecordingObserver observer = new RecordingObserver();
+        EmbeddedChannel channel = server(observer);
+        WebSocketProtocolHandler protocol = channel.pipeline().get(WebSocketProtocolHandler.class);
+        io.netty.buffer.ByteBuf encoded = Unpooled.wrappedBuffer(new byte[] {(byte) 0x81, 2, 'h', 'i'});
+        assertTrue(protocol.writeEncoded(encoded));
+        assertTrue(channel.outboundMessages().isEmpty(), "written, not flushed");
+        protocol.flushEncoded();
+        List<WireFrames.Frame> out = WireFrames.readOutbound(channel, false);
+        assertEquals(1, out.size());
+        assertEquals("hi", out.get(0).text());
+
+        channel.writeAndFlush(WebSocketFrame.close(WebSocketCloseStatus.NORMAL_CLOSURE));
+        io.netty.buffer.ByteBuf late = Unpooled.wrappedBuffer(new byte[] {(byte) 0x81, 0});
+        assertFalse(protocol.writeEncoded(late));
+        assertEquals(0, late.refCnt(), "a refused frame is released");
+        assertEquals(List.of("out:4", "close:1000"), observer.events);
+        channel.finishAndReleaseAll();
+    }
+
+    @Test
     void decoderCountsEveryByteItIsHandedCompleteFramesOrNot() {
         EmbeddedChannel channel = server();
         WebSocketFrameDecoder decoder = channel.pipeline().get(WebSocketFrameDecoder.class);

@@ -2,6 +2,7 @@ package dev.pulse.server.broadcast;
 
 import dev.pulse.codec.WebSocketCloseStatus;
 import dev.pulse.codec.WebSocketFrame;
+import dev.pulse.codec.WebSocketProtocolHandler;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOutboundBuffer;
@@ -29,6 +30,7 @@ public final class Subscriber {
             WebSocketCloseStatus.of(4002, "slow consumer: too many bytes queued");
 
     private final Channel channel;
+    private final WebSocketProtocolHandler protocol;
     private final BroadcastStats stats;
     private final int maxQueuedBytes;
     private Map<Object, ByteBuf> coalesced;
@@ -37,9 +39,14 @@ public final class Subscriber {
 
     /**
      * @param maxQueuedBytes the hard bound on bytes queued for this connection
+     * @throws IllegalArgumentException when the channel has no WebSocket protocol handler
      */
     public Subscriber(Channel channel, BroadcastStats stats, int maxQueuedBytes) {
         this.channel = channel;
+        this.protocol = channel.pipeline().get(WebSocketProtocolHandler.class);
+        if (protocol == null) {
+            throw new IllegalArgumentException(channel + " has no " + WebSocketProtocolHandler.class.getSimpleName());
+        }
         this.stats = stats;
         this.maxQueuedBytes = maxQueuedBytes;
     }
@@ -118,7 +125,9 @@ public final class Subscriber {
     }
 
     private void write(ByteBuf frame) {
-        channel.write(frame, channel.voidPromise());
+        if (!protocol.writeEncoded(frame)) {
+            return;
+        }
         stats.onDelivered();
         if (!flushQueued) {
             flushQueued = true;
@@ -128,7 +137,7 @@ public final class Subscriber {
 
     void flushNow() {
         flushQueued = false;
-        channel.flush();
+        protocol.flushEncoded();
     }
 
     /**
