@@ -30,6 +30,10 @@ public final class IdleLoad implements Callable<Integer> {
     @Option(names = "--connections", description = "idle connections to open")
     int connections = 10_000;
 
+    @Option(names = "--hold", description = "seconds to keep the connections open after measuring "
+            + "(time for jmap -histo:live on the server), at most 600")
+    int holdSeconds;
+
     @Override
     public Integer call() throws Exception {
         ServerProcess server = new ServerProcess(url);
@@ -59,6 +63,10 @@ public final class IdleLoad implements Callable<Integer> {
             System.out.printf("{\"shape\":\"idle\",\"server\":\"%s\",\"connections\":%d,\"heapBytesPerConnection\":%.0f,"
                             + "\"rssBytesPerConnection\":%.0f,\"directBytesPerConnection\":%.0f}%n",
                     label, connections, (double) heap / connections, (double) rss / connections, (double) direct / connections);
+            if (holdSeconds > 0) {
+                System.out.printf("holding %d connections for %d s%n", connections, Math.min(holdSeconds, 600));
+                Thread.sleep(TimeUnit.SECONDS.toMillis(Math.min(holdSeconds, 600)));
+            }
             channels.forEach(Channel::close);
             return 0;
         }
