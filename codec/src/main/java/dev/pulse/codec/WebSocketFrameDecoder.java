@@ -72,15 +72,15 @@ public final class WebSocketFrameDecoder extends ByteToMessageDecoder {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
         if (msg instanceof ByteBuf) {
-            receivedBytes += ((ByteBuf) msg).readableBytes();
-        }
-        if (msg instanceof ByteBuf && ((ByteBuf) msg).isReadOnly()) {
-            // Payloads are unmasked in place.
-            ByteBuf readOnly = (ByteBuf) msg;
-            try {
-                msg = ctx.alloc().buffer(readOnly.readableBytes()).writeBytes(readOnly);
-            } finally {
-                readOnly.release();
+            ByteBuf bytes = (ByteBuf) msg;
+            receivedBytes += bytes.readableBytes();
+            if (bytes.isReadOnly()) {
+                // Payloads are unmasked in place.
+                try {
+                    msg = ctx.alloc().buffer(bytes.readableBytes()).writeBytes(bytes);
+                } finally {
+                    bytes.release();
+                }
             }
         }
         super.channelRead(ctx, msg);

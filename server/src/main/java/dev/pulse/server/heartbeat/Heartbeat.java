@@ -93,7 +93,6 @@ public final class Heartbeat {
         private Peer next;
         private long seenBytes;
         private int quietTicks;
-        private boolean linked;
 
         Peer(Channel channel, WebSocketFrameDecoder decoder, Sweep sweep) {
             this.channel = channel;
@@ -108,16 +107,11 @@ public final class Heartbeat {
                 next.prev = this;
             }
             sweep.head = this;
-            linked = true;
         }
 
-        /** Unlinks on close. */
+        /** Unlinks on close: called once, after {@link #link()}. */
         @Override
         public void operationComplete(ChannelFuture future) {
-            if (!linked) {
-                return;
-            }
-            linked = false;
             if (prev != null) {
                 prev.next = next;
             } else {

@@ -1,14 +1,17 @@
 package dev.pulse.server.monitor;
 
+import dev.pulse.codec.WebSocketTrafficObserver;
+
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Counters of WebSocket traffic, refused handshakes by reason and close codes sent. Updated from
- * every event loop; read by the metrics.
+ * every event loop (traffic as the observer every connection's protocol handler reports to, so
+ * metering adds no handler to the pipeline); read by the metrics.
  */
-public final class ServerStats {
+public final class ServerStats implements WebSocketTrafficObserver {
 
     private final LongAdder messagesIn = new LongAdder();
     private final LongAdder messagesOut = new LongAdder();
@@ -17,12 +20,14 @@ public final class ServerStats {
     private final Map<String, LongAdder> handshakeFailures = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> closeCodesSent = new ConcurrentHashMap<>();
 
-    void onMessageIn(int payloadBytes) {
+    @Override
+    public void messageReceived(int payloadBytes) {
         messagesIn.increment();
         bytesIn.add(payloadBytes);
     }
 
-    void onMessageOut(int bytes) {
+    @Override
+    public void messageSent(int bytes) {
         messagesOut.increment();
         bytesOut.add(bytes);
     }
@@ -36,7 +41,8 @@ public final class ServerStats {
     public static final java.util.List<String> HANDSHAKE_FAILURES = java.util.List.of(
             "bad_request", "version", "origin", "auth", "server_full", "ip_full", "not_found", "timeout");
 
-    void onCloseSent(int code) {
+    @Override
+    public void closeSent(int code) {
         String tag = Integer.toString(code);
         closeCodesSent.computeIfAbsent(CLOSE_CODES.contains(tag) ? tag : "other", c -> new LongAdder()).increment();
     }

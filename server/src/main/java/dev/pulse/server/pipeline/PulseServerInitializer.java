@@ -6,7 +6,6 @@ import dev.pulse.server.health.HealthCheck;
 import dev.pulse.server.monitor.ServerMetrics;
 import dev.pulse.server.monitor.ServerStats;
 import dev.pulse.server.heartbeat.Heartbeat;
-import dev.pulse.server.monitor.TrafficMeter;
 import dev.pulse.server.web.StaticFiles;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -52,7 +51,7 @@ public final class PulseServerInitializer extends ChannelInitializer<Channel> {
                                   ServerConfig config) {
         this.metrics = metrics;
         this.stats = stats;
-        this.webSocketPipeline = new WebSocketPipeline(config.closeTimeout().toMillis(), new TrafficMeter(stats),
+        this.webSocketPipeline = new WebSocketPipeline(config.closeTimeout().toMillis(), stats,
                 new Heartbeat(config.pingInterval(), config.pingTimeout()));
         this.endpoints = endpoints.stream().collect(Collectors.toUnmodifiableMap(WebSocketEndpoint::path, Function.identity()));
         this.health = health;

@@ -3,13 +3,13 @@ package dev.pulse.server.pipeline;
 import dev.pulse.codec.WebSocketCodec;
 import dev.pulse.codec.WebSocketFrameDecoder;
 import dev.pulse.server.heartbeat.Heartbeat;
-import dev.pulse.server.monitor.TrafficMeter;
+import dev.pulse.codec.WebSocketTrafficObserver;
 import io.netty.channel.ChannelPipeline;
 
 /**
  * Builds an upgraded connection's pipeline: Pulse's codec (encoder, decoder, aggregator, protocol
- * handler reporting to the traffic meter), then the endpoint's handler; and puts the connection
- * under the heartbeat. Shared by every connection of a server.
+ * handler reporting to the server's traffic counters), then the endpoint's handler; and puts the
+ * connection under the heartbeat. Shared by every connection of a server.
  *
  * <p>Six handler contexts per connection in all (with the error handler at the end): metering
  * and the heartbeat cost none, so an idle connection stays small and every message takes as few
@@ -20,10 +20,10 @@ final class WebSocketPipeline {
     static final String ENDPOINT = "endpoint";
 
     private final long closeTimeoutMillis;
-    private final TrafficMeter meter;
+    private final WebSocketTrafficObserver meter;
     private final Heartbeat heartbeat;
 
-    WebSocketPipeline(long closeTimeoutMillis, TrafficMeter meter, Heartbeat heartbeat) {
+    WebSocketPipeline(long closeTimeoutMillis, WebSocketTrafficObserver meter, Heartbeat heartbeat) {
         this.closeTimeoutMillis = closeTimeoutMillis;
         this.meter = meter;
         this.heartbeat = heartbeat;
