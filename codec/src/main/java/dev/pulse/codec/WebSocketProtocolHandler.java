@@ -34,6 +34,12 @@ import java.util.concurrent.TimeUnit;
  *       shut down (FIN) and input is discarded until the peer closes or the close timeout ends.</li>
  *   <li>Once a Close is sent nothing else is: later writes fail and their messages are released.
  *       Data frames that arrive after a Close are dropped.</li>
+ *   <li>Backpressure: while the channel is not writable (its queue passed the high water mark)
+ *       the connection is not read from, so a peer that sends without reading cannot make the
+ *       server queue answers without bound; reading resumes once the queue drains below the low
+ *       mark. Meanwhile Pings are not answered one by one: only the latest one is kept and
+ *       answered when the queue drains (RFC 6455 §5.5.3 allows answering only the most recent).
+ *       After a Close is sent the connection is read again, and what arrives is discarded.</li>
  *   <li>Every message handed on, every data frame written and every Close sent is reported to a
  *       {@link WebSocketTrafficObserver}, so that metering adds no handler to the pipeline.</li>
  * </ul>
@@ -68,6 +74,8 @@ public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
     private ScheduledFuture<?> closeTimeout;
     /** Where frames encoded beforehand enter the pipeline: past the encoder, which has nothing to do for them. */
     private ChannelHandlerContext encodedFrames;
+    /** The payload of the latest Ping received while the channel was not writable, to answer once it is. */
+    private ByteBuf pendingPong;
 
     /**
      * @param closeTimeoutMillis how long to wait for the peer's Close after sending ours
@@ -124,9 +132,11 @@ public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
             case WebSocketOpcode.PING:
                 if (closeSent) {
                     frame.release();
-                } else {
+                } else if (ctx.channel().isWritable()) {
                     ctx.write(WebSocketFrame.pong(frame.content()));
                     flushPending = true;
+                } else {
+                    deferPong(ctx, frame);
                 }
                 return;
             case WebSocketOpcode.PONG:
@@ -152,13 +162,51 @@ public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
         }
     }
 
+    /**
+     * Keeps a copy of the Ping's payload (at most 125 bytes; the frame may be a slice of a whole
+     * read buffer) in place of any older one.
+     */
+    private void deferPong(ChannelHandlerContext ctx, WebSocketFrame ping) {
+        try {
+            ByteBuf payload = ping.content();
+            if (pendingPong != null) {
+                pendingPong.release();
+            }
+            pendingPong = ctx.alloc().heapBuffer(payload.readableBytes()).writeBytes(payload, payload.readerIndex(),
+                    payload.readableBytes());
+        } finally {
+            ping.release();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        Channel channel = ctx.channel();
+        if (channel.isWritable()) {
+            if (pendingPong != null) {
+                ByteBuf payload = pendingPong;
+                pendingPong = null;
+                if (!closeSent) {
+                    ctx.writeAndFlush(WebSocketFrame.pong(payload), ctx.voidPromise());
+                } else {
+                    payload.release();
+                }
+            }
+            channel.config().setAutoRead(true);
+        } else if (!closeSent) {
+            // Netty finishes the read in progress, then stops reading until this is set back.
+            channel.config().setAutoRead(false);
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
     private void onCloseReceived(ChannelHandlerContext ctx, WebSocketCloseStatus status) {
         if (closeSent) {
             // The peer answered our Close: the handshake is complete.
             ctx.close();
             return;
         }
-        closeSent = true;
+        markCloseSent(ctx);
         WebSocketCloseStatus answer = status.code() == WebSocketCloseStatus.NO_STATUS_RECEIVED.code()
                 ? WebSocketCloseStatus.NORMAL_CLOSURE
                 : WebSocketCloseStatus.of(status.code(), "");
@@ -209,7 +257,7 @@ public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
     }
 
     private void writeClose(ChannelHandlerContext ctx, WebSocketFrame close, ChannelPromise promise) {
-        closeSent = true;
+        markCloseSent(ctx);
         ByteBuf payload = close.content();
         observer.closeSent(payload.readableBytes() >= 2
                 ? payload.getUnsignedShort(payload.readerIndex())
@@ -247,7 +295,7 @@ public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
      * closes the connection.
      */
     private void failConnection(ChannelHandlerContext ctx, WebSocketCloseStatus status) {
-        closeSent = true;
+        markCloseSent(ctx);
         observer.closeSent(status.code());
         ctx.writeAndFlush(WebSocketFrame.close(status)).addListener((ChannelFutureListener) future -> {
             Channel channel = future.channel();
@@ -258,6 +306,23 @@ public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
             ((DuplexChannel) channel).shutdownOutput().addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
             scheduleCloseTimeout(ctx);
         });
+    }
+
+    /**
+     * From here on nothing but the Close is sent, so the peer's input is read again (whether or
+     * not it reads ours): it holds the peer's Close, and everything else in it is discarded.
+     */
+    private void markCloseSent(ChannelHandlerContext ctx) {
+        closeSent = true;
+        releasePendingPong();
+        ctx.channel().config().setAutoRead(true);
+    }
+
+    private void releasePendingPong() {
+        if (pendingPong != null) {
+            pendingPong.release();
+            pendingPong = null;
+        }
     }
 
     private void scheduleCloseTimeout(ChannelHandlerContext ctx) {
@@ -272,12 +337,14 @@ public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         cancelCloseTimeout();
+        releasePendingPong();
         ctx.fireChannelInactive();
     }
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         cancelCloseTimeout();
+        releasePendingPong();
     }
 
     private void cancelCloseTimeout() {

@@ -55,6 +55,46 @@ class ProtocolHandlerTest {
         assertFalse(channel.finishAndReleaseAll());
     }
 
+    /**
+     * A peer that sends without reading: once the queue passes the high water mark the channel is
+     * no longer read from, Pings are not answered one by one, and when the queue drains the
+     * latest Ping alone is answered (RFC 6455 §5.5.3) and reading resumes.
+     */
+    @Test
+    void whileNotWritableReadingPausesAndOnlyTheLatestPingIsAnswered() {
+        EmbeddedChannel channel = server();
+        channel.config().setWriteBufferWaterMark(new io.netty.channel.WriteBufferWaterMark(16, 32));
+        for (int i = 1; i <= 100; i++) {
+            // Read without the end of a read batch, so nothing is flushed and the queue grows.
+            channel.pipeline().fireChannelRead(frame(WebSocketOpcode.PING).payload("ping " + i).buf());
+        }
+        assertFalse(channel.isWritable());
+        assertFalse(channel.config().isAutoRead(), "reading paused while the queue is over the mark");
+        channel.pipeline().fireChannelReadComplete();
+        assertTrue(channel.isWritable());
+        assertTrue(channel.config().isAutoRead(), "reading resumed once the queue drained");
+        List<WireFrames.Frame> out = WireFrames.readOutbound(channel, false);
+        assertEquals(2, out.size(), "the Pong that crossed the mark, then one for the latest Ping");
+        assertEquals("ping 1", out.get(0).text());
+        assertEquals("ping 100", out.get(1).text());
+        assertFalse(channel.finishAndReleaseAll());
+    }
+
+    @Test
+    void aPongHeldForAPeerThatNeverDrainsIsReleasedWhenTheConnectionCloses() {
+        EmbeddedChannel channel = server();
+        channel.config().setWriteBufferWaterMark(new io.netty.channel.WriteBufferWaterMark(16, 32));
+        for (int i = 1; i <= 3; i++) {
+            channel.pipeline().fireChannelRead(frame(WebSocketOpcode.PING).payload("ping " + i).buf());
+        }
+        assertFalse(channel.isWritable());
+        channel.close();
+        assertFalse(channel.isOpen());
+        // The leak check after this class fails it if the Pong kept for "ping 3" was not released.
+        assertTrue(WireFrames.readOutbound(channel, false).isEmpty(), "nothing is sent after the close");
+        channel.finishAndReleaseAll();
+    }
+
     @Test
     void repliesOfOneReadBatchAreFlushedOnceAndSilentBatchesNotAtAll() {
         EmbeddedChannel channel = server();

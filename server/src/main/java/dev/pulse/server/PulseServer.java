@@ -76,7 +76,7 @@ public final class PulseServer implements AutoCloseable {
             throws InterruptedException {
         this.config = config;
         this.sessions = new SessionContext(config, ByteBufAllocator.DEFAULT);
-        this.metrics = new ServerMetrics(stats, sessions, webSocketConnections::size);
+        this.metrics = new ServerMetrics(stats, sessions, webSocketConnections);
         this.metricsPublisher = new MetricsPublisher(metrics, sessions.rooms());
         this.logTail = new LogTailPublisher(sessions.rooms());
         this.transport = Transport.select(config.nativeTransport());

@@ -34,7 +34,7 @@ public final class AccessPolicy {
     private final ConnectionLimiter limiter;
 
     public AccessPolicy(ServerConfig config) {
-        this.origins = new OriginPolicy(config.allowedOrigins(), config.allowMissingOrigin());
+        this.origins = new OriginPolicy(config.allowedOrigins(), config.allowMissingOrigin(), config.publicOrigins(), "http");
         this.authenticator = config.jwtSecret() == null ? null : new TokenAuthenticator(config.jwtSecret());
         this.limiter = new ConnectionLimiter(config.maxConnections(), config.maxConnectionsPerIp());
     }

@@ -22,7 +22,8 @@ public final class ConnectionLimiter {
     private final int maxConnections;
     private final int maxPerIp;
     private final AtomicInteger total = new AtomicInteger();
-    private final ConcurrentMap<InetAddress, AtomicInteger> perIp = new ConcurrentHashMap<>();
+    /** Counts per address, changed only inside the map's atomic compute so that no count is ever orphaned. */
+    private final ConcurrentMap<InetAddress, int[]> perIp = new ConcurrentHashMap<>();
     /** One listener for every connection (a capturing lambda would cost each one 24 bytes). */
     private final ChannelFutureListener release = this::released;
 
@@ -42,16 +43,33 @@ public final class ConnectionLimiter {
             return Result.SERVER_FULL;
         }
         InetAddress ip = remoteIp(channel);
-        if (maxPerIp > 0 && ip != null) {
-            AtomicInteger count = perIp.computeIfAbsent(ip, k -> new AtomicInteger());
-            if (count.incrementAndGet() > maxPerIp) {
-                releaseIp(ip);
-                total.decrementAndGet();
-                return Result.IP_FULL;
-            }
+        if (maxPerIp > 0 && ip != null && !tryAcquireIp(ip)) {
+            total.decrementAndGet();
+            return Result.IP_FULL;
         }
         channel.closeFuture().addListener(release);
         return Result.ACQUIRED;
+    }
+
+    /** Takes one of {@code ip}'s slots if it has one left. */
+    boolean tryAcquireIp(InetAddress ip) {
+        boolean[] acquired = {false};
+        perIp.compute(ip, (k, count) -> {
+            if (count == null) {
+                count = new int[1];
+            }
+            if (count[0] < maxPerIp) {
+                count[0]++;
+                acquired[0] = true;
+            }
+            return count[0] == 0 ? null : count;
+        });
+        return acquired[0];
+    }
+
+    /** Addresses holding at least one slot. */
+    int addressesHeld() {
+        return perIp.size();
     }
 
     /** The peer's address; a channel keeps it once asked, so it is the same after the close. */
@@ -68,7 +86,7 @@ public final class ConnectionLimiter {
         }
     }
 
-    private void releaseIp(InetAddress ip) {
-        perIp.computeIfPresent(ip, (k, count) -> count.decrementAndGet() <= 0 ? null : count);
+    void releaseIp(InetAddress ip) {
+        perIp.computeIfPresent(ip, (k, count) -> --count[0] <= 0 ? null : count);
     }
 }

@@ -4,6 +4,7 @@ import com.auth0.jwt.JWT;
 import com.auth0.jwt.JWTVerifier;
 import com.auth0.jwt.algorithms.Algorithm;
 import com.auth0.jwt.exceptions.JWTVerificationException;
+import com.auth0.jwt.exceptions.TokenExpiredException;
 import com.auth0.jwt.interfaces.DecodedJWT;
 
 import java.nio.charset.StandardCharsets;
@@ -35,8 +36,11 @@ public final class TokenAuthenticator {
         DecodedJWT jwt;
         try {
             jwt = verifier.verify(token);
+        } catch (TokenExpiredException e) {
+            throw new AuthenticationException("token expired");
         } catch (JWTVerificationException e) {
-            throw new AuthenticationException("invalid token: " + e.getMessage());
+            // The library's wording names claims and exact times: the client learns no more than this.
+            throw new AuthenticationException("invalid token");
         }
         String subject = jwt.getSubject();
         if (subject == null || subject.isBlank()) {

@@ -150,6 +150,43 @@ public final class PulseCommand {
             description = "How often a snapshot is published on $metrics while it has members (PULSE_METRICS_INTERVAL).")
     Duration metricsInterval;
 
+    @Option(names = "--public-origin", paramLabel = "ORIGINS", split = ",", defaultValue = "${env:PULSE_PUBLIC_ORIGIN:-}",
+            description = "The server's own origins as browsers see them, e.g. https://chat.example.com; when set, "
+                    + "the Host header is no longer trusted to tell them (PULSE_PUBLIC_ORIGIN).")
+    List<String> publicOrigins;
+
+    @Option(names = "--max-joins-per-connection", paramLabel = "N", defaultValue = "${env:PULSE_MAX_JOINS_PER_CONNECTION:-128}",
+            description = "Channels one /ws connection may be a member of at once; beyond, join gets error too_many_joins "
+                    + "(PULSE_MAX_JOINS_PER_CONNECTION).")
+    int maxJoinsPerConnection;
+
+    @Option(names = "--channel-idle-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+            defaultValue = "${env:PULSE_CHANNEL_IDLE_TIMEOUT:-10m}",
+            description = "How long a channel without members keeps its history; a channel with neither is dropped "
+                    + "at once (PULSE_CHANNEL_IDLE_TIMEOUT).")
+    Duration channelIdleTimeout;
+
+    @Option(names = "--history-bytes", paramLabel = "SIZE", converter = SizeConverter.class,
+            defaultValue = "${env:PULSE_HISTORY_BYTES:-64KiB}",
+            description = "Bytes of history each channel keeps, besides --history-size; oldest dropped first (PULSE_HISTORY_BYTES).")
+    int historyBytes;
+
+    @Option(names = "--history-total-bytes", paramLabel = "SIZE", converter = SizeConverter.class,
+            defaultValue = "${env:PULSE_HISTORY_TOTAL_BYTES:-128MiB}",
+            description = "Bytes of history all channels keep together; beyond, the channel quiet longest loses its oldest "
+                    + "first (PULSE_HISTORY_TOTAL_BYTES).")
+    int historyTotalBytes;
+
+    @Option(names = "--max-http-connections", paramLabel = "N", defaultValue = "${env:PULSE_MAX_HTTP_CONNECTIONS:-10000}",
+            description = "Connections still speaking HTTP (not upgraded to WebSocket); beyond, new ones are closed at "
+                    + "once (PULSE_MAX_HTTP_CONNECTIONS).")
+    int maxHttpConnections;
+
+    @Option(names = "--http-lifetime", paramLabel = "DURATION", converter = DurationConverter.class,
+            defaultValue = "${env:PULSE_HTTP_LIFETIME:-60s}",
+            description = "How long a connection may keep speaking HTTP, keep-alive requests included (PULSE_HTTP_LIFETIME).")
+    Duration httpLifetime;
+
     /**
      * Parses {@code args}.
      *
@@ -204,6 +241,13 @@ public final class PulseCommand {
                 .messageBurst(messageBurst)
                 .metricsInterval(metricsInterval)
                 .presenceLimit(presenceLimit)
+                .publicOrigins(publicOrigins == null ? List.of() : publicOrigins)
+                .maxJoinsPerConnection(maxJoinsPerConnection)
+                .channelIdleTimeout(channelIdleTimeout)
+                .historyBytes(historyBytes)
+                .historyTotalBytes(historyTotalBytes)
+                .maxHttpConnections(maxHttpConnections)
+                .httpLifetime(httpLifetime)
                 .build();
     }
 

@@ -1,5 +1,6 @@
 package dev.pulse.server.config;
 
+import dev.pulse.server.access.OriginPolicy;
 import dev.pulse.server.broadcast.SlowConsumerPolicy;
 import dev.pulse.server.room.ChannelPolicies;
 
@@ -45,6 +46,20 @@ public final class ServerConfig {
     public static final Duration DEFAULT_METRICS_INTERVAL = Duration.ofSeconds(1);
     public static final int DEFAULT_PRESENCE_LIMIT = 1000;
 
+    public static final List<String> DEFAULT_PUBLIC_ORIGINS = List.of();
+    /** Channels one {@code /ws} connection may be a member of at once, as Centrifugo's default client channel limit. */
+    public static final int DEFAULT_MAX_JOINS_PER_CONNECTION = 128;
+    /** How long a channel without members keeps its history for clients that come back with {@code since}. */
+    public static final Duration DEFAULT_CHANNEL_IDLE_TIMEOUT = Duration.ofMinutes(10);
+    /** 64 KiB: a channel's history, in bytes; a hundred chat messages of 200-300 bytes fit with room to spare. */
+    public static final int DEFAULT_HISTORY_BYTES = 64 * 1024;
+    /** 128 MiB: all channels' history together. */
+    public static final int DEFAULT_HISTORY_TOTAL_BYTES = 128 * 1024 * 1024;
+    /** Connections still speaking HTTP (not upgraded), each holding up to 16 KiB of request buffers. */
+    public static final int DEFAULT_MAX_HTTP_CONNECTIONS = 10_000;
+    /** How long a connection may stay in HTTP, keep-alive requests and all, before it is closed. */
+    public static final Duration DEFAULT_HTTP_LIFETIME = Duration.ofSeconds(60);
+
     public static final ServerConfig DEFAULT = builder().build();
 
     private final String host;
@@ -74,6 +89,13 @@ public final class ServerConfig {
     private final int messageBurst;
     private final Duration metricsInterval;
     private final int presenceLimit;
+    private final List<String> publicOrigins;
+    private final int maxJoinsPerConnection;
+    private final Duration channelIdleTimeout;
+    private final int historyBytes;
+    private final int historyTotalBytes;
+    private final int maxHttpConnections;
+    private final Duration httpLifetime;
 
     private ServerConfig(Builder b) {
         this.host = b.host;
@@ -103,6 +125,13 @@ public final class ServerConfig {
         this.messageBurst = b.messageBurst;
         this.metricsInterval = b.metricsInterval;
         this.presenceLimit = b.presenceLimit;
+        this.publicOrigins = b.publicOrigins;
+        this.maxJoinsPerConnection = b.maxJoinsPerConnection;
+        this.channelIdleTimeout = b.channelIdleTimeout;
+        this.historyBytes = b.historyBytes;
+        this.historyTotalBytes = b.historyTotalBytes;
+        this.maxHttpConnections = b.maxHttpConnections;
+        this.httpLifetime = b.httpLifetime;
     }
 
     public static Builder builder() {
@@ -137,7 +166,14 @@ public final class ServerConfig {
                 .messageRate(messageRate)
                 .messageBurst(messageBurst)
                 .metricsInterval(metricsInterval)
-                .presenceLimit(presenceLimit);
+                .presenceLimit(presenceLimit)
+                .publicOrigins(publicOrigins)
+                .maxJoinsPerConnection(maxJoinsPerConnection)
+                .channelIdleTimeout(channelIdleTimeout)
+                .historyBytes(historyBytes)
+                .historyTotalBytes(historyTotalBytes)
+                .maxHttpConnections(maxHttpConnections)
+                .httpLifetime(httpLifetime);
     }
 
     /** Address to bind; {@code 0.0.0.0} for every IPv4 interface. */
@@ -276,6 +312,34 @@ public final class ServerConfig {
         return metricsInterval;
     }
 
+    public List<String> publicOrigins() {
+        return publicOrigins;
+    }
+
+    public int maxJoinsPerConnection() {
+        return maxJoinsPerConnection;
+    }
+
+    public Duration channelIdleTimeout() {
+        return channelIdleTimeout;
+    }
+
+    public int historyBytes() {
+        return historyBytes;
+    }
+
+    public int historyTotalBytes() {
+        return historyTotalBytes;
+    }
+
+    public int maxHttpConnections() {
+        return maxHttpConnections;
+    }
+
+    public Duration httpLifetime() {
+        return httpLifetime;
+    }
+
     @Override
     public String toString() {
         return "ServerConfig(host=" + host + ", port=" + port
@@ -300,6 +364,13 @@ public final class ServerConfig {
                 + ", messageBurst=" + messageBurst
                 + ", metricsInterval=" + metricsInterval
                 + ", presenceLimit=" + presenceLimit
+                + ", publicOrigins=" + publicOrigins
+                + ", maxJoinsPerConnection=" + maxJoinsPerConnection
+                + ", channelIdleTimeout=" + channelIdleTimeout
+                + ", historyBytes=" + historyBytes
+                + ", historyTotalBytes=" + historyTotalBytes
+                + ", maxHttpConnections=" + maxHttpConnections
+                + ", httpLifetime=" + httpLifetime
                 + ", jwtSecret=" + (jwtSecret == null ? "none" : "(set)") + ')';
     }
 
@@ -332,6 +403,13 @@ public final class ServerConfig {
         private int messageBurst = DEFAULT_MESSAGE_BURST;
         private Duration metricsInterval = DEFAULT_METRICS_INTERVAL;
         private int presenceLimit = DEFAULT_PRESENCE_LIMIT;
+        private List<String> publicOrigins = DEFAULT_PUBLIC_ORIGINS;
+        private int maxJoinsPerConnection = DEFAULT_MAX_JOINS_PER_CONNECTION;
+        private Duration channelIdleTimeout = DEFAULT_CHANNEL_IDLE_TIMEOUT;
+        private int historyBytes = DEFAULT_HISTORY_BYTES;
+        private int historyTotalBytes = DEFAULT_HISTORY_TOTAL_BYTES;
+        private int maxHttpConnections = DEFAULT_MAX_HTTP_CONNECTIONS;
+        private Duration httpLifetime = DEFAULT_HTTP_LIFETIME;
 
         private Builder() {
         }
@@ -456,6 +534,7 @@ public final class ServerConfig {
         }
 
         public Builder allowedOrigins(List<String> allowedOrigins) {
+            OriginPolicy.validate(allowedOrigins, true, "--allowed-origins");
             this.allowedOrigins = List.copyOf(allowedOrigins);
             return this;
         }
@@ -519,12 +598,55 @@ public final class ServerConfig {
             return this;
         }
 
+        public Builder publicOrigins(List<String> publicOrigins) {
+            OriginPolicy.validate(publicOrigins, false, "--public-origin");
+            this.publicOrigins = List.copyOf(publicOrigins);
+            return this;
+        }
+
+        public Builder maxJoinsPerConnection(int maxJoinsPerConnection) {
+            this.maxJoinsPerConnection = atLeast(1, maxJoinsPerConnection, "maxJoinsPerConnection");
+            return this;
+        }
+
+        public Builder channelIdleTimeout(Duration channelIdleTimeout) {
+            this.channelIdleTimeout = positive(channelIdleTimeout, "channelIdleTimeout");
+            return this;
+        }
+
+        public Builder historyBytes(int historyBytes) {
+            this.historyBytes = atLeast(0, historyBytes, "historyBytes");
+            return this;
+        }
+
+        public Builder historyTotalBytes(int historyTotalBytes) {
+            this.historyTotalBytes = atLeast(0, historyTotalBytes, "historyTotalBytes");
+            return this;
+        }
+
+        public Builder maxHttpConnections(int maxHttpConnections) {
+            this.maxHttpConnections = atLeast(1, maxHttpConnections, "maxHttpConnections");
+            return this;
+        }
+
+        public Builder httpLifetime(Duration httpLifetime) {
+            this.httpLifetime = positive(httpLifetime, "httpLifetime");
+            return this;
+        }
+
         public ServerConfig build() {
             if (pingTimeout.compareTo(pingInterval) <= 0) {
                 throw new IllegalArgumentException("ping timeout (" + pingTimeout + ") must exceed the ping interval ("
                         + pingInterval + ")");
             }
             return new ServerConfig(this);
+        }
+
+        private static int atLeast(int min, int value, String what) {
+            if (value < min) {
+                throw new IllegalArgumentException(what + " must be " + min + " or more: " + value);
+            }
+            return value;
         }
 
         private static Duration positive(Duration duration, String what) {

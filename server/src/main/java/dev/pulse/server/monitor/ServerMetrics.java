@@ -19,13 +19,15 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.group.ChannelGroup;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryUsage;
-import java.util.function.IntSupplier;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -40,7 +42,7 @@ public final class ServerMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final ServerStats stats;
     private final SessionContext sessions;
-    private final IntSupplier connections;
+    private final ChannelGroup connections;
     private final long startNanos = System.nanoTime();
 
     // The previous snapshot's counts, for per-second rates. Only the publisher's thread calls snapshot().
@@ -53,12 +55,14 @@ public final class ServerMetrics {
     /**
      * @param connections open WebSocket connections, all endpoints
      */
-    public ServerMetrics(ServerStats stats, SessionContext sessions, IntSupplier connections) {
+    public ServerMetrics(ServerStats stats, SessionContext sessions, ChannelGroup connections) {
         this.stats = stats;
         this.sessions = sessions;
         this.connections = connections;
         BroadcastStats broadcast = sessions.stats();
-        Gauge.builder("pulse.connections", connections::getAsInt).description("open WebSocket connections").register(registry);
+        Gauge.builder("pulse.connections", connections::size).description("open WebSocket connections").register(registry);
+        Gauge.builder("pulse.queued.bytes", this::queuedBytes)
+                .description("bytes written to WebSocket connections and not yet taken by the kernel").register(registry);
         Gauge.builder("pulse.sessions", sessions::sessionCount).description("open /ws connections").register(registry);
         Gauge.builder("pulse.channels", sessions.rooms()::size).description("channels held").register(registry);
         Gauge.builder("pulse.channel.members", sessions.rooms()::totalMembers).description("memberships over all channels")
@@ -97,6 +101,22 @@ public final class ServerMetrics {
         FunctionCounter.builder(name, source, count).description(description).register(registry);
     }
 
+    /**
+     * Bytes queued for all WebSocket connections, waiting for their peers to read: what slow and
+     * non-reading clients cost the server. Each connection's share is bounded by
+     * {@code --max-queued-bytes} (broadcasts and answers) or by reading from it no more (echoes).
+     */
+    public long queuedBytes() {
+        long total = 0;
+        for (Channel channel : connections) {
+            ChannelOutboundBuffer queue = channel.unsafe().outboundBuffer();
+            if (queue != null) {
+                total += queue.totalPendingWriteBytes();
+            }
+        }
+        return total;
+    }
+
     /** Prometheus text exposition format. */
     public String scrape() {
         return registry.scrape();
@@ -121,7 +141,7 @@ public final class ServerMetrics {
         try (ByteArrayBuilder out = new ByteArrayBuilder(512);
              JsonGenerator g = JSON.createGenerator(out, JsonEncoding.UTF8)) {
             g.writeStartObject();
-            g.writeNumberField("connections", connections.getAsInt());
+            g.writeNumberField("connections", connections.size());
             g.writeNumberField("sessions", sessions.sessionCount());
             g.writeNumberField("channels", sessions.rooms().size());
             g.writeNumberField("members", sessions.rooms().totalMembers());

@@ -45,11 +45,15 @@ import java.util.concurrent.TimeUnit;
  *   <li>Plain GET on an endpoint: 426 Upgrade Required; other methods there: 405.</li>
  *   <li>{@code GET /health}: 200 with JSON (503 while shutting down).</li>
  *   <li>Any other path: 404, for plain requests and upgrade attempts alike.</li>
- *   <li>A request the HTTP decoder could not parse: 400, then close.</li>
+ *   <li>A request the HTTP decoder could not parse, a request target with a malformed percent
+ *       escape, or more than one {@code Host} header (RFC 9112 §3.2): 400, then close.</li>
  * </ul>
  * A connection must deliver each complete request within the handshake timeout, counted from
- * accept and again after each answered request; otherwise it is closed. Expects
- * {@link HttpServerCodec} and {@link HttpObjectAggregator} before it.
+ * accept and again after each answered request, and may speak HTTP for the HTTP lifetime in all;
+ * otherwise it is closed (a keep-alive request answered after the lifetime is answered with
+ * {@code Connection: close}). While responses are not being read (the channel is not writable)
+ * no further request is read. Expects {@link HttpServerCodec} and {@link HttpObjectAggregator}
+ * before it.
  */
 public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
 
@@ -68,12 +72,16 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
     private final WebSocketPipeline webSocketPipeline;
     private final StaticFiles files;
     private final long handshakeTimeoutMillis;
+    private final Runnable leftHttpPhase;
 
     private ScheduledFuture<?> handshakeTimeout;
+    /** When this connection's HTTP phase must end, in {@link System#nanoTime()} terms. */
+    private long lifetimeEnd;
 
     HttpRequestRouter(Map<String, WebSocketEndpoint> endpoints, HealthCheck health, ChannelGroup webSocketConnections,
                       ServerConfig config, AccessPolicy access, ServerMetrics metrics, ServerStats stats,
-                      WebSocketPipeline webSocketPipeline, StaticFiles files) {
+                      WebSocketPipeline webSocketPipeline, StaticFiles files, Runnable leftHttpPhase) {
+        this.leftHttpPhase = leftHttpPhase;
         this.access = access;
         this.metrics = metrics;
         this.stats = stats;
@@ -88,12 +96,22 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
+        lifetimeEnd = System.nanoTime() + config.httpLifetime().toNanos();
         startHandshakeTimeout(ctx);
     }
 
+    /** On upgrade and on close alike: the connection no longer counts as one speaking HTTP. */
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         cancelHandshakeTimeout();
+        leftHttpPhase.run();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        // A client that sends requests without reading the answers stops being read from.
+        ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+        ctx.fireChannelWritabilityChanged();
     }
 
     @Override
@@ -109,7 +127,22 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
             respond(ctx, request, text(HttpResponseStatus.BAD_REQUEST, "malformed HTTP request"), true);
             return;
         }
-        String path = new QueryStringDecoder(request.uri()).path();
+        if (request.headers().getAll(HttpHeaderNames.HOST).size() > 1) {
+            stats.onHandshakeFailure("bad_request");
+            respond(ctx, request, text(HttpResponseStatus.BAD_REQUEST, "more than one Host header"), true);
+            return;
+        }
+        String path;
+        try {
+            QueryStringDecoder target = new QueryStringDecoder(request.uri());
+            path = target.path();
+            // Decoded now, so that no later reader of the query (the token) meets a bad escape.
+            target.parameters();
+        } catch (IllegalArgumentException e) {
+            stats.onHandshakeFailure("bad_request");
+            respond(ctx, request, text(HttpResponseStatus.BAD_REQUEST, "malformed percent escape in the request target"), true);
+            return;
+        }
         // Other upgrades (h2c, which the JDK's HttpClient offers) are ignored, as RFC 9110 §7.8 allows.
         boolean upgradeAttempt = WebSocketServerHandshaker.isUpgradeAttempt(request);
         WebSocketEndpoint endpoint = endpoints.get(path);
@@ -214,7 +247,7 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
 
     /** Sends a complete response, keeping the connection only when both sides want it kept. */
     private void respond(ChannelHandlerContext ctx, FullHttpRequest request, FullHttpResponse response, boolean close) {
-        boolean keepAlive = !close && HttpUtil.isKeepAlive(request)
+        boolean keepAlive = !close && HttpUtil.isKeepAlive(request) && System.nanoTime() < lifetimeEnd
                 && !response.headers().contains(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true);
         HttpUtil.setContentLength(response, response.content().readableBytes());
         if (HttpMethod.HEAD.equals(request.method())) {
@@ -236,13 +269,15 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
         return HttpMethod.GET.equals(request.method()) || HttpMethod.HEAD.equals(request.method());
     }
 
+    /** One timer for both limits: the time for the next request, cut short by the end of the lifetime. */
     private void startHandshakeTimeout(ChannelHandlerContext ctx) {
         cancelHandshakeTimeout();
+        long delay = Math.min(TimeUnit.MILLISECONDS.toNanos(handshakeTimeoutMillis), lifetimeEnd - System.nanoTime());
         handshakeTimeout = ctx.executor().schedule(() -> {
-            log.debug("{} no complete request within {} ms: closing", ctx.channel(), handshakeTimeoutMillis);
+            log.debug("{} no complete request in time, or the HTTP lifetime ended: closing", ctx.channel());
             stats.onHandshakeFailure("timeout");
             ctx.close();
-        }, handshakeTimeoutMillis, TimeUnit.MILLISECONDS);
+        }, Math.max(0, delay), TimeUnit.NANOSECONDS);
     }
 
     private void cancelHandshakeTimeout() {

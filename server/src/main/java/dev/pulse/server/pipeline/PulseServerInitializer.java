@@ -20,13 +20,16 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
  * Sets up each accepted connection for its HTTP phase: {@link HttpServerCodec}, a small
  * {@link HttpObjectAggregator} for the handshake request, {@link HttpRequestRouter}, and a last
- * handler that keeps errors a client causes out of the WARN log.
+ * handler that keeps errors a client causes out of the WARN log. A connection accepted while
+ * {@code --max-http-connections} others are still in their HTTP phase is closed at once (counted
+ * as the handshake failure {@code http_full}): each holds up to 16 KiB of request buffers.
  */
 public final class PulseServerInitializer extends ChannelInitializer<Channel> {
 
@@ -45,6 +48,9 @@ public final class PulseServerInitializer extends ChannelInitializer<Channel> {
     private final ServerStats stats;
     private final WebSocketPipeline webSocketPipeline;
     private final StaticFiles files = new StaticFiles();
+    /** Connections in their HTTP phase, bounded by {@code --max-http-connections}. */
+    private final AtomicInteger httpConnections = new AtomicInteger();
+    private final Runnable leftHttpPhase = httpConnections::decrementAndGet;
 
     public PulseServerInitializer(List<WebSocketEndpoint> endpoints, HealthCheck health, ServerMetrics metrics,
                                   ServerStats stats, ChannelGroup allConnections, ChannelGroup webSocketConnections,
@@ -63,16 +69,26 @@ public final class PulseServerInitializer extends ChannelInitializer<Channel> {
 
     @Override
     protected void initChannel(Channel ch) {
+        if (httpConnections.incrementAndGet() > config.maxHttpConnections()) {
+            httpConnections.decrementAndGet();
+            stats.onHandshakeFailure("http_full");
+            ch.close();
+            return;
+        }
         allConnections.add(ch);
         ch.pipeline()
                 .addLast("http-codec", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE, MAX_REQUEST_BODY))
                 .addLast("http-aggregator", new HttpObjectAggregator(MAX_REQUEST_BODY))
                 .addLast("http-router", new HttpRequestRouter(endpoints, health, webSocketConnections, config, access,
-                        metrics, stats, webSocketPipeline, files))
+                        metrics, stats, webSocketPipeline, files, leftHttpPhase))
                 .addLast("errors", ConnectionErrorHandler.INSTANCE);
     }
 
-    /** The end of every pipeline: an error that reaches it closes the connection. */
+    /**
+     * The end of every pipeline: an error that reaches it closes the connection. Running out of
+     * memory (a direct buffer the allocator could not get) is logged in one line per connection,
+     * without a stack trace, which would say nothing more and flood the log of a loaded server.
+     */
     @io.netty.channel.ChannelHandler.Sharable
     static final class ConnectionErrorHandler extends ChannelInboundHandlerAdapter {
         static final ConnectionErrorHandler INSTANCE = new ConnectionErrorHandler();
@@ -82,6 +98,8 @@ public final class PulseServerInitializer extends ChannelInitializer<Channel> {
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             if (cause instanceof IOException) {
                 log.debug("{} I/O error: {}", ctx.channel(), cause.toString());
+            } else if (cause instanceof OutOfMemoryError) {
+                log.warn("{} closing the connection: out of memory ({})", ctx.channel(), cause.getMessage());
             } else {
                 log.warn("{} unexpected error, closing the connection", ctx.channel(), cause);
             }

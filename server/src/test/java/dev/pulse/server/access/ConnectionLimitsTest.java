@@ -8,11 +8,21 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Connection limits (503 when the server is full, 429 per IP) and the message rate (rate_limited, then 4003). */
 class ConnectionLimitsTest {
@@ -73,5 +83,43 @@ class ConnectionLimitsTest {
             client.send("type", "ping");
             assertEquals(4003, client.listener().next(RecordingListener.Close.class).code());
         }
+    }
+
+    /**
+     * Threads taking and giving back the slots of one address as fast as they can: the limit is
+     * never exceeded, and once all are given back no count is left behind. A count taken with
+     * computeIfAbsent could be removed by a release in between and then incremented unseen.
+     */
+    @Test
+    void perIpCountsHoldUnderConcurrentAcquireAndRelease() throws Exception {
+        int maxPerIp = 2;
+        ConnectionLimiter limiter = new ConnectionLimiter(0, maxPerIp);
+        InetAddress ip = InetAddress.getByName("127.0.0.7");
+        AtomicInteger held = new AtomicInteger();
+        AtomicInteger mostHeld = new AtomicInteger();
+        int threads = 8;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        CountDownLatch start = new CountDownLatch(1);
+        List<Future<?>> done = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            done.add(pool.submit(() -> {
+                start.await();
+                for (int i = 0; i < 200_000; i++) {
+                    if (limiter.tryAcquireIp(ip)) {
+                        mostHeld.accumulateAndGet(held.incrementAndGet(), Math::max);
+                        held.decrementAndGet();
+                        limiter.releaseIp(ip);
+                    }
+                }
+                return null;
+            }));
+        }
+        start.countDown();
+        for (Future<?> f : done) {
+            f.get(60, TimeUnit.SECONDS);
+        }
+        pool.shutdown();
+        assertTrue(mostHeld.get() <= maxPerIp, "at most " + maxPerIp + " held at once, saw " + mostHeld.get());
+        assertEquals(0, limiter.addressesHeld(), "every count given back and removed");
     }
 }

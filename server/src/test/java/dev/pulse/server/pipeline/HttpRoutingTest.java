@@ -137,4 +137,24 @@ class HttpRoutingTest {
     void requestWithAnOversizedBodyIs413() throws Exception {
         assertEquals(413, exchange("POST /health HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n").status());
     }
+
+    /** QueryStringDecoder throws on a bad escape: the connection used to close with nothing sent. */
+    @Test
+    void malformedPercentEscapeIs400() throws Exception {
+        RawHttp.Response plain = exchange("GET /%zz HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertEquals(400, plain.status());
+        assertTrue(plain.body().contains("percent escape"), plain.body());
+        assertEquals(400, exchange("GET /%zz HTTP/1.1\r\n" + UPGRADE_HEADERS + "\r\n").status());
+        assertEquals(400, exchange("GET /ws?token=%zz HTTP/1.1\r\n" + UPGRADE_HEADERS + "\r\n").status());
+        assertEquals(400, exchange("GET /health?x=%e HTTP/1.1\r\nHost: x\r\n\r\n").status());
+    }
+
+    /** RFC 9112 §3.2: a request with more than one Host header is answered 400. */
+    @Test
+    void duplicateHostIs400() throws Exception {
+        RawHttp.Response upgrade = exchange("GET /ws HTTP/1.1\r\nHost: evil.com\r\n" + UPGRADE_HEADERS + "\r\n");
+        assertEquals(400, upgrade.status());
+        assertTrue(upgrade.body().contains("Host"), upgrade.body());
+        assertEquals(400, exchange("GET /health HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n").status());
+    }
 }

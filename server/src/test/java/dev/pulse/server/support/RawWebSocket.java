@@ -50,6 +50,11 @@ public final class RawWebSocket implements AutoCloseable {
         http.socket().getOutputStream().flush();
     }
 
+    /** The socket's output, for writing frames from another thread. */
+    public java.io.OutputStream output() throws IOException {
+        return http.socket().getOutputStream();
+    }
+
     public void sendBytes(byte[] bytes) throws IOException {
         http.socket().getOutputStream().write(bytes);
         http.socket().getOutputStream().flush();
