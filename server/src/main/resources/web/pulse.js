@@ -17,7 +17,8 @@
  *   within options.heartbeatTimeoutMs (a dead path the browser has not noticed);
  * - re-joins every channel after a reconnect with `since` and `epoch`, so the messages published
  *   while it was away arrive from history; every message is delivered once (deduplicated by
- *   epoch and seq), also when the server itself restarted;
+ *   epoch and seq), also when the server itself restarted; a history longer than one `joined`
+ *   holds (`more`) is fetched part by part;
  * - queues publishes, direct messages and joins made while not connected (up to
  *   options.maxQueued) and sends them once connected.
  *
@@ -237,6 +238,10 @@
           this.channels.set(m.channel, entry);
           this.emit('joined', m);
           m.history.forEach(message => this.deliver(message));
+          if (m.more) {
+            // History longer than one answer holds: ask for the next part, from the last seq delivered.
+            this.sendJoin(entry);
+          }
           break;
         }
         case 'message':

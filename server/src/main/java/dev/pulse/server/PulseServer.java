@@ -98,6 +98,7 @@ public final class PulseServer implements AutoCloseable {
                     .childHandler(new PulseServerInitializer(endpoints.apply(sessions), health, metrics, stats,
                             allConnections, webSocketConnections, config));
             this.serverChannel = bootstrap.bind(config.host(), config.port()).sync().channel();
+            sessions.rooms().start(workerGroup.next());
             metricsPublisher.start(workerGroup.next(), config.metricsInterval());
             logTail.start(workerGroup.next());
         } catch (Throwable t) {
@@ -184,6 +185,7 @@ public final class PulseServer implements AutoCloseable {
             serverChannel.close().sync();
             metricsPublisher.stop();
             logTail.stop();
+            sessions.rooms().stop();
             int clients = webSocketConnections.size();
             log.info("shutting down: closing {} WebSocket connection(s) with 1001", clients);
             for (Channel channel : allConnections) {

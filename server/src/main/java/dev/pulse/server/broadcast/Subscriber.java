@@ -52,13 +52,12 @@ public final class Subscriber {
     }
 
     /**
-     * Whether an answer of {@code size} bytes may be queued: always while the channel is writable,
-     * and otherwise only within the hard bound.
+     * Whether an answer of {@code size} bytes may be queued within the hard bound. While the
+     * channel is writable the queue is below the high mark, which leaves room for any message
+     * and for any answer the server builds (their size is capped to fit); past it, only what
+     * still fits.
      */
     public boolean hasRoomFor(int size) {
-        if (channel.isWritable()) {
-            return true;
-        }
         ChannelOutboundBuffer queue = channel.unsafe().outboundBuffer();
         return queue != null && queue.totalPendingWriteBytes() + size <= maxQueuedBytes;
     }

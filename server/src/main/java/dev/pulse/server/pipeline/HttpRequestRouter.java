@@ -49,9 +49,9 @@ import java.util.concurrent.TimeUnit;
  *       escape, or more than one {@code Host} header (RFC 9112 §3.2): 400, then close.</li>
  * </ul>
  * A connection must deliver each complete request within the handshake timeout, counted from
- * accept and again after each answered request, and may speak HTTP for the HTTP lifetime in all;
- * otherwise it is closed (a keep-alive request answered after the lifetime is answered with
- * {@code Connection: close}). While responses are not being read (the channel is not writable)
+ * accept and again after each answered request, otherwise it is closed; a request answered after
+ * the HTTP lifetime is answered with {@code Connection: close}, so no connection speaks HTTP for
+ * longer than the lifetime plus the handshake timeout. While responses are not being read (the channel is not writable)
  * no further request is read. Expects {@link HttpServerCodec} and {@link HttpObjectAggregator}
  * before it.
  */
@@ -269,12 +269,17 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
         return HttpMethod.GET.equals(request.method()) || HttpMethod.HEAD.equals(request.method());
     }
 
-    /** One timer for both limits: the time for the next request, cut short by the end of the lifetime. */
+    /**
+     * One timer for both limits: the time for the next request, and in no case past the end of
+     * the lifetime plus that time (a request begun just before the end may still complete and be
+     * answered with {@code Connection: close}).
+     */
     private void startHandshakeTimeout(ChannelHandlerContext ctx) {
         cancelHandshakeTimeout();
-        long delay = Math.min(TimeUnit.MILLISECONDS.toNanos(handshakeTimeoutMillis), lifetimeEnd - System.nanoTime());
+        long timeout = TimeUnit.MILLISECONDS.toNanos(handshakeTimeoutMillis);
+        long delay = Math.min(timeout, lifetimeEnd + timeout - System.nanoTime());
         handshakeTimeout = ctx.executor().schedule(() -> {
-            log.debug("{} no complete request in time, or the HTTP lifetime ended: closing", ctx.channel());
+            log.debug("{} no complete request in time: closing", ctx.channel());
             stats.onHandshakeFailure("timeout");
             ctx.close();
         }, Math.max(0, delay), TimeUnit.NANOSECONDS);

@@ -64,8 +64,9 @@ public record ClientRequest(String type, String channel, String name, long since
             case JOIN: {
                 String channel = channel(root, ref);
                 String name = optionalString(root, "name", ref);
-                if (name != null && (name.isBlank() || name.length() > MAX_NAME_LENGTH)) {
-                    throw new ProtocolException(ErrorCode.BAD_FIELD, "name must be 1-" + MAX_NAME_LENGTH + " characters", ref);
+                if (name != null && (name.isBlank() || name.length() > MAX_NAME_LENGTH || hasControlCharacter(name))) {
+                    throw new ProtocolException(ErrorCode.BAD_FIELD,
+                            "name must be 1-" + MAX_NAME_LENGTH + " characters, none of them a control character", ref);
                 }
                 JsonNode since = root.get("since");
                 long sinceSeq = -1;
@@ -89,6 +90,15 @@ public record ClientRequest(String type, String channel, String name, long since
             default:
                 throw new ProtocolException(ErrorCode.UNKNOWN_TYPE, "unknown type: " + type, ref);
         }
+    }
+
+    private static boolean hasControlCharacter(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (Character.isISOControl(s.charAt(i))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String channel(JsonNode root, String ref) throws ProtocolException {

@@ -25,6 +25,8 @@ public enum ErrorCode {
     UNKNOWN_RECIPIENT("unknown_recipient"),
     /** The server already holds as many channels as it is configured to. */
     TOO_MANY_CHANNELS("too_many_channels"),
+    /** Joining one more channel than {@code --max-joins-per-connection} allows. */
+    TOO_MANY_JOINS("too_many_joins"),
     /** More messages than the connection's rate allows; the message was not processed. */
     RATE_LIMITED("rate_limited");
 

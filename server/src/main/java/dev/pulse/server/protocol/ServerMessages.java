@@ -49,15 +49,22 @@ public final class ServerMessages {
     }
 
     /**
-     * @param history messages as sent ({@link #message}), oldest first
-     * @param missed how many messages after the client's {@code since} are no longer in history
+     * The most bytes a member takes in the list of {@code joined}: names have no control
+     * characters ({@link ClientRequest}), so JSON writes at most 3 bytes per UTF-16 unit of them.
      */
+    public static int memberInfoMaxBytes(String id, String name) {
+        return 24 + id.length() + (name == null ? 0 : 3 * name.length());
+    }
+
     /**
      * @param members the members, or an empty list for a channel over the presence limit
      * @param memberCount how many members the channel has
+     * @param history messages as sent ({@link #message}), oldest first
+     * @param missed how many messages after the client's {@code since} are no longer in history
+     * @param more whether history holds messages after those in {@code history}: join again from the last one's seq
      */
     public static byte[] joined(String channel, String ref, String epoch, List<MemberInfo> members, int memberCount,
-                                List<byte[]> history, long seq, long missed) {
+                                List<byte[]> history, long seq, long missed, boolean more) {
         return write(g -> {
             g.writeStringField("type", "joined");
             g.writeStringField("channel", channel);
@@ -79,6 +86,9 @@ public final class ServerMessages {
             }
             g.writeEndArray();
             g.writeNumberField("missed", missed);
+            if (more) {
+                g.writeBooleanField("more", true);
+            }
         });
     }
 

@@ -22,6 +22,10 @@ import java.util.concurrent.RejectedExecutionException;
  * slow-consumer policy. Every operation is run on the room's own event loop, in the order it was
  * asked for from any one thread; results reach members through the {@link Broadcaster}, which
  * keeps that order per member.
+ *
+ * <p>A room lives while sessions hold it ({@link RoomRegistry#acquire}) and, once none does, for
+ * as long as its history is worth keeping; its {@link #epoch()} names this life of the channel,
+ * so that a {@code since} from an earlier one is not taken for a position in this one.
  */
 public final class Room {
 
@@ -33,31 +37,53 @@ public final class Room {
     private final String name;
     private final EventExecutor executor;
     private final SlowConsumerPolicy policy;
+    private final RoomRegistry registry;
     private final Broadcaster broadcaster;
     private final ByteBufAllocator alloc;
     private final History history;
     private final Audience audience = new Audience();
     private final Map<Subscriber, Member> members = new LinkedHashMap<>();
     private final String epoch;
-    private final int presenceLimit;
     private long seq;
     /** Members, readable from any thread (for gauges and for skipping work nobody would see). */
     private volatile int memberCount;
+    /** When the room was last joined, left or published to ({@link System#nanoTime()}): what "quiet" means. */
+    private volatile long lastActive = System.nanoTime();
+    /** The bytes its history holds, readable from any thread, for choosing where to reclaim from. */
+    private volatile long historyBytes;
+    /** Sessions holding the room; read and changed only inside the registry's atomic map operations. */
+    int holders;
 
-    Room(String name, EventExecutor executor, SlowConsumerPolicy policy, Broadcaster broadcaster,
-         ByteBufAllocator alloc, int historySize, String epoch, int presenceLimit) {
+    Room(String name, EventExecutor executor, SlowConsumerPolicy policy, String epoch, RoomRegistry registry) {
         this.name = name;
-        this.presenceLimit = presenceLimit;
         this.epoch = epoch;
         this.executor = executor;
         this.policy = policy;
-        this.broadcaster = broadcaster;
-        this.alloc = alloc;
-        this.history = new History(historySize);
+        this.registry = registry;
+        this.broadcaster = registry.broadcaster();
+        this.alloc = registry.alloc();
+        this.history = registry.newHistory();
     }
 
     public String name() {
         return name;
+    }
+
+    /** This life of the channel: the server run and the room's generation. */
+    public String epoch() {
+        return epoch;
+    }
+
+    long lastActive() {
+        return lastActive;
+    }
+
+    long historyBytes() {
+        return historyBytes;
+    }
+
+    EventExecutor executor() {
+        return executor;
     }
 
     public int memberCount() {
@@ -67,10 +93,14 @@ public final class Room {
     /**
      * Adds {@code member} (or renames it, when already a member), tells the others, and answers
      * it with {@code joined}: the members, the history after {@code since} (all of it when
-     * {@code since} is -1), the latest seq, and how many messages after {@code since} are gone.
+     * {@code since} is -1, or when {@code sinceEpoch} names another life of the channel), the
+     * latest seq, and how many messages after {@code since} are gone. The answer stays within the
+     * registry's answer budget: history beyond it is left for the client to ask for with a
+     * further join from the last seq it got ({@code more}), and a member list beyond it is cut.
      */
-    public void join(Member member, long since, String ref) {
+    public void join(Member member, long since, String sinceEpoch, String ref) {
         run(() -> {
+            lastActive = System.nanoTime();
             Member previous = members.put(member.subscriber(), member);
             if (previous == null) {
                 broadcastPresence("join", member);
@@ -78,15 +108,22 @@ public final class Room {
                 memberCount = members.size();
             }
             long oldest = history.oldestSeq(seq);
-            long from = since < 0 ? oldest - 1 : since;
+            long from = since < 0 || (sinceEpoch != null && !sinceEpoch.equals(epoch)) ? oldest - 1 : since;
             long missed = Math.max(0, oldest - 1 - from);
             List<MemberInfo> list = new ArrayList<>();
-            if (members.size() <= presenceLimit) {
+            if (members.size() <= registry.presenceLimit()) {
+                long listed = 0;
                 for (Member m : members.values()) {
+                    listed += ServerMessages.memberInfoMaxBytes(m.id(), m.name());
+                    if (listed > registry.membersAnswerBytes()) {
+                        break;
+                    }
                     list.add(new MemberInfo(m.id(), m.name()));
                 }
             }
-            byte[] joined = ServerMessages.joined(name, ref, epoch, list, members.size(), history.after(from), seq, missed);
+            List<byte[]> page = history.after(from, registry.historyAnswerBytes());
+            boolean more = !page.isEmpty() && history.newestSeq() > from + missed + page.size();
+            byte[] joined = ServerMessages.joined(name, ref, epoch, list, members.size(), page, seq, missed, more);
             broadcaster.send(member.subscriber(), Broadcaster.encodeText(alloc, joined), null);
         });
     }
@@ -101,6 +138,7 @@ public final class Room {
             if (member == null) {
                 return;
             }
+            lastActive = System.nanoTime();
             audience.remove(subscriber);
             memberCount = members.size();
             broadcastPresence("leave", member);
@@ -123,7 +161,7 @@ public final class Room {
             }
             long next = ++seq;
             byte[] message = ServerMessages.message(name, next, sender.id(), sender.name(), text, System.currentTimeMillis());
-            history.add(next, message);
+            keep(next, message);
             broadcaster.broadcast(audience, Broadcaster.encodeText(alloc, message), policy, this);
             if (ref != null) {
                 broadcaster.send(subscriber, Broadcaster.encodeText(alloc, ServerMessages.ack(ref, name, next)), null);
@@ -139,13 +177,49 @@ public final class Room {
         run(() -> {
             long next = ++seq;
             byte[] message = ServerMessages.systemMessage(name, next, data, System.currentTimeMillis());
-            history.add(next, message);
+            keep(next, message);
             broadcaster.broadcast(audience, Broadcaster.encodeText(alloc, message), policy, this);
         });
     }
 
+    private void keep(long next, byte[] message) {
+        lastActive = System.nanoTime();
+        history.add(next, message);
+        historyBytes = history.bytes();
+        registry.historyAdded();
+    }
+
+    /**
+     * Drops this room's oldest messages until all history together is within its budget or
+     * this room keeps none. Run on the room's loop.
+     */
+    void trimHistory() {
+        while (registry.historyBudget().isOver() && history.dropOldest()) {
+            // oldest first
+        }
+        historyBytes = history.bytes();
+    }
+
+    /** Whether nothing would be lost with this room: no members and no history. Run on the room's loop. */
+    boolean isEmpty() {
+        return members.isEmpty() && history.bytes() == 0;
+    }
+
+    /** Gives the history's bytes back once the room is out of the registry. */
+    void dispose() {
+        run(() -> {
+            history.clear();
+            historyBytes = 0;
+        });
+    }
+
+    /** Runs {@code task} on the room's loop, after everything asked of it so far. */
+    void execute(Runnable task) {
+        run(task);
+    }
+
     private void broadcastPresence(String event, Member member) {
-        if (audience.isEmpty() || members.size() > presenceLimit) {
+        if (audience.isEmpty() || members.size() > registry.presenceLimit()) {
             return;
         }
         byte[] presence = ServerMessages.presence(name, event, member.id(), member.name());

@@ -1,58 +1,200 @@
 package dev.pulse.server.room;
 
 import dev.pulse.server.broadcast.Broadcaster;
+import dev.pulse.server.config.ServerConfig;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
 
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * All channels, created on first join and kept with their history. Each new room is pinned to
- * the event loop of the connection that created it, and takes its slow-consumer policy from
- * {@link ChannelPolicies}.
+ * All channels. Each new room is pinned to the event loop of the connection that created it, and
+ * takes its slow-consumer policy from {@link ChannelPolicies}. What it holds is bounded:
+ *
+ * <ul>
+ *   <li>Rooms: at most {@code --max-channels}. A room no session holds is dropped as soon as it
+ *       has no history, and after {@code --channel-idle-timeout} of quiet when it has; when the
+ *       table is full, the quietest room no session holds makes way for a new one.</li>
+ *   <li>History: each room's is bounded by count and bytes ({@link History}); all together by
+ *       {@code --history-total-bytes}, beyond which the quietest room with history loses its
+ *       oldest messages first, until the total is within the budget again.</li>
+ *   <li>Answers: a {@code joined} carries at most half of {@code --max-queued-bytes} of history
+ *       and a quarter of member list, so that it fits the connection's queue.</li>
+ * </ul>
+ *
+ * <p>Sessions {@link #acquire} a room on join and {@link #release} it on leave; the count of
+ * holders is changed only inside the map's atomic operations, so a room is never dropped between
+ * a session finding it and holding it.
  */
 public final class RoomRegistry {
 
     private final ConcurrentMap<String, Room> rooms = new ConcurrentHashMap<>();
-    private final AtomicInteger count = new AtomicInteger();
     private final Broadcaster broadcaster;
     private final ByteBufAllocator alloc;
     private final ChannelPolicies policies;
-    private final int historySize;
-    private final int maxRooms;
-    private final String epoch;
-    private final int presenceLimit;
+    private final ServerConfig config;
+    private final String serverEpoch;
+    private final AtomicLong generations = new AtomicLong();
+    private final HistoryBudget historyBudget;
+    private final AtomicBoolean reclaiming = new AtomicBoolean();
+    private final long idleTimeoutNanos;
+    private ScheduledFuture<?> sweep;
 
-    public RoomRegistry(Broadcaster broadcaster, ByteBufAllocator alloc,
-                        ChannelPolicies policies, int historySize, int maxRooms, String epoch, int presenceLimit) {
-        this.epoch = epoch;
-        this.presenceLimit = presenceLimit;
+    public RoomRegistry(Broadcaster broadcaster, ByteBufAllocator alloc, ChannelPolicies policies, ServerConfig config,
+                        String serverEpoch) {
         this.broadcaster = broadcaster;
         this.alloc = alloc;
         this.policies = policies;
-        this.historySize = historySize;
-        this.maxRooms = maxRooms;
+        this.config = config;
+        this.serverEpoch = serverEpoch;
+        this.historyBudget = new HistoryBudget(config.historyTotalBytes());
+        this.idleTimeoutNanos = config.channelIdleTimeout().toNanos();
     }
 
     /**
-     * The room named {@code name}, created if it does not exist and then pinned to {@code executor}
-     * (the event loop of the connection that asks first).
-     *
-     * @return null when the room does not exist and the registry is full
+     * Drops rooms that have been unheld and quiet for the idle timeout, a few times per timeout
+     * (at least once a minute), on {@code executor}.
      */
-    public Room getOrCreate(String name, EventExecutor executor) {
-        Room room = rooms.get(name);
-        if (room != null) {
+    public void start(EventExecutor executor) {
+        long period = Math.max(1, Math.min(idleTimeoutNanos / 4, TimeUnit.MINUTES.toNanos(1)));
+        sweep = executor.scheduleAtFixedRate(this::dropIdleRooms, period, period, TimeUnit.NANOSECONDS);
+    }
+
+    public void stop() {
+        if (sweep != null) {
+            sweep.cancel(false);
+        }
+    }
+
+    /**
+     * The room named {@code name}, created if it does not exist and then pinned to
+     * {@code executor} (the event loop of the connection that asks first), held for the caller
+     * until it calls {@link #release}.
+     *
+     * @return null when the room does not exist, the registry is full and no room can make way
+     */
+    public Room acquire(String name, EventExecutor executor) {
+        Room room = tryAcquire(name, executor);
+        if (room == null && evictQuietest()) {
+            room = tryAcquire(name, executor);
+        }
+        return room;
+    }
+
+    private Room tryAcquire(String name, EventExecutor executor) {
+        return rooms.compute(name, (n, room) -> {
+            if (room == null) {
+                if (rooms.size() >= config.maxChannels()) {
+                    return null;
+                }
+                String epoch = serverEpoch + '.' + Long.toString(generations.incrementAndGet(), 36);
+                room = new Room(n, executor, policies.policyFor(n), epoch, this);
+            }
+            room.holders++;
             return room;
+        });
+    }
+
+    /**
+     * Gives back a room taken with {@link #acquire}, after the caller's last request to it (its
+     * leave). When no session holds it any more, it is dropped once that request has run, unless
+     * it keeps history.
+     */
+    public void release(Room room) {
+        boolean[] unheld = {false};
+        rooms.computeIfPresent(room.name(), (n, current) -> {
+            if (current == room) {
+                unheld[0] = --room.holders == 0;
+            }
+            return current;
+        });
+        if (unheld[0]) {
+            room.execute(() -> dropIf(room, true));
         }
-        if (count.get() >= maxRooms) {
-            return null;
+    }
+
+    /**
+     * Drops {@code room} if no session holds it and {@code ifEmpty} finds it empty (on its loop)
+     * or, without it, if it has been quiet for the idle timeout.
+     */
+    private boolean dropIf(Room room, boolean ifEmpty) {
+        boolean[] dropped = {false};
+        rooms.computeIfPresent(room.name(), (n, current) -> {
+            if (current != room || room.holders > 0) {
+                return current;
+            }
+            boolean drop = ifEmpty ? room.isEmpty() : System.nanoTime() - room.lastActive() >= idleTimeoutNanos;
+            dropped[0] = drop;
+            return drop ? null : current;
+        });
+        if (dropped[0]) {
+            room.dispose();
         }
-        return rooms.computeIfAbsent(name, n -> {
-            count.incrementAndGet();
-            return new Room(n, executor, policies.policyFor(n), broadcaster, alloc, historySize, epoch, presenceLimit);
+        return dropped[0];
+    }
+
+    private void dropIdleRooms() {
+        for (Room room : rooms.values()) {
+            dropIf(room, false);
+        }
+    }
+
+    /** Makes way in a full table: drops the quietest room no session holds. */
+    private boolean evictQuietest() {
+        Room quietest = null;
+        for (Room room : rooms.values()) {
+            if (room.holders == 0 && (quietest == null || room.lastActive() - quietest.lastActive() < 0)) {
+                quietest = room;
+            }
+        }
+        if (quietest == null) {
+            return false;
+        }
+        Room candidate = quietest;
+        boolean[] dropped = {false};
+        rooms.computeIfPresent(candidate.name(), (n, current) -> {
+            dropped[0] = current == candidate && candidate.holders == 0;
+            return dropped[0] ? null : current;
+        });
+        if (dropped[0]) {
+            candidate.dispose();
+        }
+        return dropped[0];
+    }
+
+    /** Called by a room that has added to its history: reclaims from the quietest rooms while over budget. */
+    void historyAdded() {
+        if (historyBudget.isOver() && reclaiming.compareAndSet(false, true)) {
+            reclaimOne();
+        }
+    }
+
+    private void reclaimOne() {
+        Room quietest = null;
+        for (Room room : rooms.values()) {
+            if (room.historyBytes() > 0 && (quietest == null || room.lastActive() - quietest.lastActive() < 0)) {
+                quietest = room;
+            }
+        }
+        if (quietest == null) {
+            reclaiming.set(false);
+            return;
+        }
+        Room target = quietest;
+        target.execute(() -> {
+            target.trimHistory();
+            if (historyBudget.isOver()) {
+                reclaimOne();
+            } else {
+                reclaiming.set(false);
+                // A room may have gone over while this one was being trimmed.
+                historyAdded();
+            }
         });
     }
 
@@ -61,7 +203,12 @@ public final class RoomRegistry {
     }
 
     public int size() {
-        return count.get();
+        return rooms.size();
+    }
+
+    /** Bytes of history all rooms keep. */
+    public long historyBytes() {
+        return historyBudget.used();
     }
 
     /** Memberships over all channels. */
@@ -71,5 +218,33 @@ public final class RoomRegistry {
             total += room.memberCount();
         }
         return total;
+    }
+
+    Broadcaster broadcaster() {
+        return broadcaster;
+    }
+
+    ByteBufAllocator alloc() {
+        return alloc;
+    }
+
+    HistoryBudget historyBudget() {
+        return historyBudget;
+    }
+
+    History newHistory() {
+        return new History(config.historySize(), config.historyBytes(), historyBudget);
+    }
+
+    int presenceLimit() {
+        return config.presenceLimit();
+    }
+
+    int historyAnswerBytes() {
+        return config.maxQueuedBytes() / 2;
+    }
+
+    int membersAnswerBytes() {
+        return config.maxQueuedBytes() / 4;
     }
 }

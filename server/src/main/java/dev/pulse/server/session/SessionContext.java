@@ -32,8 +32,7 @@ public final class SessionContext {
         // System channels first: a metrics viewer wants the newest snapshot, a log viewer may miss lines.
         this.policies = ChannelPolicies.parse("$metrics=coalesce,$logs=drop," + config.channelPolicies(),
                 config.slowConsumerPolicy());
-        this.rooms = new RoomRegistry(broadcaster, alloc, policies, config.historySize(), config.maxChannels(), epoch,
-                config.presenceLimit());
+        this.rooms = new RoomRegistry(broadcaster, alloc, policies, config, epoch);
     }
 
     /** This server run's id, sent in {@code welcome} and {@code joined}. */

@@ -135,6 +135,7 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
                     throw new ProtocolException(ErrorCode.NOT_JOINED, "not a member of " + request.channel(), request.ref());
                 }
                 left.leave(subscriber, request.ref(), true);
+                context.rooms().release(left);
                 break;
             case ClientRequest.PUBLISH:
                 publish(request);
@@ -153,7 +154,12 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
     private void join(ChannelHandlerContext ctx, ClientRequest request) throws ProtocolException {
         Room room = joined.get(request.channel());
         if (room == null) {
-            room = context.rooms().getOrCreate(request.channel(), ctx.channel().eventLoop());
+            int maxJoins = context.config().maxJoinsPerConnection();
+            if (joined.size() >= maxJoins) {
+                throw new ProtocolException(ErrorCode.TOO_MANY_JOINS,
+                        "a connection may be a member of " + maxJoins + " channels at once: leave one first", request.ref());
+            }
+            room = context.rooms().acquire(request.channel(), ctx.channel().eventLoop());
             if (room == null) {
                 throw new ProtocolException(ErrorCode.TOO_MANY_CHANNELS,
                         "the server holds its maximum of " + context.config().maxChannels() + " channels", request.ref());
@@ -163,9 +169,7 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         if (request.name() != null && !nameFromToken) {
             name = request.name();
         }
-        // A since from another server run names other messages: the client gets the whole history instead.
-        long since = request.epoch() == null || request.epoch().equals(context.epoch()) ? request.since() : -1;
-        room.join(new Room.Member(id, name, subscriber), since, request.ref());
+        room.join(new Room.Member(id, name, subscriber), request.since(), request.epoch(), request.ref());
     }
 
     private void publish(ClientRequest request) throws ProtocolException {
@@ -231,6 +235,7 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
         for (Room room : joined.values()) {
             room.leave(subscriber, null, false);
+            context.rooms().release(room);
         }
         joined.clear();
         context.sessions().remove(id, subscriber);
