@@ -3,6 +3,7 @@ package dev.pulse.bench;
 import dev.pulse.bench.load.ConnectLoad;
 import dev.pulse.bench.load.EchoLoad;
 import dev.pulse.bench.load.FanoutLoad;
+import dev.pulse.bench.load.FloodLoad;
 import dev.pulse.bench.load.IdleLoad;
 import dev.pulse.bench.reference.ReferenceServer;
 import dev.pulse.bench.report.Report;
@@ -14,12 +15,12 @@ import java.util.Arrays;
 /**
  * {@code java -jar bench/target/pulse-bench.jar COMMAND ...}: the JMH benchmarks ({@code jmh},
  * which takes JMH's own options), the load shapes ({@code echo}, {@code fanout}, {@code connect},
- * {@code idle}) and the reference server on Netty's built-in codec ({@code reference-server}).
+ * {@code idle}, {@code flood}) and the reference server on Netty's built-in codec ({@code reference-server}).
  */
 @Command(name = "pulse-bench", mixinStandardHelpOptions = true,
-        subcommands = {EchoLoad.class, FanoutLoad.class, ConnectLoad.class, IdleLoad.class, ReferenceServer.class,
+        subcommands = {EchoLoad.class, FanoutLoad.class, ConnectLoad.class, IdleLoad.class, FloodLoad.class, ReferenceServer.class,
                 Report.class},
-        description = "Benchmarks for Pulse: jmh [JMH options], echo, fanout, connect, idle, reference-server, report.")
+        description = "Benchmarks for Pulse: jmh [JMH options], echo, fanout, connect, idle, flood, reference-server, report.")
 public final class Bench implements Runnable {
 
     public static void main(String[] args) throws Exception {
