@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 
 /**
  * All channels. Each new room is pinned to the event loop of the connection that created it, and
@@ -146,16 +147,11 @@ public final class RoomRegistry {
 
     /** Makes way in a full table: drops the quietest room no session holds. */
     private boolean evictQuietest() {
-        Room quietest = null;
-        for (Room room : rooms.values()) {
-            if (room.holders == 0 && (quietest == null || room.lastActive() - quietest.lastActive() < 0)) {
-                quietest = room;
-            }
-        }
-        if (quietest == null) {
+        // holders is read here outside the map's lock only to choose; the removal checks it again.
+        Room candidate = quietest(room -> room.holders == 0);
+        if (candidate == null) {
             return false;
         }
-        Room candidate = quietest;
         boolean[] dropped = {false};
         rooms.computeIfPresent(candidate.name(), (n, current) -> {
             dropped[0] = current == candidate && candidate.holders == 0;
@@ -175,17 +171,11 @@ public final class RoomRegistry {
     }
 
     private void reclaimOne() {
-        Room quietest = null;
-        for (Room room : rooms.values()) {
-            if (room.historyBytes() > 0 && (quietest == null || room.lastActive() - quietest.lastActive() < 0)) {
-                quietest = room;
-            }
-        }
-        if (quietest == null) {
+        Room target = quietest(room -> room.historyBytes() > 0);
+        if (target == null) {
             reclaiming.set(false);
             return;
         }
-        Room target = quietest;
         target.execute(() -> {
             target.trimHistory();
             if (historyBudget.isOver()) {
@@ -196,6 +186,17 @@ public final class RoomRegistry {
                 historyAdded();
             }
         });
+    }
+
+    /** The room that {@code eligible} accepts and that has been quiet longest, or null. */
+    private Room quietest(Predicate<Room> eligible) {
+        Room quietest = null;
+        for (Room room : rooms.values()) {
+            if (eligible.test(room) && (quietest == null || room.lastActive() - quietest.lastActive() < 0)) {
+                quietest = room;
+            }
+        }
+        return quietest;
     }
 
     public Room get(String name) {
