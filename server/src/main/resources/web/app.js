@@ -126,6 +126,7 @@
       $('m-direct').textContent = mib(d.directMemoryBytes) + ' MiB';
       $('m-cpu').textContent = Math.round(d.processCpuLoad * 100) + ' %';
       $('m-slow').textContent = d.slowConsumers.dropped + d.slowConsumers.coalesced + d.slowConsumers.disconnected;
+      $('m-api').textContent = d.apiRequestsPerSec;
       const label = new Date(m.ts).toLocaleTimeString();
       plot(charts.connections, label, [d.connections, d.members]);
       plot(charts.rates, label, [d.messagesInPerSec, d.messagesOutPerSec]);
@@ -146,7 +147,10 @@
       }
       $('logs').scrollTop = $('logs').scrollHeight;
     } else if (m.channel === current) {
-      const li = line('message', '<span class="from">' + escape(m.name || m.from) + '</span>' + escape(m.text));
+      // Structured data (from a backend through the API, say) is shown as compact JSON.
+      const body = m.text !== undefined ? m.text : JSON.stringify(m.data);
+      const li = line('message' + (m.text !== undefined ? '' : ' data'), '<span class="from">' + escape(m.name || m.from)
+        + '</span>' + escape(body));
       li.dataset.seq = m.seq;
     }
   });

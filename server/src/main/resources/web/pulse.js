@@ -3,9 +3,10 @@
  *
  *   const client = new PulseClient('ws://' + location.host + '/ws');
  *   client.on('state', s => console.log(s));            // connecting | open | reconnecting | closed
- *   client.on('message', m => console.log(m.channel, m.seq, m.text || m.data));
+ *   client.on('message', m => console.log(m.channel, m.seq, m.text !== undefined ? m.text : m.data));
  *   client.join('lobby', { name: 'ann' });
  *   client.publish('lobby', 'hello').then(ack => console.log('seq', ack.seq));
+ *   client.publish('lobby', { temperature: 21.5 });   // structured data arrives as m.data
  *   client.connect();
  *
  * What it does for you:
@@ -105,9 +106,18 @@
       return this.request({ type: 'leave', channel: channel });
     }
 
-    /** Resolves with the ack ({channel, seq}) once the server has numbered the message. */
-    publish(channel, text) {
-      return this.request({ type: 'publish', channel: channel, text: text });
+    /**
+     * Publishes a text (a string) or structured data (any other JSON value) and resolves with the
+     * ack ({channel, seq}) once the server has numbered the message. Members receive data as `data`.
+     */
+    publish(channel, content) {
+      const message = { type: 'publish', channel: channel };
+      if (typeof content === 'string') {
+        message.text = content;
+      } else {
+        message.data = content;
+      }
+      return this.request(message);
     }
 
     direct(to, text) {

@@ -3,6 +3,7 @@ package dev.pulse.server;
 import dev.pulse.codec.WebSocketCloseStatus;
 import dev.pulse.codec.WebSocketCodec;
 import dev.pulse.codec.WebSocketFrame;
+import dev.pulse.server.api.HttpApi;
 import dev.pulse.server.config.PulseCommand;
 import dev.pulse.server.config.ServerConfig;
 import dev.pulse.server.echo.EchoHandler;
@@ -14,6 +15,7 @@ import dev.pulse.server.monitor.ServerStats;
 import dev.pulse.server.pipeline.PulseServerInitializer;
 import dev.pulse.server.pipeline.WebSocketEndpoint;
 import dev.pulse.server.protocol.ServerMessages;
+import dev.pulse.server.relay.RelayHandler;
 import dev.pulse.server.session.SessionContext;
 import dev.pulse.server.session.SessionHandler;
 import dev.pulse.server.transport.Transport;
@@ -96,7 +98,8 @@ public final class PulseServer implements AutoCloseable {
                     // every connection gets its own instance, 32 bytes of heap each.
                     .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator())
                     .childHandler(new PulseServerInitializer(endpoints.apply(sessions), health, metrics, stats,
-                            allConnections, webSocketConnections, config));
+                            allConnections, webSocketConnections, config,
+                            new HttpApi(sessions, ByteBufAllocator.DEFAULT, metrics::apiRequest)));
             this.serverChannel = bootstrap.bind(config.host(), config.port()).sync().channel();
             sessions.rooms().start(workerGroup.next());
             metricsPublisher.start(workerGroup.next(), config.metricsInterval());
@@ -117,7 +120,7 @@ public final class PulseServer implements AutoCloseable {
      */
     static WriteBufferWaterMark queueWaterMark(ServerConfig config) {
         int bound = config.maxQueuedBytes();
-        int high = Math.max(bound - ServerMessages.maxBroadcastFrameBytes(config.maxTextLength()), bound / 2);
+        int high = Math.max(bound - ServerMessages.maxBroadcastFrameBytes(config.maxTextLength(), config.wsMaxMessageSize()), bound / 2);
         return new WriteBufferWaterMark(high / 2, high);
     }
 
@@ -126,9 +129,13 @@ public final class PulseServer implements AutoCloseable {
         return start(config, PulseServer::standardEndpoints);
     }
 
-    /** The WebSocket endpoints of {@code pulse-server.jar}. */
+    /**
+     * The WebSocket endpoints of {@code pulse-server.jar}: {@code /echo}, and {@code /} for the
+     * plainest clients; {@code /ws}; the relay rooms {@code /rooms/NAME}.
+     */
     public static List<WebSocketEndpoint> standardEndpoints(SessionContext sessions) {
-        return List.of(EchoHandler.endpoint(sessions.config()), SessionHandler.endpoint(sessions));
+        return List.of(EchoHandler.endpoint(sessions.config()), EchoHandler.endpoint("/", sessions.config()),
+                SessionHandler.endpoint(sessions), RelayHandler.endpoint(sessions));
     }
 
     /**

@@ -4,6 +4,7 @@ import dev.pulse.codec.WebSocketFrameEncoder;
 import dev.pulse.codec.WebSocketOpcode;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoop;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,9 +36,18 @@ public final class Broadcaster {
 
     /** A complete, unmasked text frame holding {@code utf8}, in one buffer. */
     public static ByteBuf encodeText(ByteBufAllocator alloc, byte[] utf8) {
-        ByteBuf frame = alloc.directBuffer(WebSocketFrameEncoder.headerLength(utf8.length, false) + utf8.length);
-        WebSocketFrameEncoder.writeHeader(frame, WebSocketOpcode.TEXT, true, 0, utf8.length, false);
-        return frame.writeBytes(utf8);
+        return encode(alloc, WebSocketOpcode.TEXT, Unpooled.wrappedBuffer(utf8));
+    }
+
+    /**
+     * A complete, unmasked frame of {@code opcode} holding a copy of {@code payload}'s readable
+     * bytes, in one buffer; {@code payload} is left as it was.
+     */
+    public static ByteBuf encode(ByteBufAllocator alloc, int opcode, ByteBuf payload) {
+        int length = payload.readableBytes();
+        ByteBuf frame = alloc.directBuffer(WebSocketFrameEncoder.headerLength(length, false) + length);
+        WebSocketFrameEncoder.writeHeader(frame, opcode, true, 0, length, false);
+        return frame.writeBytes(payload, payload.readerIndex(), length);
     }
 
     /**
@@ -45,16 +55,25 @@ public final class Broadcaster {
      * Takes over the caller's reference to {@code frame}.
      */
     public void broadcast(Audience audience, ByteBuf frame, SlowConsumerPolicy policy, Object coalesceKey) {
+        broadcast(audience, frame, policy, coalesceKey, null);
+    }
+
+    /**
+     * As {@link #broadcast(Audience, ByteBuf, SlowConsumerPolicy, Object)}, to every subscriber
+     * but {@code except} (the sender of a relayed message, say); null for none.
+     */
+    public void broadcast(Audience audience, ByteBuf frame, SlowConsumerPolicy policy, Object coalesceKey,
+                          Subscriber except) {
         try {
             for (Subscriber[] group : audience.groups()) {
                 EventLoop loop = group[0].loop();
                 if (loop.inEventLoop()) {
-                    deliverAll(group, frame, policy, coalesceKey);
+                    deliverAll(group, frame, policy, coalesceKey, except);
                 } else {
                     frame.retain();
                     execute(loop, () -> {
                         try {
-                            deliverAll(group, frame, policy, coalesceKey);
+                            deliverAll(group, frame, policy, coalesceKey, except);
                         } finally {
                             frame.release();
                         }
@@ -89,9 +108,12 @@ public final class Broadcaster {
         }
     }
 
-    private static void deliverAll(Subscriber[] group, ByteBuf frame, SlowConsumerPolicy policy, Object key) {
+    private static void deliverAll(Subscriber[] group, ByteBuf frame, SlowConsumerPolicy policy, Object key,
+                                   Subscriber except) {
         for (Subscriber subscriber : group) {
-            subscriber.deliver(frame, policy, key);
+            if (subscriber != except) {
+                subscriber.deliver(frame, policy, key);
+            }
         }
     }
 

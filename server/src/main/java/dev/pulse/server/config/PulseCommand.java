@@ -187,6 +187,12 @@ public final class PulseCommand {
             description = "How long a connection may keep speaking HTTP, keep-alive requests included (PULSE_HTTP_LIFETIME).")
     Duration httpLifetime;
 
+    @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:PULSE_API_KEY:-}",
+            description = "Turns on the HTTP API under /api/ for backends, which send Authorization: Bearer KEY; at least "
+                    + "16 characters. Prefer the environment variable (PULSE_API_KEY).",
+            showDefaultValue = CommandLine.Help.Visibility.NEVER)
+    String apiKey;
+
     /**
      * Parses {@code args}.
      *
@@ -248,6 +254,7 @@ public final class PulseCommand {
                 .historyTotalBytes(historyTotalBytes)
                 .maxHttpConnections(maxHttpConnections)
                 .httpLifetime(httpLifetime)
+                .apiKey(apiKey)
                 .build();
     }
 

@@ -60,6 +60,8 @@ public final class ServerConfig {
     /** How long a connection may stay in HTTP, keep-alive requests and all, before it is closed. */
     public static final Duration DEFAULT_HTTP_LIFETIME = Duration.ofSeconds(60);
 
+    public static final String DEFAULT_API_KEY = null;
+
     public static final ServerConfig DEFAULT = builder().build();
 
     private final String host;
@@ -96,6 +98,7 @@ public final class ServerConfig {
     private final int historyTotalBytes;
     private final int maxHttpConnections;
     private final Duration httpLifetime;
+    private final String apiKey;
 
     private ServerConfig(Builder b) {
         this.host = b.host;
@@ -132,6 +135,7 @@ public final class ServerConfig {
         this.historyTotalBytes = b.historyTotalBytes;
         this.maxHttpConnections = b.maxHttpConnections;
         this.httpLifetime = b.httpLifetime;
+        this.apiKey = b.apiKey;
     }
 
     public static Builder builder() {
@@ -173,7 +177,8 @@ public final class ServerConfig {
                 .historyBytes(historyBytes)
                 .historyTotalBytes(historyTotalBytes)
                 .maxHttpConnections(maxHttpConnections)
-                .httpLifetime(httpLifetime);
+                .httpLifetime(httpLifetime)
+                .apiKey(apiKey);
     }
 
     /** Address to bind; {@code 0.0.0.0} for every IPv4 interface. */
@@ -340,6 +345,11 @@ public final class ServerConfig {
         return httpLifetime;
     }
 
+    /** The key of the HTTP API, or null when the API is off. */
+    public String apiKey() {
+        return apiKey;
+    }
+
     @Override
     public String toString() {
         return "ServerConfig(host=" + host + ", port=" + port
@@ -371,7 +381,8 @@ public final class ServerConfig {
                 + ", historyTotalBytes=" + historyTotalBytes
                 + ", maxHttpConnections=" + maxHttpConnections
                 + ", httpLifetime=" + httpLifetime
-                + ", jwtSecret=" + (jwtSecret == null ? "none" : "(set)") + ')';
+                + ", jwtSecret=" + (jwtSecret == null ? "none" : "(set)")
+                + ", apiKey=" + (apiKey == null ? "none" : "(set)") + ')';
     }
 
     /** Builds a {@link ServerConfig}; every setting starts at its default. */
@@ -410,6 +421,7 @@ public final class ServerConfig {
         private int historyTotalBytes = DEFAULT_HISTORY_TOTAL_BYTES;
         private int maxHttpConnections = DEFAULT_MAX_HTTP_CONNECTIONS;
         private Duration httpLifetime = DEFAULT_HTTP_LIFETIME;
+        private String apiKey = DEFAULT_API_KEY;
 
         private Builder() {
         }
@@ -631,6 +643,16 @@ public final class ServerConfig {
 
         public Builder httpLifetime(Duration httpLifetime) {
             this.httpLifetime = positive(httpLifetime, "httpLifetime");
+            return this;
+        }
+
+        /** The key backends send as {@code Authorization: Bearer KEY}; null or empty turns the HTTP API off. */
+        public Builder apiKey(String apiKey) {
+            if (apiKey != null && !apiKey.isEmpty() && apiKey.length() < 16) {
+                throw new IllegalArgumentException("the API key must be at least 16 characters (it has " + apiKey.length()
+                        + "); make one with: openssl rand -hex 24");
+            }
+            this.apiKey = apiKey == null || apiKey.isEmpty() ? null : apiKey;
             return this;
         }
 

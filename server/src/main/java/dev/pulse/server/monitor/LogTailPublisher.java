@@ -1,5 +1,6 @@
 package dev.pulse.server.monitor;
 
+import dev.pulse.server.protocol.Payload;
 import dev.pulse.server.room.Room;
 import dev.pulse.server.room.RoomRegistry;
 import io.netty.util.concurrent.EventExecutor;
@@ -32,7 +33,7 @@ public final class LogTailPublisher {
         boolean watched = room != null && room.memberCount() > 0;
         for (byte[] event; (event = LogChannelAppender.QUEUE.poll()) != null; ) {
             if (watched) {
-                room.publishFromServer(event);
+                room.publishFromServer(Payload.data(event));
             }
         }
     }

@@ -1,5 +1,6 @@
 package dev.pulse.server.monitor;
 
+import dev.pulse.server.protocol.Payload;
 import dev.pulse.server.room.Room;
 import dev.pulse.server.room.RoomRegistry;
 import io.netty.util.concurrent.EventExecutor;
@@ -33,7 +34,7 @@ public final class MetricsPublisher {
     void publish() {
         Room room = rooms.get(CHANNEL);
         if (room != null && room.memberCount() > 0) {
-            room.publishFromServer(metrics.snapshot());
+            room.publishFromServer(Payload.data(metrics.snapshot()));
         }
     }
 

@@ -44,6 +44,7 @@ public final class ServerMetrics {
     private final SessionContext sessions;
     private final ChannelGroup connections;
     private final long startNanos = System.nanoTime();
+    private final java.util.concurrent.atomic.LongAdder apiRequests = new java.util.concurrent.atomic.LongAdder();
 
     // The previous snapshot's counts, for per-second rates. Only the publisher's thread calls snapshot().
     private long lastNanos = startNanos;
@@ -51,6 +52,7 @@ public final class ServerMetrics {
     private long lastMessagesOut;
     private long lastBytesIn;
     private long lastBytesOut;
+    private long lastApiRequests;
 
     /**
      * @param connections open WebSocket connections, all endpoints
@@ -66,6 +68,11 @@ public final class ServerMetrics {
         Gauge.builder("pulse.sessions", sessions::sessionCount).description("open /ws connections").register(registry);
         Gauge.builder("pulse.channels", sessions.rooms()::size).description("channels held").register(registry);
         Gauge.builder("pulse.channel.members", sessions.rooms()::totalMembers).description("memberships over all channels")
+                .register(registry);
+        Gauge.builder("pulse.history.bytes", sessions.rooms()::historyBytes).description("bytes of history all channels keep")
+                .register(registry);
+        Gauge.builder("pulse.relay.rooms", sessions.relays()::size).description("relay rooms with members").register(registry);
+        Gauge.builder("pulse.relay.members", sessions.relays()::totalMembers).description("connections in relay rooms")
                 .register(registry);
         counter("pulse.messages.in", "data messages received", stats, ServerStats::messagesIn);
         counter("pulse.messages.out", "data frames sent", stats, ServerStats::messagesOut);
@@ -117,6 +124,12 @@ public final class ServerMetrics {
         return total;
     }
 
+    /** Counts one request to the HTTP API, by route and status: {@code pulse_api_requests_total}. */
+    public void apiRequest(String route, int status) {
+        registry.counter("pulse.api.requests", "route", route, "status", Integer.toString(status)).increment();
+        apiRequests.increment();
+    }
+
     /** Prometheus text exposition format. */
     public String scrape() {
         return registry.scrape();
@@ -130,6 +143,7 @@ public final class ServerMetrics {
         long messagesOut = stats.messagesOut();
         long bytesIn = stats.bytesIn();
         long bytesOut = stats.bytesOut();
+        long apiRequestCount = apiRequests.sum();
         BroadcastStats broadcast = sessions.stats();
         MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
         long gcCount = 0;
@@ -149,6 +163,9 @@ public final class ServerMetrics {
             g.writeNumberField("messagesOutPerSec", Math.round((messagesOut - lastMessagesOut) / seconds));
             g.writeNumberField("bytesInPerSec", Math.round((bytesIn - lastBytesIn) / seconds));
             g.writeNumberField("bytesOutPerSec", Math.round((bytesOut - lastBytesOut) / seconds));
+            g.writeNumberField("apiRequestsPerSec", Math.round((apiRequestCount - lastApiRequests) / seconds));
+            g.writeNumberField("relayRooms", sessions.relays().size());
+            g.writeNumberField("relayMembers", sessions.relays().totalMembers());
             g.writeObjectFieldStart("slowConsumers");
             g.writeNumberField("dropped", broadcast.dropped());
             g.writeNumberField("coalesced", broadcast.coalesced());
@@ -173,6 +190,7 @@ public final class ServerMetrics {
             lastMessagesOut = messagesOut;
             lastBytesIn = bytesIn;
             lastBytesOut = bytesOut;
+            lastApiRequests = apiRequestCount;
             return out.toByteArray();
         } catch (IOException e) {
             throw new UncheckedIOException("writing JSON to memory cannot fail", e);

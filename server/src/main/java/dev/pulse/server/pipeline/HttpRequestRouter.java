@@ -3,17 +3,13 @@ package dev.pulse.server.pipeline;
 import dev.pulse.codec.WebSocketHandshakeException;
 import dev.pulse.codec.WebSocketServerHandshaker;
 import dev.pulse.server.access.AccessPolicy;
-import dev.pulse.server.config.ServerConfig;
-import dev.pulse.server.health.HealthCheck;
-import dev.pulse.server.monitor.ServerMetrics;
-import dev.pulse.server.monitor.ServerStats;
+import dev.pulse.server.api.HttpApi;
 import dev.pulse.server.web.StaticFiles;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -31,7 +27,10 @@ import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayDeque;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -62,41 +61,28 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
     static final String HEALTH_PATH = "/health";
     static final String METRICS_PATH = "/metrics";
 
-    private final Map<String, WebSocketEndpoint> endpoints;
-    private final HealthCheck health;
-    private final ChannelGroup webSocketConnections;
-    private final ServerConfig config;
-    private final AccessPolicy access;
-    private final ServerMetrics metrics;
-    private final ServerStats stats;
-    private final WebSocketPipeline webSocketPipeline;
-    private final StaticFiles files;
+    /** Requests a connection may pipeline behind one whose answer is still being made. */
+    static final int MAX_PIPELINED = 16;
+
+    private final HttpRoutes routes;
     private final long handshakeTimeoutMillis;
-    private final Runnable leftHttpPhase;
 
     private ScheduledFuture<?> handshakeTimeout;
     /** When this connection's HTTP phase must end, in {@link System#nanoTime()} terms. */
     private long lifetimeEnd;
+    /** Whether an answer is being made elsewhere (an API call on a channel's loop): requests then wait their turn. */
+    private boolean answering;
+    /** Requests that arrived while answering, retained, in order. */
+    private ArrayDeque<FullHttpRequest> waiting;
 
-    HttpRequestRouter(Map<String, WebSocketEndpoint> endpoints, HealthCheck health, ChannelGroup webSocketConnections,
-                      ServerConfig config, AccessPolicy access, ServerMetrics metrics, ServerStats stats,
-                      WebSocketPipeline webSocketPipeline, StaticFiles files, Runnable leftHttpPhase) {
-        this.leftHttpPhase = leftHttpPhase;
-        this.access = access;
-        this.metrics = metrics;
-        this.stats = stats;
-        this.webSocketPipeline = webSocketPipeline;
-        this.files = files;
-        this.endpoints = endpoints;
-        this.health = health;
-        this.webSocketConnections = webSocketConnections;
-        this.config = config;
-        this.handshakeTimeoutMillis = config.handshakeTimeout().toMillis();
+    HttpRequestRouter(HttpRoutes routes) {
+        this.routes = routes;
+        this.handshakeTimeoutMillis = routes.config.handshakeTimeout().toMillis();
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
-        lifetimeEnd = System.nanoTime() + config.httpLifetime().toNanos();
+        lifetimeEnd = System.nanoTime() + routes.config.httpLifetime().toNanos();
         startHandshakeTimeout(ctx);
     }
 
@@ -104,7 +90,8 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         cancelHandshakeTimeout();
-        leftHttpPhase.run();
+        releaseWaiting();
+        routes.leftHttpPhase.run();
     }
 
     @Override
@@ -123,32 +110,54 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
         cancelHandshakeTimeout();
+        if (answering) {
+            // Answers go out in the order of the requests (RFC 9112 §9.3.2).
+            if (waiting == null) {
+                waiting = new ArrayDeque<>();
+            }
+            if (waiting.size() >= MAX_PIPELINED) {
+                log.debug("{} more than {} requests pipelined: closing", ctx.channel(), MAX_PIPELINED);
+                ctx.close();
+                return;
+            }
+            waiting.add(request.retain());
+            return;
+        }
+        serve(ctx, request);
+    }
+
+    private void serve(ChannelHandlerContext ctx, FullHttpRequest request) {
         if (!request.decoderResult().isSuccess()) {
             respond(ctx, request, text(HttpResponseStatus.BAD_REQUEST, "malformed HTTP request"), true);
             return;
         }
         if (request.headers().getAll(HttpHeaderNames.HOST).size() > 1) {
-            stats.onHandshakeFailure("bad_request");
+            routes.stats.onHandshakeFailure("bad_request");
             respond(ctx, request, text(HttpResponseStatus.BAD_REQUEST, "more than one Host header"), true);
             return;
         }
         String path;
+        Map<String, List<String>> query;
         try {
             QueryStringDecoder target = new QueryStringDecoder(request.uri());
             path = target.path();
             // Decoded now, so that no later reader of the query (the token) meets a bad escape.
-            target.parameters();
+            query = target.parameters();
         } catch (IllegalArgumentException e) {
-            stats.onHandshakeFailure("bad_request");
+            routes.stats.onHandshakeFailure("bad_request");
             respond(ctx, request, text(HttpResponseStatus.BAD_REQUEST, "malformed percent escape in the request target"), true);
             return;
         }
         // Other upgrades (h2c, which the JDK's HttpClient offers) are ignored, as RFC 9110 §7.8 allows.
         boolean upgradeAttempt = WebSocketServerHandshaker.isUpgradeAttempt(request);
-        WebSocketEndpoint endpoint = endpoints.get(path);
-        if (endpoint != null) {
+        WebSocketEndpoint endpoint = routes.endpoint(path);
+        StaticFiles.File file = routes.files.get(path);
+        if (path.startsWith(HttpApi.PREFIX)) {
+            answerLater(ctx, request, routes.api.handle(request, path, query, ctx.channel().eventLoop()));
+        } else if (endpoint != null && (upgradeAttempt || file == null)) {
+            // A WebSocket path; "/" is one too, for upgrades only: a plain GET there gets the page.
             if (upgradeAttempt) {
-                upgrade(ctx, request, endpoint);
+                upgrade(ctx, request, endpoint, path);
             } else if (isGetOrHead(request)) {
                 FullHttpResponse response = text(HttpResponseStatus.UPGRADE_REQUIRED,
                         path + " is a WebSocket endpoint: connect with a WebSocket client");
@@ -160,18 +169,17 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
                 respond(ctx, request, methodNotAllowed(), false);
             }
         } else if (upgradeAttempt) {
-            stats.onHandshakeFailure("not_found");
+            routes.stats.onHandshakeFailure("not_found");
             respond(ctx, request, text(HttpResponseStatus.NOT_FOUND, "no such path: " + path), true);
-        } else if (HEALTH_PATH.equals(path) || METRICS_PATH.equals(path) || files.get(path) != null) {
+        } else if (HEALTH_PATH.equals(path) || METRICS_PATH.equals(path) || file != null) {
             if (!isGetOrHead(request)) {
                 respond(ctx, request, methodNotAllowed(), false);
             } else if (HEALTH_PATH.equals(path)) {
                 respond(ctx, request, healthResponse(), false);
             } else if (METRICS_PATH.equals(path)) {
-                respond(ctx, request, body(HttpResponseStatus.OK, metrics.scrape().getBytes(CharsetUtil.UTF_8),
+                respond(ctx, request, body(HttpResponseStatus.OK, routes.metrics.scrape().getBytes(CharsetUtil.UTF_8),
                         "text/plain; version=0.0.4; charset=utf-8"), false);
             } else {
-                StaticFiles.File file = files.get(path);
                 respond(ctx, request, body(HttpResponseStatus.OK, file.bytes(), file.contentType()), false);
             }
         } else {
@@ -179,20 +187,70 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
         }
     }
 
-    private void upgrade(ChannelHandlerContext ctx, FullHttpRequest request, WebSocketEndpoint endpoint) {
+    /**
+     * Writes an answer made elsewhere once it is ready, on this connection's loop; requests that
+     * arrive meanwhile wait, and are served in order after it.
+     */
+    private void answerLater(ChannelHandlerContext ctx, FullHttpRequest request, CompletableFuture<FullHttpResponse> answer) {
+        if (answer.isDone()) {
+            respond(ctx, request, answer.join(), false);
+            return;
+        }
+        answering = true;
+        request.retain();
+        answer.whenComplete((response, failure) -> ctx.executor().execute(() -> {
+            try {
+                if (ctx.channel().isActive() && ctx.pipeline().context(this) != null) {
+                    respond(ctx, request, response, false);
+                } else {
+                    response.release();
+                }
+            } finally {
+                request.release();
+            }
+            answering = false;
+            serveWaiting(ctx);
+        }));
+    }
+
+    private void serveWaiting(ChannelHandlerContext ctx) {
+        while (!answering && waiting != null && !waiting.isEmpty()) {
+            FullHttpRequest next = waiting.poll();
+            try {
+                if (WebSocketServerHandshaker.isUpgradeAttempt(next)) {
+                    // Bytes behind it were taken for HTTP already: it cannot become a WebSocket now.
+                    respond(ctx, next, text(HttpResponseStatus.BAD_REQUEST, "an upgrade must not be pipelined"), true);
+                } else {
+                    cancelHandshakeTimeout();
+                    serve(ctx, next);
+                }
+            } finally {
+                next.release();
+            }
+        }
+    }
+
+    private void releaseWaiting() {
+        if (waiting != null) {
+            waiting.forEach(FullHttpRequest::release);
+            waiting.clear();
+        }
+    }
+
+    private void upgrade(ChannelHandlerContext ctx, FullHttpRequest request, WebSocketEndpoint endpoint, String path) {
         FullHttpResponse response;
         try {
             response = endpoint.handshaker().handshake(request);
         } catch (WebSocketHandshakeException e) {
             log.debug("{} handshake refused with {}: {}", ctx.channel(), e.status().code(), e.getMessage());
-            stats.onHandshakeFailure(HttpResponseStatus.UPGRADE_REQUIRED.equals(e.status()) ? "version" : "bad_request");
+            routes.stats.onHandshakeFailure(HttpResponseStatus.UPGRADE_REQUIRED.equals(e.status()) ? "version" : "bad_request");
             respond(ctx, request, WebSocketServerHandshaker.refusal(e), true);
             return;
         }
-        AccessPolicy.Refusal refusal = access.admit(ctx.channel(), request, endpoint.authenticated());
+        AccessPolicy.Refusal refusal = routes.access.admit(ctx.channel(), request, endpoint.authenticated());
         if (refusal != null) {
             log.debug("{} handshake refused with {}: {}", ctx.channel(), refusal.status().code(), refusal.reason());
-            stats.onHandshakeFailure(refusal.metric());
+            routes.stats.onHandshakeFailure(refusal.metric());
             FullHttpResponse refused = text(refusal.status(), refusal.reason());
             if (HttpResponseStatus.UNAUTHORIZED.equals(refusal.status())) {
                 refused.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"pulse\"");
@@ -205,19 +263,19 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
         ChannelPipeline pipeline = ctx.pipeline();
         // The 101 is encoded; from here on writes (an endpoint's greeting, say) must bypass HTTP.
         pipeline.get(HttpServerCodec.class).removeOutboundHandler();
-        webSocketPipeline.install(pipeline, ctx.name(), endpoint);
+        routes.webSocketPipeline.install(pipeline, ctx.name(), endpoint, path);
         // The codec goes last: bytes it still holds are handed to the WebSocket decoder.
         pipeline.remove(HttpObjectAggregator.class);
         pipeline.remove(this);
         pipeline.remove(HttpServerCodec.class);
-        webSocketConnections.add(ctx.channel());
+        routes.webSocketConnections.add(ctx.channel());
         log.debug("{} upgraded to WebSocket on {}", ctx.channel(), endpoint.path());
     }
 
     private FullHttpResponse healthResponse() {
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                health.isUp() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
-                Unpooled.wrappedBuffer(health.toJson()));
+                routes.health.isUp() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
+                Unpooled.wrappedBuffer(routes.health.toJson()));
         response.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
                 .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
@@ -280,7 +338,7 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
         long delay = Math.min(timeout, lifetimeEnd + timeout - System.nanoTime());
         handshakeTimeout = ctx.executor().schedule(() -> {
             log.debug("{} no complete request in time: closing", ctx.channel());
-            stats.onHandshakeFailure("timeout");
+            routes.stats.onHandshakeFailure("timeout");
             ctx.close();
         }, Math.max(0, delay), TimeUnit.NANOSECONDS);
     }

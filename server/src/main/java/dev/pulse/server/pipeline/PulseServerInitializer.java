@@ -1,6 +1,7 @@
 package dev.pulse.server.pipeline;
 
 import dev.pulse.server.access.AccessPolicy;
+import dev.pulse.server.api.HttpApi;
 import dev.pulse.server.config.ServerConfig;
 import dev.pulse.server.health.HealthCheck;
 import dev.pulse.server.monitor.ServerMetrics;
@@ -13,16 +14,16 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
-import java.util.stream.Collectors;
 
 /**
  * Sets up each accepted connection for its HTTP phase: {@link HttpServerCodec}, a small
@@ -38,33 +39,25 @@ public final class PulseServerInitializer extends ChannelInitializer<Channel> {
     static final int MAX_INITIAL_LINE = 4096;
     static final int MAX_HEADER_SIZE = 8192;
 
-    private final Map<String, WebSocketEndpoint> endpoints;
-    private final HealthCheck health;
     private final ChannelGroup allConnections;
-    private final ChannelGroup webSocketConnections;
     private final ServerConfig config;
-    private final AccessPolicy access;
-    private final ServerMetrics metrics;
     private final ServerStats stats;
-    private final WebSocketPipeline webSocketPipeline;
-    private final StaticFiles files = new StaticFiles();
+    private final HttpRoutes routes;
+    private final int maxBody;
     /** Connections in their HTTP phase, bounded by {@code --max-http-connections}. */
     private final AtomicInteger httpConnections = new AtomicInteger();
-    private final Runnable leftHttpPhase = httpConnections::decrementAndGet;
 
     public PulseServerInitializer(List<WebSocketEndpoint> endpoints, HealthCheck health, ServerMetrics metrics,
                                   ServerStats stats, ChannelGroup allConnections, ChannelGroup webSocketConnections,
-                                  ServerConfig config) {
-        this.metrics = metrics;
+                                  ServerConfig config, HttpApi api) {
         this.stats = stats;
-        this.webSocketPipeline = new WebSocketPipeline(config.closeTimeout().toMillis(), stats,
-                new Heartbeat(config.pingInterval(), config.pingTimeout()));
-        this.endpoints = endpoints.stream().collect(Collectors.toUnmodifiableMap(WebSocketEndpoint::path, Function.identity()));
-        this.health = health;
         this.allConnections = allConnections;
-        this.webSocketConnections = webSocketConnections;
         this.config = config;
-        this.access = new AccessPolicy(config);
+        WebSocketPipeline webSocketPipeline = new WebSocketPipeline(config.closeTimeout().toMillis(), stats,
+                new Heartbeat(config.pingInterval(), config.pingTimeout()));
+        this.routes = new HttpRoutes(endpoints, health, webSocketConnections, config, new AccessPolicy(config), metrics,
+                stats, webSocketPipeline, new StaticFiles(), api, httpConnections::decrementAndGet);
+        this.maxBody = config.apiKey() == null ? MAX_REQUEST_BODY : Math.max(MAX_REQUEST_BODY, HttpApi.maxBody(config));
     }
 
     @Override
@@ -78,10 +71,26 @@ public final class PulseServerInitializer extends ChannelInitializer<Channel> {
         allConnections.add(ch);
         ch.pipeline()
                 .addLast("http-codec", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE, MAX_REQUEST_BODY))
-                .addLast("http-aggregator", new HttpObjectAggregator(MAX_REQUEST_BODY))
-                .addLast("http-router", new HttpRequestRouter(endpoints, health, webSocketConnections, config, access,
-                        metrics, stats, webSocketPipeline, files, leftHttpPhase))
+                .addLast("http-aggregator", new RequestAggregator(maxBody))
+                .addLast("http-router", new HttpRequestRouter(routes))
                 .addLast("errors", ConnectionErrorHandler.INSTANCE);
+    }
+
+    /**
+     * Takes request bodies of up to 8 KiB, and of up to the API's limit on {@code /api/} paths
+     * (when the API is on); a declared length over the limit is answered 413 before the body is read.
+     */
+    static final class RequestAggregator extends HttpObjectAggregator {
+        RequestAggregator(int maxBody) {
+            super(maxBody);
+        }
+
+        @Override
+        protected boolean isContentLengthInvalid(HttpMessage start, int maxContentLength) {
+            int limit = start instanceof HttpRequest && ((HttpRequest) start).uri().startsWith(HttpApi.PREFIX)
+                    ? maxContentLength : Math.min(MAX_REQUEST_BODY, maxContentLength);
+            return HttpUtil.getContentLength(start, -1L) > limit;
+        }
     }
 
     /**

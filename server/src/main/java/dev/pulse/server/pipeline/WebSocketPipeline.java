@@ -30,9 +30,9 @@ final class WebSocketPipeline {
     }
 
     /** Installs after the handler named {@code baseName}; call on the connection's event loop. */
-    void install(ChannelPipeline pipeline, String baseName, WebSocketEndpoint endpoint) {
+    void install(ChannelPipeline pipeline, String baseName, WebSocketEndpoint endpoint, String requestPath) {
         String last = WebSocketCodec.install(pipeline, baseName, endpoint.decoderConfig(), closeTimeoutMillis, meter);
-        pipeline.addAfter(last, ENDPOINT, endpoint.newHandler());
+        pipeline.addAfter(last, ENDPOINT, endpoint.newHandler(requestPath));
         heartbeat.watch(pipeline.channel(), pipeline.get(WebSocketFrameDecoder.class));
     }
 }

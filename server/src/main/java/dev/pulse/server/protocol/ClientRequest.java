@@ -19,12 +19,13 @@ import java.util.regex.Pattern;
  * @param name display name, optional, for join
  * @param since last {@code seq} the client saw, optional, for join; -1 when absent
  * @param epoch the server run {@code since} belongs to, optional, for join
- * @param text the message, for publish and direct
+ * @param text the message, for direct
+ * @param payload the message, for publish: its {@code text} or its {@code data} (any JSON value)
  * @param to recipient connection id, for direct
  * @param ref optional client reference, echoed in {@code ack}, {@code pong} and {@code error}
  */
-public record ClientRequest(String type, String channel, String name, long since, String epoch, String text, String to,
-                            String ref) {
+public record ClientRequest(String type, String channel, String name, long since, String epoch, String text,
+                            Payload payload, String to, String ref) {
 
     public static final String JOIN = "join";
     public static final String LEAVE = "leave";
@@ -47,17 +48,7 @@ public record ClientRequest(String type, String channel, String name, long since
      * @throws ProtocolException with {@code bad_json}, {@code unknown_type}, {@code bad_field} or {@code bad_channel}
      */
     public static ClientRequest parse(ByteBuf utf8) throws ProtocolException {
-        JsonNode root;
-        try {
-            root = JSON.readTree((java.io.InputStream) new ByteBufInputStream(utf8.duplicate()));
-        } catch (JsonProcessingException e) {
-            throw new ProtocolException(ErrorCode.BAD_JSON, "not valid JSON: " + e.getOriginalMessage(), null);
-        } catch (IOException e) {
-            throw new ProtocolException(ErrorCode.BAD_JSON, "not valid JSON", null);
-        }
-        if (root == null || !root.isObject()) {
-            throw new ProtocolException(ErrorCode.BAD_JSON, "a request must be a JSON object", null);
-        }
+        JsonNode root = readObject(utf8);
         String ref = optionalString(root, "ref", null);
         String type = requiredString(root, "type", ref);
         switch (type) {
@@ -76,20 +67,76 @@ public record ClientRequest(String type, String channel, String name, long since
                     }
                     sinceSeq = since.asLong();
                 }
-                return new ClientRequest(type, channel, name, sinceSeq, optionalString(root, "epoch", ref), null, null, ref);
+                return new ClientRequest(type, channel, name, sinceSeq, optionalString(root, "epoch", ref), null, null, null,
+                        ref);
             }
             case LEAVE:
-                return new ClientRequest(type, channel(root, ref), null, -1, null, null, null, ref);
+                return new ClientRequest(type, channel(root, ref), null, -1, null, null, null, null, ref);
             case PUBLISH:
-                return new ClientRequest(type, channel(root, ref), null, -1, null, requiredString(root, "text", ref), null, ref);
+                return new ClientRequest(type, channel(root, ref), null, -1, null, null, payload(root, ref), null, ref);
             case DIRECT:
-                return new ClientRequest(type, null, null, -1, null, requiredString(root, "text", ref),
+                return new ClientRequest(type, null, null, -1, null, requiredString(root, "text", ref), null,
                         requiredString(root, "to", ref), ref);
             case PING:
-                return new ClientRequest(type, null, null, -1, null, null, null, ref);
+                return new ClientRequest(type, null, null, -1, null, null, null, null, ref);
             default:
                 throw new ProtocolException(ErrorCode.UNKNOWN_TYPE, "unknown type: " + type, ref);
         }
+    }
+
+    /**
+     * The {@code text} (a string) or the {@code data} (any JSON value but null) of {@code root}:
+     * exactly one of them. Shared by {@code /ws} and the HTTP API.
+     */
+    public static Payload payload(JsonNode root, String ref) throws ProtocolException {
+        JsonNode data = root.get("data");
+        boolean hasData = data != null && !data.isNull();
+        String text = optionalString(root, "text", ref);
+        if (hasData == (text != null)) {
+            throw new ProtocolException(ErrorCode.BAD_FIELD, "give either text (a string) or data (any JSON value)", ref);
+        }
+        if (text != null) {
+            return Payload.text(text);
+        }
+        try {
+            return Payload.data(JSON.writeValueAsBytes(data));
+        } catch (JsonProcessingException e) {
+            throw new ProtocolException(ErrorCode.BAD_FIELD, "data cannot be written as JSON", ref);
+        }
+    }
+
+    /**
+     * Reads one JSON object from {@code utf8}.
+     *
+     * @throws ProtocolException with {@code bad_json} when it is not one
+     */
+    public static JsonNode readObject(ByteBuf utf8) throws ProtocolException {
+        JsonNode root;
+        try {
+            root = JSON.readTree((java.io.InputStream) new ByteBufInputStream(utf8.duplicate()));
+        } catch (JsonProcessingException e) {
+            throw new ProtocolException(ErrorCode.BAD_JSON, "not valid JSON: " + e.getOriginalMessage(), null);
+        } catch (IOException e) {
+            throw new ProtocolException(ErrorCode.BAD_JSON, "not valid JSON", null);
+        }
+        if (root == null || !root.isObject()) {
+            throw new ProtocolException(ErrorCode.BAD_JSON, "a request must be a JSON object", null);
+        }
+        return root;
+    }
+
+    /** Whether {@code name} is 1-64 of {@code A-Z a-z 0-9 _ - . :}, optionally after a leading {@code $}. */
+    public static boolean isChannelName(String name) {
+        return CHANNEL.matcher(name).matches();
+    }
+
+    /** A channel name as {@link #isChannelName} has it, or {@code bad_channel}. */
+    public static String checkChannel(String channel, String ref) throws ProtocolException {
+        if (!isChannelName(channel)) {
+            throw new ProtocolException(ErrorCode.BAD_CHANNEL,
+                    "channel must be 1-64 of A-Z a-z 0-9 _ - . : (a leading $ marks a system channel)", ref);
+        }
+        return channel;
     }
 
     private static boolean hasControlCharacter(String s) {
@@ -102,15 +149,10 @@ public record ClientRequest(String type, String channel, String name, long since
     }
 
     private static String channel(JsonNode root, String ref) throws ProtocolException {
-        String channel = requiredString(root, "channel", ref);
-        if (!CHANNEL.matcher(channel).matches()) {
-            throw new ProtocolException(ErrorCode.BAD_CHANNEL,
-                    "channel must be 1-64 of A-Z a-z 0-9 _ - . : (a leading $ marks a system channel)", ref);
-        }
-        return channel;
+        return checkChannel(requiredString(root, "channel", ref), ref);
     }
 
-    private static String requiredString(JsonNode root, String field, String ref) throws ProtocolException {
+    public static String requiredString(JsonNode root, String field, String ref) throws ProtocolException {
         String value = optionalString(root, field, ref);
         if (value == null) {
             throw new ProtocolException(ErrorCode.BAD_FIELD, "missing field: " + field, ref);
@@ -118,7 +160,7 @@ public record ClientRequest(String type, String channel, String name, long since
         return value;
     }
 
-    private static String optionalString(JsonNode root, String field, String ref) throws ProtocolException {
+    public static String optionalString(JsonNode root, String field, String ref) throws ProtocolException {
         JsonNode node = root.get(field);
         if (node == null || node.isNull()) {
             return null;

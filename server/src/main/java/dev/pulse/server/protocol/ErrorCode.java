@@ -1,8 +1,9 @@
 package dev.pulse.server.protocol;
 
 /**
- * The {@code code} of an {@code error} message: stable strings clients may match on. Every one
- * leaves the connection open.
+ * The {@code code} of an error: stable strings clients may match on, the one table for the
+ * {@code error} messages of {@code /ws} (each leaves the connection open) and the JSON errors of
+ * the HTTP API.
  */
 public enum ErrorCode {
     /** The text frame is not a JSON object. */
@@ -28,7 +29,17 @@ public enum ErrorCode {
     /** Joining one more channel than {@code --max-joins-per-connection} allows. */
     TOO_MANY_JOINS("too_many_joins"),
     /** More messages than the connection's rate allows; the message was not processed. */
-    RATE_LIMITED("rate_limited");
+    RATE_LIMITED("rate_limited"),
+    /** HTTP API: no such route, channel or connection. */
+    NOT_FOUND("not_found"),
+    /** HTTP API: the request's bearer key is missing or wrong. */
+    UNAUTHORIZED("unauthorized"),
+    /** HTTP API: the route does not take this method; {@code Allow} lists those it takes. */
+    METHOD_NOT_ALLOWED("method_not_allowed"),
+    /** HTTP API: a request body that is not {@code application/json}. */
+    UNSUPPORTED_MEDIA_TYPE("unsupported_media_type"),
+    /** The request could not be served now (the server is stopping); try again, elsewhere or later. */
+    UNAVAILABLE("unavailable");
 
     private final String wire;
 

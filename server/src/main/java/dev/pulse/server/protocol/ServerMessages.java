@@ -24,13 +24,17 @@ public final class ServerMessages {
     private ServerMessages() {
     }
 
+    /** The sender of messages the server publishes, and of those a backend publishes through the API. */
+    public static final String FROM_SERVER = "server";
+
     /**
      * The most bytes a {@code message} or {@code direct} frame can take with texts of up to
-     * {@code maxTextLength} characters: JSON escapes a character into at most 6 bytes, and the
-     * channel, ids, names, numbers and frame header add less than the fixed allowance.
+     * {@code maxTextLength} characters (JSON escapes a character into at most 6 bytes) or
+     * {@code data} of up to {@code maxDataBytes} of JSON; the channel, ids, names, numbers and
+     * frame header add less than the fixed allowance.
      */
-    public static int maxBroadcastFrameBytes(int maxTextLength) {
-        return 6 * (maxTextLength + ClientRequest.MAX_NAME_LENGTH) + 1024;
+    public static int maxBroadcastFrameBytes(int maxTextLength, int maxDataBytes) {
+        return Math.max(6 * (maxTextLength + ClientRequest.MAX_NAME_LENGTH), maxDataBytes) + 1024;
     }
 
     /**
@@ -100,27 +104,23 @@ public final class ServerMessages {
         });
     }
 
-    public static byte[] message(String channel, long seq, String from, String name, String text, long ts) {
+    /**
+     * A message of a channel: {@code from} is a connection id, or {@code "server"} for what the
+     * server or a backend (the HTTP API) publishes, which has no {@code name}.
+     */
+    public static byte[] message(String channel, long seq, String from, String name, Payload payload, long ts) {
         return write(g -> {
             g.writeStringField("type", "message");
             g.writeStringField("channel", channel);
             g.writeNumberField("seq", seq);
             g.writeStringField("from", from);
             writeName(g, name);
-            g.writeStringField("text", text);
-            g.writeNumberField("ts", ts);
-        });
-    }
-
-    /** A message the server publishes on a system channel: {@code data} is a JSON value, written as is. */
-    public static byte[] systemMessage(String channel, long seq, byte[] data, long ts) {
-        return write(g -> {
-            g.writeStringField("type", "message");
-            g.writeStringField("channel", channel);
-            g.writeNumberField("seq", seq);
-            g.writeStringField("from", "server");
-            g.writeFieldName("data");
-            g.writeRawValue(new String(data, StandardCharsets.UTF_8));
+            if (payload.isText()) {
+                g.writeStringField("text", payload.text());
+            } else {
+                g.writeFieldName("data");
+                g.writeRawValue(new String(payload.json(), StandardCharsets.UTF_8));
+            }
             g.writeNumberField("ts", ts);
         });
     }
@@ -185,8 +185,14 @@ public final class ServerMessages {
         }
     }
 
-    private interface Fields {
+    /** Writes the fields of one JSON object. */
+    public interface Fields {
         void write(JsonGenerator generator) throws IOException;
+    }
+
+    /** One JSON object, compact UTF-8, with the fields {@code fields} writes: for answers of any kind. */
+    public static byte[] object(Fields fields) {
+        return write(fields);
     }
 
     private static byte[] write(Fields fields) {

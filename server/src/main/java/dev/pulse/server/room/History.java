@@ -78,13 +78,13 @@ final class History {
     }
 
     /**
-     * The kept messages with a sequence number above {@code since}, oldest first, as many as fit
-     * in {@code maxBytes} (at least one, when there is one).
+     * The kept messages with a sequence number above {@code since}, oldest first, at most
+     * {@code maxCount} and as many as fit in {@code maxBytes} (at least one, when there is one).
      */
-    List<byte[]> after(long since, int maxBytes) {
+    List<byte[]> after(long since, int maxCount, long maxBytes) {
         List<byte[]> result = new ArrayList<>();
         long taken = 0;
-        for (int i = 0; i < count; i++) {
+        for (int i = 0; i < count && result.size() < maxCount; i++) {
             int at = index(i);
             if (seqs[at] > since) {
                 if (!result.isEmpty() && taken + messages[at].length > maxBytes) {

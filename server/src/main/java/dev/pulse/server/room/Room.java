@@ -4,6 +4,7 @@ import dev.pulse.server.broadcast.Audience;
 import dev.pulse.server.broadcast.Broadcaster;
 import dev.pulse.server.broadcast.SlowConsumerPolicy;
 import dev.pulse.server.broadcast.Subscriber;
+import dev.pulse.server.protocol.Payload;
 import dev.pulse.server.protocol.ServerMessages;
 import dev.pulse.server.protocol.ServerMessages.MemberInfo;
 import io.netty.buffer.ByteBufAllocator;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
@@ -107,25 +109,63 @@ public final class Room {
                 audience.add(member.subscriber());
                 memberCount = members.size();
             }
-            long oldest = history.oldestSeq(seq);
-            long from = since < 0 || (sinceEpoch != null && !sinceEpoch.equals(epoch)) ? oldest - 1 : since;
-            long missed = Math.max(0, oldest - 1 - from);
-            List<MemberInfo> list = new ArrayList<>();
-            if (members.size() <= registry.presenceLimit()) {
-                long listed = 0;
-                for (Member m : members.values()) {
-                    listed += ServerMessages.memberInfoMaxBytes(m.id(), m.name());
-                    if (listed > registry.membersAnswerBytes()) {
-                        break;
-                    }
-                    list.add(new MemberInfo(m.id(), m.name()));
-                }
-            }
-            List<byte[]> page = history.after(from, registry.historyAnswerBytes());
-            boolean more = !page.isEmpty() && history.newestSeq() > from + missed + page.size();
-            byte[] joined = ServerMessages.joined(name, ref, epoch, list, members.size(), page, seq, missed, more);
+            long from = since < 0 || (sinceEpoch != null && !sinceEpoch.equals(epoch)) ? history.oldestSeq(seq) - 1 : since;
+            HistoryPage page = page(from, Integer.MAX_VALUE, registry.historyAnswerBytes());
+            byte[] joined = ServerMessages.joined(name, ref, epoch, memberList(), members.size(), page.messages(), seq,
+                    page.missed(), page.more());
             broadcaster.send(member.subscriber(), Broadcaster.encodeText(alloc, joined), null);
         });
+    }
+
+    /**
+     * A part of a channel's history: the messages after a {@code since}, oldest first, how many
+     * after it are no longer kept, and whether more are kept after the last one given.
+     */
+    public record HistoryPage(String epoch, long seq, List<byte[]> messages, long missed, boolean more) { }
+
+    /** A channel as the HTTP API shows it; {@code members} is null over the presence limit. */
+    public record Info(String name, String epoch, long seq, int memberCount, List<MemberInfo> members) { }
+
+    /**
+     * The kept messages after {@code since} (all kept when it is -1), at most {@code limit} of
+     * them, as {@link #join} would give them.
+     */
+    public CompletableFuture<HistoryPage> history(long since, int limit) {
+        CompletableFuture<HistoryPage> result = new CompletableFuture<>();
+        runOrFail(result, () -> result.complete(page(since < 0 ? history.oldestSeq(seq) - 1 : since, limit, Long.MAX_VALUE)));
+        return result;
+    }
+
+    public CompletableFuture<Info> info() {
+        CompletableFuture<Info> result = new CompletableFuture<>();
+        runOrFail(result, () -> result.complete(new Info(name, epoch, seq, members.size(),
+                members.size() <= registry.presenceLimit() ? memberList() : null)));
+        return result;
+    }
+
+    private HistoryPage page(long from, int limit, long maxBytes) {
+        long oldest = history.oldestSeq(seq);
+        long missed = Math.max(0, oldest - 1 - from);
+        List<byte[]> messages = history.after(from, limit, maxBytes);
+        // Kept messages are consecutive, so the last one given is from + missed + its count.
+        boolean more = !messages.isEmpty() && history.newestSeq() > from + missed + messages.size();
+        return new HistoryPage(epoch, seq, messages, missed, more);
+    }
+
+    /** The members, within the answer budget; empty over the presence limit. */
+    private List<MemberInfo> memberList() {
+        List<MemberInfo> list = new ArrayList<>();
+        if (members.size() <= registry.presenceLimit()) {
+            long listed = 0;
+            for (Member m : members.values()) {
+                listed += ServerMessages.memberInfoMaxBytes(m.id(), m.name());
+                if (listed > registry.membersAnswerBytes()) {
+                    break;
+                }
+                list.add(new MemberInfo(m.id(), m.name()));
+            }
+        }
+        return list;
     }
 
     /**
@@ -149,10 +189,10 @@ public final class Room {
     }
 
     /**
-     * Publishes {@code text} from {@code subscriber} to every member, itself included, with the
+     * Publishes {@code payload} from {@code subscriber} to every member, itself included, with the
      * next seq; keeps it in history; answers {@code ack} when {@code ref} is given.
      */
-    public void publish(Subscriber subscriber, String text, String ref) {
+    public void publish(Subscriber subscriber, Payload payload, String ref) {
         run(() -> {
             Member sender = members.get(subscriber);
             if (sender == null) {
@@ -160,7 +200,7 @@ public final class Room {
                 return;
             }
             long next = ++seq;
-            byte[] message = ServerMessages.message(name, next, sender.id(), sender.name(), text, System.currentTimeMillis());
+            byte[] message = ServerMessages.message(name, next, sender.id(), sender.name(), payload, System.currentTimeMillis());
             keep(next, message);
             broadcaster.broadcast(audience, Broadcaster.encodeText(alloc, message), policy, this);
             if (ref != null) {
@@ -170,16 +210,22 @@ public final class Room {
     }
 
     /**
-     * Publishes a server message on this (system) channel: {@code data} is a JSON value. Takes
-     * the next seq and a place in history like any message.
+     * Publishes {@code payload} from the server (a system channel's feed, or a backend through the
+     * HTTP API): {@code "from":"server"}, the next seq and a place in history like any message.
+     *
+     * @return completed with the message's seq once it is published
      */
-    public void publishFromServer(byte[] data) {
-        run(() -> {
+    public CompletableFuture<Long> publishFromServer(Payload payload) {
+        CompletableFuture<Long> published = new CompletableFuture<>();
+        runOrFail(published, () -> {
             long next = ++seq;
-            byte[] message = ServerMessages.systemMessage(name, next, data, System.currentTimeMillis());
+            byte[] message = ServerMessages.message(name, next, ServerMessages.FROM_SERVER, null, payload,
+                    System.currentTimeMillis());
             keep(next, message);
             broadcaster.broadcast(audience, Broadcaster.encodeText(alloc, message), policy, this);
+            published.complete(next);
         });
+        return published;
     }
 
     private void keep(long next, byte[] message) {
@@ -237,6 +283,19 @@ public final class Room {
             // The room's event loop has stopped, so the server is stopping and the room is gone
             // with it: members on other loops that leave while it shuts down have nothing to tell.
             log.debug("{}: its event loop has stopped; dropped a task", this);
+        }
+    }
+
+    /** As {@link #run}, failing {@code result} when the task cannot run, so that no caller waits for ever. */
+    private void runOrFail(CompletableFuture<?> result, Runnable task) {
+        if (executor.inEventLoop()) {
+            task.run();
+            return;
+        }
+        try {
+            executor.execute(task);
+        } catch (RejectedExecutionException e) {
+            result.completeExceptionally(e);
         }
     }
 

@@ -6,6 +6,9 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
@@ -205,6 +208,18 @@ public final class RoomRegistry {
 
     public int size() {
         return rooms.size();
+    }
+
+    /** The channels whose names start with {@code prefix}, sorted by name. */
+    public List<Room> list(String prefix) {
+        List<Room> found = new ArrayList<>();
+        for (Room room : rooms.values()) {
+            if (room.name().startsWith(prefix)) {
+                found.add(room);
+            }
+        }
+        found.sort(Comparator.comparing(Room::name));
+        return found;
     }
 
     /** Bytes of history all rooms keep. */

@@ -2,9 +2,11 @@ package dev.pulse.server.session;
 
 import dev.pulse.server.broadcast.BroadcastStats;
 import dev.pulse.server.broadcast.Broadcaster;
-import dev.pulse.server.broadcast.Subscriber;
 import dev.pulse.server.config.ServerConfig;
+import dev.pulse.server.protocol.ErrorCode;
+import dev.pulse.server.protocol.ProtocolException;
 import dev.pulse.server.room.ChannelPolicies;
+import dev.pulse.server.relay.RelayRegistry;
 import dev.pulse.server.room.RoomRegistry;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
@@ -13,8 +15,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
 /**
- * What every {@code /ws} connection shares: the rooms, the open sessions by id (for direct
- * messages), the broadcaster and its counters, and the settings sessions apply.
+ * What every {@code /ws} connection, relay room member and API request shares: the rooms, the
+ * relay rooms, the open sessions by id (for direct messages), the broadcaster and its counters,
+ * and the settings sessions apply.
  */
 public final class SessionContext {
 
@@ -23,7 +26,8 @@ public final class SessionContext {
     private final BroadcastStats stats = new BroadcastStats();
     private final Broadcaster broadcaster = new Broadcaster(stats);
     private final RoomRegistry rooms;
-    private final ConcurrentMap<String, Subscriber> sessions = new ConcurrentHashMap<>();
+    private final RelayRegistry relays;
+    private final ConcurrentMap<String, SessionHandler> sessions = new ConcurrentHashMap<>();
     private final String epoch = Long.toString(System.currentTimeMillis(), 36)
             + Integer.toString(java.util.concurrent.ThreadLocalRandom.current().nextInt(1 << 20), 36);
 
@@ -33,6 +37,18 @@ public final class SessionContext {
         this.policies = ChannelPolicies.parse("$metrics=coalesce,$logs=drop," + config.channelPolicies(),
                 config.slowConsumerPolicy());
         this.rooms = new RoomRegistry(broadcaster, alloc, policies, config, epoch);
+        this.relays = new RelayRegistry(broadcaster, policies, config.maxChannels());
+    }
+
+    /**
+     * Refuses a text over {@code --max-text-length} characters (code points), for {@code /ws}
+     * and the HTTP API alike.
+     */
+    public void checkTextLength(String text, String ref) throws ProtocolException {
+        int max = config.maxTextLength();
+        if (text.length() > max && text.codePointCount(0, text.length()) > max) {
+            throw new ProtocolException(ErrorCode.TOO_LONG, "text longer than " + max + " characters", ref);
+        }
     }
 
     /** This server run's id, sent in {@code welcome} and {@code joined}. */
@@ -48,6 +64,11 @@ public final class SessionContext {
         return rooms;
     }
 
+    /** The relay rooms of {@code /rooms/NAME}. */
+    public RelayRegistry relays() {
+        return relays;
+    }
+
     public Broadcaster broadcaster() {
         return broadcaster;
     }
@@ -56,19 +77,29 @@ public final class SessionContext {
         return stats;
     }
 
-    /** The policy for direct messages: the default one of user channels. */
-    ChannelPolicies policies() {
+    /** The slow-consumer policies by channel name; the default one is for direct messages. */
+    public ChannelPolicies policies() {
         return policies;
     }
 
-    ConcurrentMap<String, Subscriber> sessions() {
+    ConcurrentMap<String, SessionHandler> sessions() {
         return sessions;
+    }
+
+    /** The open {@code /ws} connection with {@code id}, or null. */
+    public SessionHandler session(String id) {
+        return sessions.get(id);
+    }
+
+    /** The open {@code /ws} connections, in no order. */
+    public Iterable<SessionHandler> allSessions() {
+        return sessions.values();
     }
 
     /** The channel of the open {@code /ws} connection with {@code id}, or null. */
     public Channel channelOf(String id) {
-        Subscriber subscriber = sessions.get(id);
-        return subscriber == null ? null : subscriber.channel();
+        SessionHandler session = sessions.get(id);
+        return session == null ? null : session.channel();
     }
 
     /** Open {@code /ws} connections. */

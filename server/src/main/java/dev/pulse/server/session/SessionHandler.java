@@ -17,6 +17,7 @@ import dev.pulse.server.protocol.ProtocolException;
 import dev.pulse.server.protocol.ServerMessages;
 import dev.pulse.server.room.Room;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 
@@ -53,7 +54,7 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
     private final RateLimiter rateLimiter;
     private Subscriber subscriber;
     /** The display name: the token's subject when authenticated, else the latest one given in join. */
-    private String name;
+    private volatile String name;
     private boolean nameFromToken;
     private ScheduledFuture<?> expiry;
 
@@ -81,7 +82,7 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         subscriber = new Subscriber(ctx.channel(), context.stats(), context.config().maxQueuedBytes());
-        context.sessions().put(id, subscriber);
+        context.sessions().put(id, this);
         TokenAuthenticator.Principal principal = ctx.channel().attr(AccessPolicy.PRINCIPAL).get();
         if (principal != null) {
             name = principal.subject();
@@ -181,13 +182,16 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         if (room == null) {
             throw new ProtocolException(ErrorCode.NOT_JOINED, "join " + request.channel() + " before publishing", request.ref());
         }
-        checkLength(request);
-        room.publish(subscriber, request.text(), request.ref());
+        if (request.payload().isText()) {
+            context.checkTextLength(request.payload().text(), request.ref());
+        }
+        room.publish(subscriber, request.payload(), request.ref());
     }
 
     private void direct(ChannelHandlerContext ctx, ClientRequest request) throws ProtocolException {
-        checkLength(request);
-        Subscriber target = context.sessions().get(request.to());
+        context.checkTextLength(request.text(), request.ref());
+        SessionHandler recipient = context.sessions().get(request.to());
+        Subscriber target = recipient == null ? null : recipient.subscriber;
         if (target == null) {
             throw new ProtocolException(ErrorCode.UNKNOWN_RECIPIENT, "no connection with id " + request.to(), request.ref());
         }
@@ -199,12 +203,24 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void checkLength(ClientRequest request) throws ProtocolException {
-        int max = context.config().maxTextLength();
-        String text = request.text();
-        if (text.length() > max && text.codePointCount(0, text.length()) > max) {
-            throw new ProtocolException(ErrorCode.TOO_LONG, "text longer than " + max + " characters", request.ref());
-        }
+    /** This connection's id, as sent in {@code welcome}. */
+    public String id() {
+        return id;
+    }
+
+    /** The display name, or null when the connection has given none. */
+    public String name() {
+        return name;
+    }
+
+    /** The connection. */
+    public Channel channel() {
+        return subscriber.channel();
+    }
+
+    /** Closes the connection with {@code status}, from any thread. */
+    public void close(WebSocketCloseStatus status) {
+        channel().writeAndFlush(WebSocketFrame.close(status), channel().voidPromise());
     }
 
     private static void closeWith(ChannelHandlerContext ctx, WebSocketCloseStatus status) {
@@ -238,7 +254,7 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
             context.rooms().release(room);
         }
         joined.clear();
-        context.sessions().remove(id, subscriber);
+        context.sessions().remove(id, this);
         subscriber.close();
         ctx.fireChannelInactive();
     }

@@ -1,0 +1,502 @@
+package dev.pulse.server.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.pulse.codec.WebSocketCloseStatus;
+import dev.pulse.codec.WebSocketOpcode;
+import dev.pulse.server.broadcast.Broadcaster;
+import dev.pulse.server.config.ServerConfig;
+import dev.pulse.server.protocol.ClientRequest;
+import dev.pulse.server.protocol.ErrorCode;
+import dev.pulse.server.protocol.Payload;
+import dev.pulse.server.protocol.ProtocolException;
+import dev.pulse.server.protocol.ServerMessages;
+import dev.pulse.server.relay.RelayHandler;
+import dev.pulse.server.relay.RelayRoom;
+import dev.pulse.server.room.Room;
+import dev.pulse.server.session.SessionContext;
+import dev.pulse.server.session.SessionHandler;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.concurrent.EventExecutor;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
+
+/**
+ * The HTTP API: routes under {@code /api/}, JSON in and out, each request carrying
+ * {@code Authorization: Bearer KEY}. Without a configured key every route answers 404 with how
+ * to turn the API on.
+ *
+ * <ul>
+ *   <li>{@code POST /api/publish}, {@code POST /api/broadcast}: publish as a client's publish
+ *       is delivered (next seq, history, the channel's slow-consumer policy), from {@code server}.</li>
+ *   <li>{@code GET /api/channels}, {@code GET /api/channels/NAME},
+ *       {@code GET /api/channels/NAME/history}: what channels hold.</li>
+ *   <li>{@code POST /api/disconnect}: close {@code /ws} connections by id or by name.</li>
+ *   <li>{@code POST /api/rooms/NAME}: send a text message to a relay room.</li>
+ * </ul>
+ * A request is checked whole before anything is done: a broadcast with one bad channel is refused
+ * whole. Errors answer a status and {@code {"code":"...","message":"..."}} with a code of
+ * {@link ErrorCode}. {@code docs/API.md} shows every request and answer.
+ */
+public final class HttpApi {
+
+    public static final String PREFIX = "/api/";
+    /** The shortest key accepted: shorter ones are guessable. */
+    public static final int MIN_KEY_LENGTH = 16;
+    /** Sent to connections closed through {@code POST /api/disconnect} without a code of the caller's. */
+    public static final WebSocketCloseStatus DISCONNECTED = WebSocketCloseStatus.of(4004, "disconnected by the server");
+
+    static final int MAX_BROADCAST_CHANNELS = 128;
+    static final int MAX_LIST = 1_000;
+    static final int DEFAULT_LIST = 100;
+
+    private final SessionContext sessions;
+    private final ServerConfig config;
+    private final byte[] key;
+    private final ByteBufAllocator alloc;
+    private final BiConsumer<String, Integer> counter;
+
+    /**
+     * @param counter told of every request: its route (a fixed name) and its answer's status
+     */
+    public HttpApi(SessionContext sessions, ByteBufAllocator alloc, BiConsumer<String, Integer> counter) {
+        this.sessions = sessions;
+        this.config = sessions.config();
+        this.key = config.apiKey() == null ? null : config.apiKey().getBytes(StandardCharsets.UTF_8);
+        this.alloc = alloc;
+        this.counter = counter;
+    }
+
+    /** The largest request body the API takes: a publish of the largest {@code /ws} message, and room for a broadcast's list. */
+    public static int maxBody(ServerConfig config) {
+        return config.wsMaxMessageSize() + 16 * 1024;
+    }
+
+    /** An error the client caused: its status and its JSON. */
+    static class ApiException extends Exception {
+        private static final long serialVersionUID = 1L;
+        final HttpResponseStatus status;
+        final ErrorCode code;
+
+        ApiException(HttpResponseStatus status, ErrorCode code, String message) {
+            super(message, null, false, false);
+            this.status = status;
+            this.code = code;
+        }
+    }
+
+    /**
+     * Serves one request. The answer may complete later, on another thread (a channel's event
+     * loop); the caller writes it.
+     *
+     * @param path the decoded path, starting with {@link #PREFIX}
+     * @param query the decoded query parameters
+     * @param loop the event loop of the request's connection: where channels it creates live
+     */
+    public CompletableFuture<FullHttpResponse> handle(FullHttpRequest request, String path, Map<String, List<String>> query,
+                                                      EventExecutor loop) {
+        String[] parts = path.substring(PREFIX.length()).split("/", -1);
+        String route = routeName(parts);
+        CompletableFuture<FullHttpResponse> answer;
+        try {
+            answer = route(request, parts, route, query, loop);
+        } catch (ApiException e) {
+            answer = CompletableFuture.completedFuture(error(e));
+        } catch (ProtocolException e) {
+            answer = CompletableFuture.completedFuture(error(badRequest(e)));
+        }
+        return answer.handle((response, failure) -> {
+            FullHttpResponse done = response;
+            if (failure != null) {
+                Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
+                done = cause instanceof ApiException ? error((ApiException) cause)
+                        : error(new ApiException(HttpResponseStatus.SERVICE_UNAVAILABLE, ErrorCode.UNAVAILABLE,
+                                "the server is stopping"));
+            }
+            counter.accept(route, done.status().code());
+            return done;
+        });
+    }
+
+    private static String routeName(String[] parts) {
+        switch (parts[0]) {
+            case "publish":
+            case "broadcast":
+            case "disconnect":
+                return parts.length == 1 ? parts[0] : "unknown";
+            case "channels":
+                return parts.length == 1 ? "channels" : parts.length == 2 ? "channel"
+                        : parts.length == 3 && parts[2].equals("history") ? "history" : "unknown";
+            case "rooms":
+                return parts.length == 2 ? "rooms" : "unknown";
+            default:
+                return "unknown";
+        }
+    }
+
+    private CompletableFuture<FullHttpResponse> route(FullHttpRequest request, String[] parts, String route,
+                                                      Map<String, List<String>> query, EventExecutor loop)
+            throws ApiException, ProtocolException {
+        if (key == null) {
+            throw new ApiException(HttpResponseStatus.NOT_FOUND, ErrorCode.NOT_FOUND,
+                    "the HTTP API is off: start Pulse with --api-key (or PULSE_API_KEY) to turn it on");
+        }
+        authorize(request);
+        switch (route) {
+            case "publish":
+                return publish(json(request, "POST"), loop);
+            case "broadcast":
+                return broadcast(json(request, "POST"), loop);
+            case "channels":
+                allow(request, "GET");
+                return listChannels(query);
+            case "channel":
+                allow(request, "GET");
+                return channel(existingChannel(parts[1]));
+            case "history":
+                allow(request, "GET");
+                return history(existingChannel(parts[1]), query);
+            case "disconnect":
+                return disconnect(json(request, "POST"));
+            case "rooms":
+                return pushToRoom(parts[1], json(request, "POST"));
+            default:
+                throw new ApiException(HttpResponseStatus.NOT_FOUND, ErrorCode.NOT_FOUND, "no such API route: /api/"
+                        + String.join("/", parts));
+        }
+    }
+
+    private void authorize(FullHttpRequest request) throws ApiException {
+        String authorization = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+        String bearer = "bearer ";
+        byte[] given = authorization != null && authorization.regionMatches(true, 0, bearer, 0, bearer.length())
+                ? authorization.substring(bearer.length()).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
+        // MessageDigest.isEqual takes the same time however many leading bytes match.
+        if (!MessageDigest.isEqual(given, key)) {
+            throw new ApiException(HttpResponseStatus.UNAUTHORIZED, ErrorCode.UNAUTHORIZED,
+                    authorization == null ? "send Authorization: Bearer KEY" : "wrong API key");
+        }
+    }
+
+    private static void allow(FullHttpRequest request, String method) throws ApiException {
+        if (!request.method().name().equals(method) && !(method.equals("GET") && request.method().equals(HttpMethod.HEAD))) {
+            throw new MethodNotAllowed(method);
+        }
+    }
+
+    /** A 405 that names what the route takes, in {@code Allow}. */
+    static final class MethodNotAllowed extends ApiException {
+        private static final long serialVersionUID = 1L;
+        final String allow;
+
+        MethodNotAllowed(String allow) {
+            super(HttpResponseStatus.METHOD_NOT_ALLOWED, ErrorCode.METHOD_NOT_ALLOWED, "this route takes " + allow);
+            this.allow = allow.equals("GET") ? "GET, HEAD" : allow;
+        }
+    }
+
+    /** The request's body as a JSON object, after checking the method and the content type. */
+    private static JsonNode json(FullHttpRequest request, String method) throws ApiException, ProtocolException {
+        allow(request, method);
+        String type = request.headers().get(HttpHeaderNames.CONTENT_TYPE);
+        if (type == null || !HttpUtil.getMimeType(type).toString().equalsIgnoreCase("application/json")) {
+            throw new ApiException(HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                    "send the body as Content-Type: application/json");
+        }
+        return ClientRequest.readObject(request.content());
+    }
+
+    private Payload payload(JsonNode body, String ref) throws ProtocolException {
+        Payload payload = ClientRequest.payload(body, ref);
+        if (payload.isText()) {
+            sessions.checkTextLength(payload.text(), ref);
+        } else if (payload.json().length > config.wsMaxMessageSize()) {
+            throw new ProtocolException(ErrorCode.TOO_LONG, "data longer than " + config.wsMaxMessageSize() + " bytes", ref);
+        }
+        return payload;
+    }
+
+    private static String userChannel(String name, String ref) throws ProtocolException {
+        ClientRequest.checkChannel(name, ref);
+        if (ClientRequest.isSystemChannel(name)) {
+            throw new ProtocolException(ErrorCode.READ_ONLY_CHANNEL, name + " is published by the server only", ref);
+        }
+        return name;
+    }
+
+    private CompletableFuture<FullHttpResponse> publish(JsonNode body, EventExecutor loop) throws ProtocolException, ApiException {
+        String ref = ClientRequest.optionalString(body, "ref", null);
+        String channel = userChannel(ClientRequest.requiredString(body, "channel", ref), ref);
+        Payload payload = payload(body, ref);
+        return publishAll(List.of(channel), payload, loop).thenApply(seqs -> ok(g -> {
+            g.writeStringField("channel", channel);
+            g.writeNumberField("seq", seqs.get(0));
+            writeRef(g, ref);
+        }));
+    }
+
+    private CompletableFuture<FullHttpResponse> broadcast(JsonNode body, EventExecutor loop)
+            throws ProtocolException, ApiException {
+        String ref = ClientRequest.optionalString(body, "ref", null);
+        JsonNode list = body.get("channels");
+        if (list == null || !list.isArray() || list.isEmpty() || list.size() > MAX_BROADCAST_CHANNELS) {
+            throw new ProtocolException(ErrorCode.BAD_FIELD,
+                    "channels must be an array of 1-" + MAX_BROADCAST_CHANNELS + " channel names", ref);
+        }
+        Set<String> channels = new LinkedHashSet<>();
+        for (JsonNode name : list) {
+            if (!name.isTextual()) {
+                throw new ProtocolException(ErrorCode.BAD_FIELD, "channels must hold strings", ref);
+            }
+            channels.add(userChannel(name.textValue(), ref));
+        }
+        Payload payload = payload(body, ref);
+        List<String> names = new ArrayList<>(channels);
+        return publishAll(names, payload, loop).thenApply(seqs -> ok(g -> {
+            g.writeArrayFieldStart("results");
+            for (int i = 0; i < names.size(); i++) {
+                g.writeStartObject();
+                g.writeStringField("channel", names.get(i));
+                g.writeNumberField("seq", seqs.get(i));
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            writeRef(g, ref);
+        }));
+    }
+
+    /**
+     * Publishes to every channel or to none: all are taken (created where needed) before any is
+     * published to, and given back after.
+     */
+    private CompletableFuture<List<Long>> publishAll(List<String> channels, Payload payload, EventExecutor loop)
+            throws ApiException {
+        List<Room> held = new ArrayList<>();
+        for (String channel : channels) {
+            Room room = sessions.rooms().acquire(channel, loop);
+            if (room == null) {
+                held.forEach(sessions.rooms()::release);
+                throw new ApiException(HttpResponseStatus.SERVICE_UNAVAILABLE, ErrorCode.TOO_MANY_CHANNELS,
+                        "the server holds its maximum of " + config.maxChannels() + " channels");
+            }
+            held.add(room);
+        }
+        List<CompletableFuture<Long>> published = new ArrayList<>();
+        for (Room room : held) {
+            published.add(room.publishFromServer(payload).whenComplete((seq, failure) -> sessions.rooms().release(room)));
+        }
+        return CompletableFuture.allOf(published.toArray(new CompletableFuture<?>[0])).thenApply(done -> {
+            List<Long> seqs = new ArrayList<>();
+            published.forEach(f -> seqs.add(f.join()));
+            return seqs;
+        });
+    }
+
+    private CompletableFuture<FullHttpResponse> listChannels(Map<String, List<String>> query) throws ProtocolException {
+        String prefix = parameter(query, "prefix", "");
+        int limit = (int) number(query, "limit", DEFAULT_LIST, 1, MAX_LIST);
+        List<Room> rooms = sessions.rooms().list(prefix);
+        return CompletableFuture.completedFuture(ok(g -> {
+            g.writeNumberField("total", rooms.size());
+            g.writeArrayFieldStart("channels");
+            for (Room room : rooms.subList(0, Math.min(limit, rooms.size()))) {
+                g.writeStartObject();
+                g.writeStringField("channel", room.name());
+                g.writeNumberField("memberCount", room.memberCount());
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            if (rooms.size() > limit) {
+                g.writeBooleanField("more", true);
+            }
+        }));
+    }
+
+    private Room existingChannel(String name) throws ProtocolException, ApiException {
+        ClientRequest.checkChannel(name, null);
+        Room room = sessions.rooms().get(name);
+        if (room == null) {
+            throw new ApiException(HttpResponseStatus.NOT_FOUND, ErrorCode.NOT_FOUND, "no channel " + name);
+        }
+        return room;
+    }
+
+    private CompletableFuture<FullHttpResponse> channel(Room room) {
+        return room.info().thenApply(info -> ok(g -> {
+            g.writeStringField("channel", info.name());
+            g.writeStringField("epoch", info.epoch());
+            g.writeNumberField("seq", info.seq());
+            g.writeNumberField("memberCount", info.memberCount());
+            if (info.members() != null) {
+                g.writeArrayFieldStart("members");
+                for (ServerMessages.MemberInfo member : info.members()) {
+                    g.writeStartObject();
+                    g.writeStringField("id", member.id());
+                    if (member.name() != null) {
+                        g.writeStringField("name", member.name());
+                    }
+                    g.writeEndObject();
+                }
+                g.writeEndArray();
+            }
+        }));
+    }
+
+    private CompletableFuture<FullHttpResponse> history(Room room, Map<String, List<String>> query) throws ProtocolException {
+        long since = number(query, "since", -1, 0, Long.MAX_VALUE);
+        int limit = (int) number(query, "limit", DEFAULT_LIST, 1, MAX_LIST);
+        return room.history(since, limit).thenApply(page -> ok(g -> {
+            g.writeStringField("channel", room.name());
+            g.writeStringField("epoch", page.epoch());
+            g.writeNumberField("seq", page.seq());
+            g.writeArrayFieldStart("messages");
+            for (byte[] message : page.messages()) {
+                g.writeRawValue(new String(message, StandardCharsets.UTF_8));
+            }
+            g.writeEndArray();
+            g.writeNumberField("missed", page.missed());
+            if (page.more()) {
+                g.writeBooleanField("more", true);
+            }
+        }));
+    }
+
+    private CompletableFuture<FullHttpResponse> disconnect(JsonNode body) throws ProtocolException, ApiException {
+        String id = ClientRequest.optionalString(body, "id", null);
+        String name = ClientRequest.optionalString(body, "name", null);
+        if ((id == null) == (name == null)) {
+            throw new ProtocolException(ErrorCode.BAD_FIELD, "give either id or name", null);
+        }
+        WebSocketCloseStatus status = closeStatus(body);
+        List<SessionHandler> targets = new ArrayList<>();
+        if (id != null) {
+            SessionHandler session = sessions.session(id);
+            if (session != null) {
+                targets.add(session);
+            }
+        } else {
+            for (SessionHandler session : sessions.allSessions()) {
+                if (name.equals(session.name())) {
+                    targets.add(session);
+                }
+            }
+        }
+        if (targets.isEmpty()) {
+            throw new ApiException(HttpResponseStatus.NOT_FOUND, ErrorCode.NOT_FOUND,
+                    id != null ? "no connection with id " + id : "no connection named " + name);
+        }
+        targets.forEach(session -> session.close(status));
+        return CompletableFuture.completedFuture(ok(g -> g.writeNumberField("disconnected", targets.size())));
+    }
+
+    private static WebSocketCloseStatus closeStatus(JsonNode body) throws ProtocolException {
+        JsonNode code = body.get("code");
+        String reason = ClientRequest.optionalString(body, "reason", null);
+        if (code == null || code.isNull()) {
+            return reason == null ? DISCONNECTED : WebSocketCloseStatus.of(DISCONNECTED.code(), checkReason(reason));
+        }
+        if (!code.isInt() || code.intValue() < 4000 || code.intValue() > 4999) {
+            throw new ProtocolException(ErrorCode.BAD_FIELD, "code must be a number from 4000 to 4999", null);
+        }
+        return WebSocketCloseStatus.of(code.intValue(), reason == null ? "" : checkReason(reason));
+    }
+
+    private static String checkReason(String reason) throws ProtocolException {
+        if (reason.getBytes(StandardCharsets.UTF_8).length > 123) {
+            throw new ProtocolException(ErrorCode.TOO_LONG, "reason longer than 123 bytes of UTF-8", null);
+        }
+        return reason;
+    }
+
+    private CompletableFuture<FullHttpResponse> pushToRoom(String name, JsonNode body) throws ProtocolException {
+        if (!RelayHandler.isRoomName(name)) {
+            throw new ProtocolException(ErrorCode.BAD_CHANNEL, "a room name is 1-64 of A-Z a-z 0-9 _ - . :", null);
+        }
+        String text = ClientRequest.requiredString(body, "text", null);
+        sessions.checkTextLength(text, null);
+        RelayRoom room = sessions.relays().get(name);
+        CompletableFuture<Integer> sent = room == null ? CompletableFuture.completedFuture(0)
+                : room.relay(Broadcaster.encode(alloc, WebSocketOpcode.TEXT,
+                        Unpooled.wrappedBuffer(text.getBytes(StandardCharsets.UTF_8))), null);
+        return sent.thenApply(delivered -> ok(g -> {
+            g.writeStringField("room", name);
+            g.writeNumberField("delivered", delivered);
+        }));
+    }
+
+    private static String parameter(Map<String, List<String>> query, String name, String absent) {
+        List<String> values = query.get(name);
+        return values == null || values.isEmpty() ? absent : values.get(0);
+    }
+
+    private static long number(Map<String, List<String>> query, String name, long absent, long min, long max)
+            throws ProtocolException {
+        String value = parameter(query, name, null);
+        if (value == null) {
+            return absent;
+        }
+        try {
+            long n = Long.parseLong(value);
+            if (n >= min && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // answered below
+        }
+        throw new ProtocolException(ErrorCode.BAD_FIELD, name + " must be a whole number from " + min + " to " + max, null);
+    }
+
+    private static void writeRef(com.fasterxml.jackson.core.JsonGenerator g, String ref) throws java.io.IOException {
+        if (ref != null) {
+            g.writeStringField("ref", ref);
+        }
+    }
+
+    private static ApiException badRequest(ProtocolException e) {
+        HttpResponseStatus status = e.code() == ErrorCode.TOO_MANY_CHANNELS ? HttpResponseStatus.SERVICE_UNAVAILABLE
+                : HttpResponseStatus.BAD_REQUEST;
+        return new ApiException(status, e.code(), e.getMessage());
+    }
+
+    private static FullHttpResponse ok(ServerMessages.Fields fields) {
+        return response(HttpResponseStatus.OK, ServerMessages.object(fields));
+    }
+
+    private static FullHttpResponse error(ApiException e) {
+        FullHttpResponse response = response(e.status, ServerMessages.object(g -> {
+            g.writeStringField("code", e.code.wire());
+            g.writeStringField("message", e.getMessage());
+        }));
+        if (e instanceof MethodNotAllowed) {
+            response.headers().set(HttpHeaderNames.ALLOW, ((MethodNotAllowed) e).allow);
+        } else if (e.code == ErrorCode.UNAUTHORIZED) {
+            response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"pulse-api\"");
+        }
+        return response;
+    }
+
+    private static FullHttpResponse response(HttpResponseStatus status, byte[] json) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(json));
+        response.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+                .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
+        return response;
+    }
+}
