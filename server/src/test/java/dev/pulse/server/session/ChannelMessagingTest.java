@@ -212,4 +212,32 @@ class ChannelMessagingTest {
             assertEquals("after cat", a.next("message").get("text").asText(), "no presence for cat came first");
         }
     }
+
+    @Test
+    void publishWithDataDeliversAnyJsonValueAsSentAndKeepsItInHistory() throws Exception {
+        server.start(b -> b.maxTextLength(10));
+        JsonClient ann = JsonClient.connect(server);
+        ann.join("sensors", "ann");
+        JsonClient bob = JsonClient.connect(server);
+        bob.join("sensors", "bob");
+        ann.next("presence");
+        ann.sendRaw("{\"type\":\"publish\",\"channel\":\"sensors\",\"data\":{\"t\": 21.5, \"tags\": [\"a\", null], "
+                + "\"note\": \"longer than ten characters\"},\"ref\":\"d1\"}");
+        JsonNode received = bob.next("message");
+        assertEquals(21.5, received.get("data").get("t").asDouble());
+        assertTrue(received.get("data").get("tags").get(1).isNull());
+        assertFalse(received.has("text"));
+        assertEquals("ann", received.get("name").asText());
+        ann.next("message");
+        assertEquals(1, ann.next("ack").get("seq").asLong());
+        ann.send("type", "publish", "channel", "sensors", "data", 42);
+        assertEquals(42, bob.next("message").get("data").asInt());
+        assertEquals(42, ann.next("message").get("data").asInt());
+        JsonClient carl = JsonClient.connect(server);
+        JsonNode history = carl.join("sensors", "carl").get("history");
+        assertEquals("longer than ten characters", history.get(0).get("data").get("note").asText());
+        assertEquals(42, history.get(1).get("data").asInt());
+        assertEquals("bad_field", ann.errorCodeFor("{\"type\":\"publish\",\"channel\":\"sensors\",\"text\":\"t\",\"data\":1}"));
+        assertEquals("bad_field", ann.errorCodeFor("{\"type\":\"publish\",\"channel\":\"sensors\",\"data\":null}"));
+    }
 }
