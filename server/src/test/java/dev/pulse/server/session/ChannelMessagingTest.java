@@ -237,6 +237,7 @@ class ChannelMessagingTest {
         JsonNode history = carl.join("sensors", "carl").get("history");
         assertEquals("longer than ten characters", history.get(0).get("data").get("note").asText());
         assertEquals(42, history.get(1).get("data").asInt());
+        assertEquals("carl", ann.next("presence").get("name").asText());
         assertEquals("bad_field", ann.errorCodeFor("{\"type\":\"publish\",\"channel\":\"sensors\",\"text\":\"t\",\"data\":1}"));
         assertEquals("bad_field", ann.errorCodeFor("{\"type\":\"publish\",\"channel\":\"sensors\",\"data\":null}"));
     }
