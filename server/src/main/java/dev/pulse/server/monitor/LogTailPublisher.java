@@ -10,7 +10,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Moves log events from {@link LogChannelAppender}'s queue to the {@code $logs} channel, a few
- * times a second; while nobody is a member, the events are discarded.
+ * times a second, whether or not anybody watches: the channel's history (bounded like any
+ * channel's) holds the recent past, so a viewer that joins later sees the last lines first, as
+ * {@code tail -f} does. The publisher holds the channel from start to stop, so it is never dropped.
  */
 public final class LogTailPublisher {
 
@@ -18,6 +20,7 @@ public final class LogTailPublisher {
     private static final long PERIOD_MILLIS = 200;
 
     private final RoomRegistry rooms;
+    private Room room;
     private ScheduledFuture<?> task;
 
     public LogTailPublisher(RoomRegistry rooms) {
@@ -25,14 +28,13 @@ public final class LogTailPublisher {
     }
 
     public void start(EventExecutor executor) {
+        room = rooms.acquire(CHANNEL, executor);
         task = executor.scheduleAtFixedRate(this::drain, PERIOD_MILLIS, PERIOD_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     void drain() {
-        Room room = rooms.get(CHANNEL);
-        boolean watched = room != null && room.memberCount() > 0;
         for (byte[] event; (event = LogChannelAppender.QUEUE.poll()) != null; ) {
-            if (watched) {
+            if (room != null) {
                 room.publishFromServer(Payload.data(event));
             }
         }
@@ -41,6 +43,10 @@ public final class LogTailPublisher {
     public void stop() {
         if (task != null) {
             task.cancel(false);
+        }
+        if (room != null) {
+            rooms.release(room);
+            room = null;
         }
     }
 }

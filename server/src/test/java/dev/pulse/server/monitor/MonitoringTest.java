@@ -97,6 +97,32 @@ class MonitoringTest {
         }
     }
 
+    /** Like tail -f: a dashboard opened after start-up shows the recent past, not an empty log. */
+    @Test
+    void logsChannelKeepsItsHistoryWhileNobodyWatches() throws Exception {
+        String line = "a line logged while nobody watched " + System.nanoTime();
+        LoggerFactory.getLogger("dev.pulse.test").warn(line);
+        try (JsonClient viewer = JsonClient.connect(server)) {
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (true) {
+                // Joining again answers joined again, with the history as it is now.
+                viewer.send("type", "join", "channel", "$logs");
+                JsonNode joined = viewer.next();
+                while (!"joined".equals(joined.get("type").asText())) {
+                    joined = viewer.next();
+                }
+                boolean found = false;
+                for (JsonNode message : joined.get("history")) {
+                    found |= line.equals(message.get("data").get("message").asText());
+                }
+                if (found) {
+                    break;
+                }
+                assertTrue(System.nanoTime() < deadline, "the line never reached $logs' history");
+            }
+        }
+    }
+
     @Test
     void noSnapshotIsComputedWithoutMembers() {
         MetricsPublisher publisher = new MetricsPublisher(null, server.server().sessions().rooms());
