@@ -1,0 +1,3 @@
+// Exits 0 when the clients the interop tests use are installed next to this file.
+require('ws');
+require('websocket');
