@@ -21,6 +21,10 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 import java.io.File;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -155,6 +159,29 @@ class BrowserIT {
         new WebDriverWait(viewer, WAIT).until(b -> !b.findElement(By.id("logs")).getText().isEmpty()
                 || b.findElements(By.cssSelector("#logs li")).isEmpty());
         screenshot(viewer, "dashboard");
+    }
+
+    /** The "done when": a backend's curl reaches a browser that joined the channel on the page. */
+    @Test
+    void aPageMemberReceivesWhatABackendPublishesThroughTheApi() throws Exception {
+        String key = "browser-test-key-0123456789";
+        server.start(b -> b.apiKey(key));
+        WebDriver ann = open();
+        // The log tail shows the recent past at once: the server's start-up lines are in $logs' history.
+        new WebDriverWait(ann, WAIT).until(b -> !b.findElements(By.cssSelector("#logs li")).isEmpty());
+        join(ann, "ann", "lobby");
+        HttpClient http = HttpClient.newHttpClient();
+        for (String body : List.of("{\"channel\":\"lobby\",\"text\":\"deploy 42 finished\"}",
+                "{\"channel\":\"lobby\",\"data\":{\"build\":42,\"ok\":true}}")) {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + server.port() + "/api/publish"))
+                    .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, response.statusCode(), response.body());
+        }
+        awaitMessage(ann, "deploy 42 finished");
+        awaitMessage(ann, "{\"build\":42,\"ok\":true}");
+        screenshot(ann, "api-publish");
     }
 
     private static boolean hasRate(WebDriver viewer) {
