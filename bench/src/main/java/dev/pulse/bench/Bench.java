@@ -1,5 +1,6 @@
 package dev.pulse.bench;
 
+import dev.pulse.bench.load.ApiLoad;
 import dev.pulse.bench.load.ConnectLoad;
 import dev.pulse.bench.load.EchoLoad;
 import dev.pulse.bench.load.FanoutLoad;
@@ -15,12 +16,12 @@ import java.util.Arrays;
 /**
  * {@code java -jar bench/target/pulse-bench.jar COMMAND ...}: the JMH benchmarks ({@code jmh},
  * which takes JMH's own options), the load shapes ({@code echo}, {@code fanout}, {@code connect},
- * {@code idle}, {@code flood}) and the reference server on Netty's built-in codec ({@code reference-server}).
+ * {@code idle}, {@code flood}, {@code api}) and the reference server on Netty's built-in codec ({@code reference-server}).
  */
 @Command(name = "pulse-bench", mixinStandardHelpOptions = true,
-        subcommands = {EchoLoad.class, FanoutLoad.class, ConnectLoad.class, IdleLoad.class, FloodLoad.class, ReferenceServer.class,
+        subcommands = {ApiLoad.class, EchoLoad.class, FanoutLoad.class, ConnectLoad.class, IdleLoad.class, FloodLoad.class, ReferenceServer.class,
                 Report.class},
-        description = "Benchmarks for Pulse: jmh [JMH options], echo, fanout, connect, idle, flood, reference-server, report.")
+        description = "Benchmarks for Pulse: jmh [JMH options], echo, fanout, connect, idle, flood, api, reference-server, report.")
 public final class Bench implements Runnable {
 
     public static void main(String[] args) throws Exception {

@@ -33,6 +33,7 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -212,13 +213,18 @@ public final class HttpApi {
         }
     }
 
-    /** The request's body as a JSON object, after checking the method and the content type. */
+    /**
+     * The request's body as a JSON object, after checking the method and the content type:
+     * {@code application/json}, none, or {@code application/x-www-form-urlencoded}, which is what
+     * {@code curl -d} declares unless told otherwise (the body must be JSON all the same).
+     */
     private static JsonNode json(FullHttpRequest request, String method) throws ApiException, ProtocolException {
         allow(request, method);
         String type = request.headers().get(HttpHeaderNames.CONTENT_TYPE);
-        if (type == null || !HttpUtil.getMimeType(type).toString().equalsIgnoreCase("application/json")) {
+        String mime = type == null ? "application/json" : HttpUtil.getMimeType(type).toString().toLowerCase(Locale.ROOT);
+        if (!mime.equals("application/json") && !mime.equals("application/x-www-form-urlencoded")) {
             throw new ApiException(HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-                    "send the body as Content-Type: application/json");
+                    "send the body as JSON, Content-Type: application/json");
         }
         return ClientRequest.readObject(request.content());
     }

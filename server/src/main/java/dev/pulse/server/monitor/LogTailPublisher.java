@@ -28,7 +28,7 @@ public final class LogTailPublisher {
     }
 
     public void start(EventExecutor executor) {
-        room = rooms.acquire(CHANNEL, executor);
+        room = rooms.acquireSystem(CHANNEL, executor);
         task = executor.scheduleAtFixedRate(this::drain, PERIOD_MILLIS, PERIOD_MILLIS, TimeUnit.MILLISECONDS);
     }
 

@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Publishes a {@link ServerMetrics#snapshot} on {@code $metrics} every interval, and computes
- * nothing while that channel has no members.
+ * nothing while that channel has no members. The publisher holds the channel from start to stop.
  */
 public final class MetricsPublisher {
 
@@ -19,6 +19,7 @@ public final class MetricsPublisher {
 
     private final ServerMetrics metrics;
     private final RoomRegistry rooms;
+    private Room room;
     private ScheduledFuture<?> task;
 
     public MetricsPublisher(ServerMetrics metrics, RoomRegistry rooms) {
@@ -27,12 +28,13 @@ public final class MetricsPublisher {
     }
 
     public void start(EventExecutor executor, Duration interval) {
+        room = rooms.acquireSystem(CHANNEL, executor);
         long nanos = interval.toNanos();
         task = executor.scheduleAtFixedRate(this::publish, nanos, nanos, TimeUnit.NANOSECONDS);
     }
 
     void publish() {
-        Room room = rooms.get(CHANNEL);
+        Room room = this.room;
         if (room != null && room.memberCount() > 0) {
             room.publishFromServer(Payload.data(metrics.snapshot()));
         }
@@ -41,6 +43,10 @@ public final class MetricsPublisher {
     public void stop() {
         if (task != null) {
             task.cancel(false);
+        }
+        if (room != null) {
+            rooms.release(room);
+            room = null;
         }
     }
 }

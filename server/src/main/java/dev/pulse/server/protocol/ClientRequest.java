@@ -115,7 +115,9 @@ public record ClientRequest(String type, String channel, String name, long since
         try {
             root = JSON.readTree((java.io.InputStream) new ByteBufInputStream(utf8.duplicate()));
         } catch (JsonProcessingException e) {
-            throw new ProtocolException(ErrorCode.BAD_JSON, "not valid JSON: " + e.getOriginalMessage(), null);
+            // Jackson's wording, less where it points into its own source: "(start marker at [Source: ...".
+            String why = e.getOriginalMessage().replaceAll("(?s)\\s*\\(start marker at.*|\\s*at \\[Source.*", "");
+            throw new ProtocolException(ErrorCode.BAD_JSON, "not valid JSON: " + why, null);
         } catch (IOException e) {
             throw new ProtocolException(ErrorCode.BAD_JSON, "not valid JSON", null);
         }

@@ -2,6 +2,7 @@ package dev.pulse.server.room;
 
 import dev.pulse.server.broadcast.Broadcaster;
 import dev.pulse.server.config.ServerConfig;
+import dev.pulse.server.protocol.ClientRequest;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -13,6 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 
@@ -44,6 +46,8 @@ public final class RoomRegistry {
     private final ServerConfig config;
     private final String serverEpoch;
     private final AtomicLong generations = new AtomicLong();
+    /** The server's own channels ($metrics, $logs): held for the server's life, not counted against --max-channels. */
+    private final AtomicInteger systemRooms = new AtomicInteger();
     private final HistoryBudget historyBudget;
     private final AtomicBoolean reclaiming = new AtomicBoolean();
     private final long idleTimeoutNanos;
@@ -78,23 +82,36 @@ public final class RoomRegistry {
     /**
      * The room named {@code name}, created if it does not exist and then pinned to
      * {@code executor} (the event loop of the connection that asks first), held for the caller
-     * until it calls {@link #release}.
+     * until it calls {@link #release}. A system channel ({@code $}) is never created here: only
+     * the server's own, made with {@link #acquireSystem}, exist.
      *
-     * @return null when the room does not exist, the registry is full and no room can make way
+     * @return null when the room does not exist and cannot be made: a system channel, or a full
+     *         registry where no room can make way
      */
     public Room acquire(String name, EventExecutor executor) {
-        Room room = tryAcquire(name, executor);
-        if (room == null && evictQuietest()) {
-            room = tryAcquire(name, executor);
+        Room room = tryAcquire(name, executor, false);
+        if (room == null && !ClientRequest.isSystemChannel(name) && evictQuietest()) {
+            room = tryAcquire(name, executor, false);
         }
         return room;
     }
 
-    private Room tryAcquire(String name, EventExecutor executor) {
+    /** Creates and holds one of the server's own system channels, for as long as the server runs. */
+    public Room acquireSystem(String name, EventExecutor executor) {
+        if (!ClientRequest.isSystemChannel(name)) {
+            throw new IllegalArgumentException("not a system channel: " + name);
+        }
+        return tryAcquire(name, executor, true);
+    }
+
+    private Room tryAcquire(String name, EventExecutor executor, boolean system) {
         return rooms.compute(name, (n, room) -> {
             if (room == null) {
-                if (rooms.size() >= config.maxChannels()) {
+                if (ClientRequest.isSystemChannel(n) ? !system : rooms.size() - systemRooms.get() >= config.maxChannels()) {
                     return null;
+                }
+                if (system) {
+                    systemRooms.incrementAndGet();
                 }
                 String epoch = serverEpoch + '.' + Long.toString(generations.incrementAndGet(), 36);
                 room = new Room(n, executor, policies.policyFor(n), epoch, this);
@@ -206,8 +223,9 @@ public final class RoomRegistry {
         return rooms.get(name);
     }
 
+    /** Channels held against {@code --max-channels}: all but the server's own system channels. */
     public int size() {
-        return rooms.size();
+        return rooms.size() - systemRooms.get();
     }
 
     /** The channels whose names start with {@code prefix}, sorted by name. */

@@ -161,6 +161,10 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
                         "a connection may be a member of " + maxJoins + " channels at once: leave one first", request.ref());
             }
             room = context.rooms().acquire(request.channel(), ctx.channel().eventLoop());
+            if (room == null && ClientRequest.isSystemChannel(request.channel())) {
+                throw new ProtocolException(ErrorCode.BAD_CHANNEL, "no system channel " + request.channel()
+                        + ": the server's are $metrics and $logs", request.ref());
+            }
             if (room == null) {
                 throw new ProtocolException(ErrorCode.TOO_MANY_CHANNELS,
                         "the server holds its maximum of " + context.config().maxChannels() + " channels", request.ref());

@@ -114,4 +114,12 @@ class ErrorCodesTest {
         client.join("one", "ann"); // existing channels can still be joined
         assertStillOpen();
     }
+
+    /** Only the server makes system channels: a client cannot fill the table with $ names. */
+    @Test
+    void joiningASystemChannelTheServerDoesNotHaveIsBadChannel() throws Exception {
+        assertEquals("bad_channel", client.errorCodeFor("{\"type\":\"join\",\"channel\":\"$made-up\"}"));
+        assertEquals("joined", client.join("$metrics", "ann").get("type").asText());
+        assertStillOpen();
+    }
 }
