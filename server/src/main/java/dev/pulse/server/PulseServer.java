@@ -18,6 +18,7 @@ import dev.pulse.server.protocol.ServerMessages;
 import dev.pulse.server.relay.RelayHandler;
 import dev.pulse.server.session.SessionContext;
 import dev.pulse.server.session.SessionHandler;
+import dev.pulse.server.tls.TlsContext;
 import dev.pulse.server.transport.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufAllocator;
@@ -36,7 +37,9 @@ import picocli.CommandLine;
 import sun.misc.Signal;
 import sun.misc.SignalHandler;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -73,6 +76,7 @@ public final class PulseServer implements AutoCloseable {
     private final ServerMetrics metrics;
     private final MetricsPublisher metricsPublisher;
     private final LogTailPublisher logTail;
+    private final TlsContext tls;
 
     private PulseServer(ServerConfig config, Function<SessionContext, List<WebSocketEndpoint>> endpoints)
             throws InterruptedException {
@@ -82,7 +86,11 @@ public final class PulseServer implements AutoCloseable {
         this.metricsPublisher = new MetricsPublisher(metrics, sessions.rooms());
         this.logTail = new LogTailPublisher(sessions.rooms());
         this.transport = Transport.select(config.nativeTransport());
-        this.health = new HealthCheck(transport.toString(), webSocketConnections);
+        this.tls = tlsContext(config);
+        this.health = new HealthCheck(transport.toString(), webSocketConnections, tls);
+        if (tls != null) {
+            metrics.tls(tls);
+        }
         this.bossGroup = transport.newEventLoopGroup(1, "pulse-accept");
         this.workerGroup = transport.newEventLoopGroup(config.ioThreads(), "pulse-io");
         try {
@@ -99,9 +107,12 @@ public final class PulseServer implements AutoCloseable {
                     .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator())
                     .childHandler(new PulseServerInitializer(endpoints.apply(sessions), health, metrics, stats,
                             allConnections, webSocketConnections, config,
-                            new HttpApi(sessions, ByteBufAllocator.DEFAULT, metrics::apiRequest)));
+                            new HttpApi(sessions, ByteBufAllocator.DEFAULT, metrics::apiRequest), tls));
             this.serverChannel = bootstrap.bind(config.host(), config.port()).sync().channel();
             sessions.rooms().start(workerGroup.next());
+            if (tls != null) {
+                tls.watch(workerGroup.next(), config.tlsReloadInterval());
+            }
             metricsPublisher.start(workerGroup.next(), config.metricsInterval());
             logTail.start(workerGroup.next());
         } catch (Throwable t) {
@@ -109,6 +120,18 @@ public final class PulseServer implements AutoCloseable {
             bossGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             workerGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             throw t;
+        }
+    }
+
+    /** The server's TLS, or null for plain HTTP; certificate files that do not load stop the start. */
+    private static TlsContext tlsContext(ServerConfig config) {
+        try {
+            if (config.tlsCert() != null) {
+                return TlsContext.fromFiles(Path.of(config.tlsCert()), Path.of(config.tlsKey()), config.handshakeTimeout());
+            }
+            return config.tlsSelfSigned() ? TlsContext.selfSigned(config.handshakeTimeout()) : null;
+        } catch (IOException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
         }
     }
 
@@ -193,6 +216,9 @@ public final class PulseServer implements AutoCloseable {
             metricsPublisher.stop();
             logTail.stop();
             sessions.rooms().stop();
+            if (tls != null) {
+                tls.stop();
+            }
             int clients = webSocketConnections.size();
             log.info("shutting down: closing {} WebSocket connection(s) with 1001", clients);
             for (Channel channel : allConnections) {

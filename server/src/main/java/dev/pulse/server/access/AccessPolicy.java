@@ -8,6 +8,8 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.AttributeKey;
 
+import java.net.InetAddress;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -28,15 +30,57 @@ public final class AccessPolicy {
     public record Refusal(HttpResponseStatus status, String reason, String metric) { }
 
     private static final String BEARER = "bearer ";
+    private static final String X_FORWARDED_FOR = "X-Forwarded-For";
 
     private final OriginPolicy origins;
     private final TokenAuthenticator authenticator;
     private final ConnectionLimiter limiter;
+    private final List<AddressRange> trustedProxies = new ArrayList<>();
 
     public AccessPolicy(ServerConfig config) {
         this.origins = new OriginPolicy(config.allowedOrigins(), config.allowMissingOrigin(), config.publicOrigins(), "http");
         this.authenticator = config.jwtSecret() == null ? null : new TokenAuthenticator(config.jwtSecret());
         this.limiter = new ConnectionLimiter(config.maxConnections(), config.maxConnectionsPerIp());
+        for (String proxy : config.trustedProxies()) {
+            trustedProxies.add(AddressRange.parse(proxy));
+        }
+    }
+
+    /**
+     * The client's address: the peer's, unless the peer is a trusted proxy, in which case the
+     * nearest address in {@code X-Forwarded-For} that is not itself a trusted proxy (each proxy
+     * appends the address it saw, so the rightmost entries are the ones we can trust).
+     */
+    InetAddress clientAddress(Channel channel, HttpRequest request) {
+        InetAddress peer = ConnectionLimiter.remoteIp(channel);
+        if (peer == null || !isTrustedProxy(peer)) {
+            return peer;
+        }
+        List<String> forwarded = request.headers().getAll(X_FORWARDED_FOR);
+        InetAddress client = peer;
+        for (int h = forwarded.size() - 1; h >= 0; h--) {
+            String[] hops = forwarded.get(h).split(",");
+            for (int i = hops.length - 1; i >= 0; i--) {
+                InetAddress hop = AddressRange.literal(hops[i]);
+                if (hop == null) {
+                    return client;
+                }
+                client = hop;
+                if (!isTrustedProxy(hop)) {
+                    return hop;
+                }
+            }
+        }
+        return client;
+    }
+
+    private boolean isTrustedProxy(InetAddress address) {
+        for (AddressRange range : trustedProxies) {
+            if (range.contains(address)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -61,7 +105,7 @@ public final class AccessPolicy {
                 return new Refusal(HttpResponseStatus.UNAUTHORIZED, e.getMessage(), "auth");
             }
         }
-        switch (limiter.tryAcquire(channel)) {
+        switch (limiter.tryAcquire(channel, clientAddress(channel, request))) {
             case SERVER_FULL:
                 return new Refusal(HttpResponseStatus.SERVICE_UNAVAILABLE, "the server is at its connection limit",
                         "server_full");

@@ -36,18 +36,29 @@ public final class ConnectionLimiter {
         this.maxPerIp = maxPerIp;
     }
 
-    /** Takes a slot for {@code channel}, released automatically when it closes. */
-    public Result tryAcquire(Channel channel) {
+    /**
+     * Takes a slot for {@code channel}, released automatically when it closes.
+     *
+     * @param client the client's address: the peer's, or the one a trusted proxy named
+     */
+    public Result tryAcquire(Channel channel, InetAddress client) {
         if (total.incrementAndGet() > maxConnections && maxConnections > 0) {
             total.decrementAndGet();
             return Result.SERVER_FULL;
         }
-        InetAddress ip = remoteIp(channel);
-        if (maxPerIp > 0 && ip != null && !tryAcquireIp(ip)) {
+        if (maxPerIp > 0 && client != null && !tryAcquireIp(client)) {
             total.decrementAndGet();
             return Result.IP_FULL;
         }
-        channel.closeFuture().addListener(release);
+        if (maxPerIp > 0 && client != null && !client.equals(remoteIp(channel))) {
+            // Behind a proxy the channel cannot tell the address again: this connection's own listener keeps it.
+            channel.closeFuture().addListener(closed -> {
+                total.decrementAndGet();
+                releaseIp(client);
+            });
+        } else {
+            channel.closeFuture().addListener(release);
+        }
         return Result.ACQUIRED;
     }
 
@@ -73,7 +84,7 @@ public final class ConnectionLimiter {
     }
 
     /** The peer's address; a channel keeps it once asked, so it is the same after the close. */
-    private static InetAddress remoteIp(Channel channel) {
+    static InetAddress remoteIp(Channel channel) {
         return channel.remoteAddress() instanceof InetSocketAddress
                 ? ((InetSocketAddress) channel.remoteAddress()).getAddress() : null;
     }

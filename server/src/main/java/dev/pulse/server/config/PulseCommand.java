@@ -193,6 +193,32 @@ public final class PulseCommand {
             showDefaultValue = CommandLine.Help.Visibility.NEVER)
     String apiKey;
 
+    @Option(names = "--tls-cert", paramLabel = "FILE", defaultValue = "${env:PULSE_TLS_CERT:-}",
+            description = "PEM certificate chain (the server's first); with --tls-key the port speaks TLS: https and wss "
+                    + "(PULSE_TLS_CERT).")
+    String tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", defaultValue = "${env:PULSE_TLS_KEY:-}",
+            description = "PEM PKCS#8 private key (RSA or EC) of --tls-cert (PULSE_TLS_KEY).")
+    String tlsKey;
+
+    @Option(names = "--tls-self-signed", paramLabel = "BOOLEAN", arity = "0..1", fallbackValue = "true",
+            defaultValue = "${env:PULSE_TLS_SELF_SIGNED:-false}",
+            description = "Speak TLS with a throwaway certificate made at start-up, for local development only "
+                    + "(PULSE_TLS_SELF_SIGNED).")
+    boolean tlsSelfSigned;
+
+    @Option(names = "--tls-reload-interval", paramLabel = "DURATION", converter = DurationConverter.class,
+            defaultValue = "${env:PULSE_TLS_RELOAD_INTERVAL:-10s}",
+            description = "How often the certificate and key files are checked; changed files are loaded for new "
+                    + "connections (PULSE_TLS_RELOAD_INTERVAL).")
+    Duration tlsReloadInterval;
+
+    @Option(names = "--trusted-proxies", paramLabel = "ADDRESSES", split = ",", defaultValue = "${env:PULSE_TRUSTED_PROXIES:-}",
+            description = "Proxies (IPs or CIDR ranges, e.g. 10.0.0.0/8) whose X-Forwarded-For names the client, for "
+                    + "per-IP limits (PULSE_TRUSTED_PROXIES).")
+    List<String> trustedProxies;
+
     /**
      * Parses {@code args}.
      *
@@ -255,6 +281,11 @@ public final class PulseCommand {
                 .maxHttpConnections(maxHttpConnections)
                 .httpLifetime(httpLifetime)
                 .apiKey(apiKey)
+                .tlsCert(tlsCert)
+                .tlsKey(tlsKey)
+                .tlsSelfSigned(tlsSelfSigned)
+                .tlsReloadInterval(tlsReloadInterval)
+                .trustedProxies(trustedProxies == null ? List.of() : trustedProxies)
                 .build();
     }
 

@@ -1,5 +1,6 @@
 package dev.pulse.server.config;
 
+import dev.pulse.server.access.AddressRange;
 import dev.pulse.server.access.OriginPolicy;
 import dev.pulse.server.broadcast.SlowConsumerPolicy;
 import dev.pulse.server.room.ChannelPolicies;
@@ -62,6 +63,14 @@ public final class ServerConfig {
 
     public static final String DEFAULT_API_KEY = null;
 
+    /** No certificate: plain HTTP and WebSocket ({@code ws://}). */
+    public static final String DEFAULT_TLS_CERT = null;
+    public static final String DEFAULT_TLS_KEY = null;
+    public static final boolean DEFAULT_TLS_SELF_SIGNED = false;
+    /** How often the certificate files are checked for a change. */
+    public static final Duration DEFAULT_TLS_RELOAD_INTERVAL = Duration.ofSeconds(10);
+    public static final List<String> DEFAULT_TRUSTED_PROXIES = List.of();
+
     public static final ServerConfig DEFAULT = builder().build();
 
     private final String host;
@@ -99,6 +108,11 @@ public final class ServerConfig {
     private final int maxHttpConnections;
     private final Duration httpLifetime;
     private final String apiKey;
+    private final String tlsCert;
+    private final String tlsKey;
+    private final boolean tlsSelfSigned;
+    private final Duration tlsReloadInterval;
+    private final List<String> trustedProxies;
 
     private ServerConfig(Builder b) {
         this.host = b.host;
@@ -136,6 +150,11 @@ public final class ServerConfig {
         this.maxHttpConnections = b.maxHttpConnections;
         this.httpLifetime = b.httpLifetime;
         this.apiKey = b.apiKey;
+        this.tlsCert = b.tlsCert;
+        this.tlsKey = b.tlsKey;
+        this.tlsSelfSigned = b.tlsSelfSigned;
+        this.tlsReloadInterval = b.tlsReloadInterval;
+        this.trustedProxies = b.trustedProxies;
     }
 
     public static Builder builder() {
@@ -178,7 +197,12 @@ public final class ServerConfig {
                 .historyTotalBytes(historyTotalBytes)
                 .maxHttpConnections(maxHttpConnections)
                 .httpLifetime(httpLifetime)
-                .apiKey(apiKey);
+                .apiKey(apiKey)
+                .tlsCert(tlsCert)
+                .tlsKey(tlsKey)
+                .tlsSelfSigned(tlsSelfSigned)
+                .tlsReloadInterval(tlsReloadInterval)
+                .trustedProxies(trustedProxies);
     }
 
     /** Address to bind; {@code 0.0.0.0} for every IPv4 interface. */
@@ -350,6 +374,31 @@ public final class ServerConfig {
         return apiKey;
     }
 
+    public String tlsCert() {
+        return tlsCert;
+    }
+
+    public String tlsKey() {
+        return tlsKey;
+    }
+
+    public boolean tlsSelfSigned() {
+        return tlsSelfSigned;
+    }
+
+    public Duration tlsReloadInterval() {
+        return tlsReloadInterval;
+    }
+
+    public List<String> trustedProxies() {
+        return trustedProxies;
+    }
+
+    /** Whether the port speaks TLS: a certificate is given, or a self-signed one is asked for. */
+    public boolean tls() {
+        return tlsCert != null || tlsSelfSigned;
+    }
+
     @Override
     public String toString() {
         return "ServerConfig(host=" + host + ", port=" + port
@@ -382,6 +431,11 @@ public final class ServerConfig {
                 + ", maxHttpConnections=" + maxHttpConnections
                 + ", httpLifetime=" + httpLifetime
                 + ", jwtSecret=" + (jwtSecret == null ? "none" : "(set)")
+                + ", tlsCert=" + tlsCert
+                + ", tlsKey=" + tlsKey
+                + ", tlsSelfSigned=" + tlsSelfSigned
+                + ", tlsReloadInterval=" + tlsReloadInterval
+                + ", trustedProxies=" + trustedProxies
                 + ", apiKey=" + (apiKey == null ? "none" : "(set)") + ')';
     }
 
@@ -422,6 +476,11 @@ public final class ServerConfig {
         private int maxHttpConnections = DEFAULT_MAX_HTTP_CONNECTIONS;
         private Duration httpLifetime = DEFAULT_HTTP_LIFETIME;
         private String apiKey = DEFAULT_API_KEY;
+        private String tlsCert = DEFAULT_TLS_CERT;
+        private String tlsKey = DEFAULT_TLS_KEY;
+        private boolean tlsSelfSigned = DEFAULT_TLS_SELF_SIGNED;
+        private Duration tlsReloadInterval = DEFAULT_TLS_RELOAD_INTERVAL;
+        private List<String> trustedProxies = DEFAULT_TRUSTED_PROXIES;
 
         private Builder() {
         }
@@ -656,7 +715,45 @@ public final class ServerConfig {
             return this;
         }
 
+        public Builder tlsCert(String tlsCert) {
+            this.tlsCert = tlsCert == null || tlsCert.isEmpty() ? null : tlsCert;
+            return this;
+        }
+
+        public Builder tlsKey(String tlsKey) {
+            this.tlsKey = tlsKey == null || tlsKey.isEmpty() ? null : tlsKey;
+            return this;
+        }
+
+        public Builder tlsSelfSigned(boolean tlsSelfSigned) {
+            this.tlsSelfSigned = tlsSelfSigned;
+            return this;
+        }
+
+        public Builder tlsReloadInterval(Duration tlsReloadInterval) {
+            this.tlsReloadInterval = positive(tlsReloadInterval, "tlsReloadInterval");
+            return this;
+        }
+
+        public Builder trustedProxies(List<String> trustedProxies) {
+            List<String> proxies = new java.util.ArrayList<>();
+            for (String proxy : trustedProxies) {
+                if (!proxy.isBlank()) {
+                    AddressRange.parse(proxy);
+                    proxies.add(proxy.trim());
+                }
+            }
+            this.trustedProxies = List.copyOf(proxies);
+            return this;
+        }
+
         public ServerConfig build() {
+            if ((tlsCert == null) != (tlsKey == null)) {
+                throw new IllegalArgumentException("--tls-cert and --tls-key go together: give both, or neither");
+            }
+            if (tlsCert != null && tlsSelfSigned) {
+                throw new IllegalArgumentException("--tls-self-signed makes a certificate: give it or --tls-cert, not both");
+            }
             if (pingTimeout.compareTo(pingInterval) <= 0) {
                 throw new IllegalArgumentException("ping timeout (" + pingTimeout + ") must exceed the ping interval ("
                         + pingInterval + ")");

@@ -2,6 +2,7 @@ package dev.pulse.server.health;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pulse.server.tls.TlsContext;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.channel.group.ChannelGroup;
@@ -20,12 +21,15 @@ public final class HealthCheck {
 
     private final String transport;
     private final ChannelGroup webSocketConnections;
+    private final TlsContext tls;
     private final long startNanos = System.nanoTime();
     private volatile boolean shuttingDown;
 
-    public HealthCheck(String transport, ChannelGroup webSocketConnections) {
+    /** @param tls the server's TLS, or null when it speaks plain HTTP */
+    public HealthCheck(String transport, ChannelGroup webSocketConnections, TlsContext tls) {
         this.transport = transport;
         this.webSocketConnections = webSocketConnections;
+        this.tls = tls;
     }
 
     public boolean isUp() {
@@ -46,6 +50,13 @@ public final class HealthCheck {
         report.put("ready", isUp());
         report.put("connections", webSocketConnections.size());
         report.put("transport", transport);
+        if (tls != null) {
+            Map<String, Object> state = new LinkedHashMap<>();
+            state.put("provider", tls.providerName());
+            state.put("subject", tls.subject());
+            state.put("notAfter", tls.notAfter().toString());
+            report.put("tls", state);
+        }
         report.put("uptimeSeconds", (System.nanoTime() - startNanos) / 1_000_000_000L);
         report.put("heapUsedBytes", runtime.totalMemory() - runtime.freeMemory());
         report.put("directMemoryBytes", ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import dev.pulse.server.broadcast.BroadcastStats;
 import dev.pulse.server.session.SessionContext;
+import dev.pulse.server.tls.TlsContext;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -122,6 +123,13 @@ public final class ServerMetrics {
             }
         }
         return total;
+    }
+
+    /** Adds the TLS gauges: when the current certificate expires, as {@code pulse_tls_certificate_expiry_seconds}. */
+    public void tls(TlsContext tls) {
+        Gauge.builder("pulse.tls.certificate.expiry", () -> tls.notAfter().getEpochSecond())
+                .description("when the server's current certificate expires, in seconds since the epoch")
+                .baseUnit("seconds").register(registry);
     }
 
     /** Counts one request to the HTTP API, by route and status: {@code pulse_api_requests_total}. */

@@ -39,7 +39,7 @@ public final class ServerStats implements WebSocketTrafficObserver {
 
     /** The reasons a handshake is refused for. */
     public static final java.util.List<String> HANDSHAKE_FAILURES = java.util.List.of(
-            "bad_request", "version", "origin", "auth", "server_full", "ip_full", "not_found", "timeout", "http_full");
+            "bad_request", "version", "origin", "auth", "server_full", "ip_full", "not_found", "timeout", "http_full", "tls");
 
     @Override
     public void closeSent(int code) {

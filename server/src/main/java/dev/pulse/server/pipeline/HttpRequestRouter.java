@@ -22,6 +22,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.CharsetUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
@@ -105,6 +106,18 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
     public void channelInactive(ChannelHandlerContext ctx) {
         cancelHandshakeTimeout();
         ctx.fireChannelInactive();
+    }
+
+    /** A TLS handshake that failed (bad client hello, no common cipher, timed out) is a handshake failure of its own. */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof SslHandshakeCompletionEvent && !((SslHandshakeCompletionEvent) event).isSuccess()) {
+            log.debug("{} TLS handshake failed: {}", ctx.channel(), ((SslHandshakeCompletionEvent) event).cause().toString());
+            routes.stats.onHandshakeFailure("tls");
+            ctx.close();
+            return;
+        }
+        ctx.fireUserEventTriggered(event);
     }
 
     @Override

@@ -6,6 +6,7 @@ import dev.pulse.server.config.ServerConfig;
 import dev.pulse.server.health.HealthCheck;
 import dev.pulse.server.monitor.ServerMetrics;
 import dev.pulse.server.monitor.ServerStats;
+import dev.pulse.server.tls.TlsContext;
 import dev.pulse.server.heartbeat.Heartbeat;
 import dev.pulse.server.web.StaticFiles;
 import io.netty.channel.Channel;
@@ -44,12 +45,14 @@ public final class PulseServerInitializer extends ChannelInitializer<Channel> {
     private final ServerStats stats;
     private final HttpRoutes routes;
     private final int maxBody;
+    private final TlsContext tls;
     /** Connections in their HTTP phase, bounded by {@code --max-http-connections}. */
     private final AtomicInteger httpConnections = new AtomicInteger();
 
     public PulseServerInitializer(List<WebSocketEndpoint> endpoints, HealthCheck health, ServerMetrics metrics,
                                   ServerStats stats, ChannelGroup allConnections, ChannelGroup webSocketConnections,
-                                  ServerConfig config, HttpApi api) {
+                                  ServerConfig config, HttpApi api, TlsContext tls) {
+        this.tls = tls;
         this.stats = stats;
         this.allConnections = allConnections;
         this.config = config;
@@ -69,6 +72,9 @@ public final class PulseServerInitializer extends ChannelInitializer<Channel> {
             return;
         }
         allConnections.add(ch);
+        if (tls != null) {
+            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
+        }
         ch.pipeline()
                 .addLast("http-codec", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE, MAX_REQUEST_BODY))
                 .addLast("http-aggregator", new RequestAggregator(maxBody))
@@ -105,7 +111,8 @@ public final class PulseServerInitializer extends ChannelInitializer<Channel> {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            if (cause instanceof IOException) {
+            if (cause instanceof IOException || cause.getCause() instanceof IOException) {
+                // A reset, or TLS records that do not decrypt (an SSLException wrapped by the decoder).
                 log.debug("{} I/O error: {}", ctx.channel(), cause.toString());
             } else if (cause instanceof OutOfMemoryError) {
                 log.warn("{} closing the connection: out of memory ({})", ctx.channel(), cause.getMessage());

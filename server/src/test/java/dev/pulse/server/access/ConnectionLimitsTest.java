@@ -122,4 +122,48 @@ class ConnectionLimitsTest {
         assertTrue(mostHeld.get() <= maxPerIp, "at most " + maxPerIp + " held at once, saw " + mostHeld.get());
         assertEquals(0, limiter.addressesHeld(), "every count given back and removed");
     }
+
+    /** Opens an upgrade with {@code X-Forwarded-For: forwarded} and returns its status; the socket stays open in {@code open}. */
+    private int upgradeForwardedFor(String forwarded, List<Socket> open) throws IOException {
+        Socket socket = new Socket("127.0.0.1", server.port());
+        open.add(socket);
+        socket.setSoTimeout(20_000);
+        socket.getOutputStream().write(("GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nX-Forwarded-For: " + forwarded
+                + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        String statusLine = new String(socket.getInputStream().readNBytes(12), StandardCharsets.ISO_8859_1);
+        return Integer.parseInt(statusLine.substring(9, 12));
+    }
+
+    /** Behind a TLS-ending proxy every client comes from the proxy's address: X-Forwarded-For names the real one. */
+    @Test
+    void perIpLimitsCountTheClientATrustedProxyNames() throws Exception {
+        server.start(b -> b.maxConnectionsPerIp(1).trustedProxies(List.of("127.0.0.0/8")));
+        List<Socket> open = new ArrayList<>();
+        try {
+            assertEquals(101, upgradeForwardedFor("203.0.113.1", open));
+            assertEquals(101, upgradeForwardedFor("203.0.113.2", open));
+            assertEquals(429, upgradeForwardedFor("203.0.113.1", open));
+            // A client cannot pick its address by prefixing one: the proxy appends what it saw, the rightmost counts.
+            assertEquals(429, upgradeForwardedFor("198.51.100.7, 203.0.113.2", open));
+        } finally {
+            for (Socket socket : open) {
+                socket.close();
+            }
+        }
+    }
+
+    @Test
+    void xForwardedForFromAnUntrustedPeerIsIgnored() throws Exception {
+        server.start(b -> b.maxConnectionsPerIp(1));
+        List<Socket> open = new ArrayList<>();
+        try {
+            assertEquals(101, upgradeForwardedFor("203.0.113.1", open));
+            assertEquals(429, upgradeForwardedFor("203.0.113.2", open), "both come from 127.0.0.1");
+        } finally {
+            for (Socket socket : open) {
+                socket.close();
+            }
+        }
+    }
 }
