@@ -38,7 +38,8 @@ public final class AccessPolicy {
     private final List<AddressRange> trustedProxies = new ArrayList<>();
 
     public AccessPolicy(ServerConfig config) {
-        this.origins = new OriginPolicy(config.allowedOrigins(), config.allowMissingOrigin(), config.publicOrigins(), "http");
+        this.origins = new OriginPolicy(config.allowedOrigins(), config.allowMissingOrigin(), config.publicOrigins(),
+                config.tls() ? "https" : "http");
         this.authenticator = config.jwtSecret() == null ? null : new TokenAuthenticator(config.jwtSecret());
         this.limiter = new ConnectionLimiter(config.maxConnections(), config.maxConnectionsPerIp());
         for (String proxy : config.trustedProxies()) {

@@ -2,6 +2,7 @@ package dev.pulse.server.web;
 
 import dev.pulse.server.support.ExternalClient;
 import dev.pulse.server.support.JsonClient;
+import dev.pulse.server.support.TestCertificates;
 import dev.pulse.server.support.TestServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -70,17 +71,23 @@ class BrowserIT {
     }
 
     private WebDriver open() {
+        return open("http://127.0.0.1:" + server.port() + "/");
+    }
+
+    /** A headless Chromium on {@code url}; {@code extraArguments} for TLS trust, say. */
+    private WebDriver open(String url, String... extraArguments) {
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM);
         options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-dev-shm-usage", "--window-size=1400,1000");
+        options.addArguments(extraArguments);
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(new File(CHROMEDRIVER))
                 .usingAnyFreePort()
                 .build();
         WebDriver browser = new ChromeDriver(service, options);
         browsers.add(browser);
-        browser.get("http://127.0.0.1:" + server.port() + "/");
+        browser.get(url);
         awaitState(browser, "open");
         return browser;
     }
@@ -182,6 +189,28 @@ class BrowserIT {
         awaitMessage(ann, "deploy 42 finished");
         awaitMessage(ann, "{\"build\":42,\"ok\":true}");
         screenshot(ann, "api-publish");
+    }
+
+    /**
+     * The page over https and wss with a certificate from a test CA: Chromium is told to accept
+     * exactly that certificate's key (its SPKI hash), nothing wider.
+     */
+    @Test
+    void twoPagesChatOverHttpsAndWss() throws Exception {
+        TestCertificates certificates = new TestCertificates();
+        TestCertificates.Server files = certificates.issue("browser");
+        server.start(b -> b.tlsCert(files.cert().toString()).tlsKey(files.key().toString()));
+        String url = "https://localhost:" + server.port() + "/";
+        String trust = "--ignore-certificate-errors-spki-list=" + TestCertificates.spkiHash(files.certificate());
+        WebDriver ann = open(url, trust);
+        WebDriver bob = open(url, trust);
+        join(ann, "ann", "secure");
+        join(bob, "bob", "secure");
+        say(ann, "over wss");
+        awaitMessage(bob, "over wss");
+        assertEquals("wss:", ((org.openqa.selenium.JavascriptExecutor) ann)
+                .executeScript("return new URL(window.pulseClient.url).protocol"));
+        screenshot(ann, "chat-https");
     }
 
     private static boolean hasRate(WebDriver viewer) {
