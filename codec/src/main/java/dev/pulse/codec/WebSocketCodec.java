@@ -10,6 +10,7 @@ public final class WebSocketCodec {
     public static final String ENCODER = "ws-encoder";
     public static final String DECODER = "ws-decoder";
     public static final String AGGREGATOR = "ws-aggregator";
+    public static final String DEFLATE = "ws-deflate";
     public static final String PROTOCOL = "ws-protocol";
 
     private WebSocketCodec() {
@@ -33,10 +34,29 @@ public final class WebSocketCodec {
      */
     public static String install(ChannelPipeline pipeline, String baseName, WebSocketDecoderConfig config,
                                  long closeTimeoutMillis, WebSocketTrafficObserver observer) {
+        return install(pipeline, baseName, config, closeTimeoutMillis, observer, null, null);
+    }
+
+    /**
+     * As {@link #install(ChannelPipeline, String, WebSocketDecoderConfig, long, WebSocketTrafficObserver)},
+     * with permessage-deflate when {@code agreement} is not null: RSV1 is allowed on the first
+     * frame of a message, and a {@link PerMessageDeflateHandler} sits before the protocol handler.
+     */
+    public static String install(ChannelPipeline pipeline, String baseName, WebSocketDecoderConfig config,
+                                 long closeTimeoutMillis, WebSocketTrafficObserver observer,
+                                 PerMessageDeflateConfig deflate, PerMessageDeflateAgreement agreement) {
+        WebSocketDecoderConfig decoderConfig = agreement == null ? config
+                : config.toBuilder().allowedRsvBits(config.allowedRsvBits() | PerMessageDeflateHandler.RSV1).build();
         pipeline.addAfter(baseName, ENCODER, new WebSocketFrameEncoder(!config.expectMaskedFrames()));
-        pipeline.addAfter(ENCODER, DECODER, new WebSocketFrameDecoder(config));
+        pipeline.addAfter(ENCODER, DECODER, new WebSocketFrameDecoder(decoderConfig));
         pipeline.addAfter(DECODER, AGGREGATOR, new WebSocketMessageAggregator(config.maxMessagePayloadLength()));
-        pipeline.addAfter(AGGREGATOR, PROTOCOL, new WebSocketProtocolHandler(closeTimeoutMillis, observer));
+        String beforeProtocol = AGGREGATOR;
+        if (agreement != null) {
+            pipeline.addAfter(AGGREGATOR, DEFLATE,
+                    new PerMessageDeflateHandler(deflate, agreement, config.maxMessagePayloadLength()));
+            beforeProtocol = DEFLATE;
+        }
+        pipeline.addAfter(beforeProtocol, PROTOCOL, new WebSocketProtocolHandler(closeTimeoutMillis, observer));
         return PROTOCOL;
     }
 }

@@ -35,6 +35,7 @@ public final class WebSocketFrameDecoder extends ByteToMessageDecoder {
     }
 
     private static final int NO_MESSAGE = -1;
+    private static final int RSV1 = 4;
 
     private final boolean expectMaskedFrames;
     private final int maxFramePayloadLength;
@@ -61,6 +62,8 @@ public final class WebSocketFrameDecoder extends ByteToMessageDecoder {
     // The message the frame belongs to.
     private int messageOpcode = NO_MESSAGE;
     private long messageLength;
+    /** The message's first frame had RSV1 (permessage-deflate): its text is checked once inflated, not here. */
+    private boolean messageCompressed;
 
     public WebSocketFrameDecoder(WebSocketDecoderConfig config) {
         this.expectMaskedFrames = config.expectMaskedFrames();
@@ -162,6 +165,10 @@ public final class WebSocketFrameDecoder extends ByteToMessageDecoder {
         if ((rsv & ~allowedRsvBits) != 0) {
             throw protocolError("RSV bits " + rsv + " set without a negotiated extension");
         }
+        if ((rsv & RSV1) != 0 && (WebSocketOpcode.isControl(opcode) || opcode == WebSocketOpcode.CONTINUATION)) {
+            // RFC 7692 §6.1: only the first frame of a data message marks it compressed.
+            throw protocolError("RSV1 on a control or continuation frame");
+        }
         if (masked != expectMaskedFrames) {
             throw protocolError(expectMaskedFrames ? "client frames must be masked" : "server frames must not be masked");
         }
@@ -180,12 +187,13 @@ public final class WebSocketFrameDecoder extends ByteToMessageDecoder {
             if (messageOpcode == NO_MESSAGE) {
                 throw protocolError("continuation frame without a message to continue");
             }
-            textPayload = messageOpcode == WebSocketOpcode.TEXT;
+            textPayload = messageOpcode == WebSocketOpcode.TEXT && !messageCompressed;
         } else {
             if (messageOpcode != NO_MESSAGE) {
                 throw protocolError("new data frame inside a fragmented message");
             }
-            textPayload = opcode == WebSocketOpcode.TEXT;
+            messageCompressed = (rsv & RSV1) != 0;
+            textPayload = opcode == WebSocketOpcode.TEXT && !messageCompressed;
         }
     }
 

@@ -52,6 +52,8 @@ public final class WireFrames {
                 .expectMaskedFrames(masked)
                 .maxFramePayloadLength(Integer.MAX_VALUE)
                 .maxMessagePayloadLength(Integer.MAX_VALUE)
+                // RSV1 marks compressed messages (permessage-deflate): reported, not refused.
+                .allowedRsvBits(4)
                 .build()));
         try {
             for (Object out; (out = channel.readOutbound()) != null; ) {
