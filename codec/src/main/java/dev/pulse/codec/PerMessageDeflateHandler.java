@@ -48,6 +48,11 @@ public final class PerMessageDeflateHandler extends ChannelDuplexHandler {
         this.maxMessageLength = maxMessageLength;
     }
 
+    /** What this connection agreed. */
+    public PerMessageDeflateAgreement agreement() {
+        return agreement;
+    }
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (!(msg instanceof WebSocketFrame) || (((WebSocketFrame) msg).rsv() & RSV1) == 0) {

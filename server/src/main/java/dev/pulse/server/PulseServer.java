@@ -107,7 +107,8 @@ public final class PulseServer implements AutoCloseable {
                     .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator())
                     .childHandler(new PulseServerInitializer(endpoints.apply(sessions), health, metrics, stats,
                             allConnections, webSocketConnections, config,
-                            new HttpApi(sessions, ByteBufAllocator.DEFAULT, metrics::apiRequest), tls));
+                            new HttpApi(sessions, ByteBufAllocator.DEFAULT, metrics::apiRequest), tls,
+                            sessions.broadcaster().deflate()));
             this.serverChannel = bootstrap.bind(config.host(), config.port()).sync().channel();
             sessions.rooms().start(workerGroup.next());
             if (tls != null) {

@@ -16,8 +16,12 @@ public final class Audience {
 
     private Subscriber[][] groups = NONE;
     private int size;
+    private int sharedCompression;
 
     public void add(Subscriber subscriber) {
+        if (subscriber.sharesCompression()) {
+            sharedCompression++;
+        }
         EventLoop loop = subscriber.loop();
         for (int i = 0; i < groups.length; i++) {
             if (groups[i][0].loop() == loop) {
@@ -41,6 +45,9 @@ public final class Audience {
             Subscriber[] group = groups[i];
             for (int j = 0; j < group.length; j++) {
                 if (group[j] == subscriber) {
+                    if (subscriber.sharesCompression()) {
+                        sharedCompression--;
+                    }
                     Subscriber[][] copy;
                     if (group.length == 1) {
                         copy = new Subscriber[groups.length - 1][];
@@ -63,6 +70,11 @@ public final class Audience {
 
     public int size() {
         return size;
+    }
+
+    /** Members that take the broadcaster's shared compressed copy of a message. */
+    int sharedCompressionMembers() {
+        return sharedCompression;
     }
 
     public boolean isEmpty() {

@@ -12,6 +12,7 @@ public final class BroadcastStats {
     private final LongAdder dropped = new LongAdder();
     private final LongAdder coalesced = new LongAdder();
     private final LongAdder disconnected = new LongAdder();
+    private final LongAdder compressed = new LongAdder();
 
     /** Frames written to a subscriber. */
     public long delivered() {
@@ -31,6 +32,15 @@ public final class BroadcastStats {
     /** Subscribers closed under {@link SlowConsumerPolicy#DISCONNECT}. */
     public long disconnected() {
         return disconnected.sum();
+    }
+
+    /** Messages compressed by the broadcaster: once per message for all members sharing compression. */
+    public long compressed() {
+        return compressed.sum();
+    }
+
+    void onCompressed() {
+        compressed.increment();
     }
 
     void onDelivered() {

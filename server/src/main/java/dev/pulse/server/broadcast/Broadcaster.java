@@ -1,5 +1,7 @@
 package dev.pulse.server.broadcast;
 
+import dev.pulse.codec.PerMessageDeflateConfig;
+import dev.pulse.codec.PerMessageDeflateHandler;
 import dev.pulse.codec.WebSocketFrameEncoder;
 import dev.pulse.codec.WebSocketOpcode;
 import io.netty.buffer.ByteBuf;
@@ -14,7 +16,9 @@ import java.util.concurrent.RejectedExecutionException;
 /**
  * The one place where a message is encoded for many connections, and from which it is fanned
  * out. A frame is encoded once ({@link #encodeText}); each subscriber gets a retained duplicate
- * of the same bytes, written on its own event loop, and is flushed once per loop batch.
+ * of the same bytes, written on its own event loop, and is flushed once per loop batch. Members
+ * that agreed permessage-deflate without server context takeover get one compressed copy, made
+ * once per broadcast; members with context takeover compress it on their own connection.
  *
  * <p>Order: everything one thread sends through the broadcaster reaches each subscriber in the
  * order it was sent, because per target loop it is either written inline (the same loop) or
@@ -23,11 +27,20 @@ import java.util.concurrent.RejectedExecutionException;
 public final class Broadcaster {
 
     private static final Logger log = LoggerFactory.getLogger(Broadcaster.class);
+    private static final int RSV1 = 4;
 
     private final BroadcastStats stats;
+    private final PerMessageDeflateConfig deflate;
 
-    public Broadcaster(BroadcastStats stats) {
+    /** @param deflate the server's permessage-deflate preferences, or null when compression is off */
+    public Broadcaster(BroadcastStats stats, PerMessageDeflateConfig deflate) {
         this.stats = stats;
+        this.deflate = deflate;
+    }
+
+    /** The server's permessage-deflate preferences, or null when compression is off. */
+    public PerMessageDeflateConfig deflate() {
+        return deflate;
     }
 
     public BroadcastStats stats() {
@@ -64,25 +77,69 @@ public final class Broadcaster {
      */
     public void broadcast(Audience audience, ByteBuf frame, SlowConsumerPolicy policy, Object coalesceKey,
                           Subscriber except) {
+        // Members that share compression all get the same compressed bytes: deflated once, here.
+        ByteBuf compressed = audience.sharedCompressionMembers() > 0 ? compress(frame) : null;
         try {
             for (Subscriber[] group : audience.groups()) {
                 EventLoop loop = group[0].loop();
                 if (loop.inEventLoop()) {
-                    deliverAll(group, frame, policy, coalesceKey, except);
+                    deliverAll(group, frame, compressed, policy, coalesceKey, except);
                 } else {
                     frame.retain();
+                    if (compressed != null) {
+                        compressed.retain();
+                    }
                     execute(loop, () -> {
                         try {
-                            deliverAll(group, frame, policy, coalesceKey, except);
+                            deliverAll(group, frame, compressed, policy, coalesceKey, except);
                         } finally {
                             frame.release();
+                            if (compressed != null) {
+                                compressed.release();
+                            }
                         }
-                    }, frame);
+                    }, frame, compressed);
                 }
             }
         } finally {
             frame.release();
+            if (compressed != null) {
+                compressed.release();
+            }
         }
+    }
+
+    /**
+     * The compressed form of an encoded data frame (RSV1 set, payload deflated as a stream of its
+     * own), or null when compression is off or the payload is under the threshold.
+     */
+    ByteBuf compress(ByteBuf frame) {
+        int offset = payloadOffset(frame);
+        int length = frame.readableBytes() - offset;
+        if (deflate == null || length < deflate.threshold()) {
+            return null;
+        }
+        ByteBuf payload = PerMessageDeflateHandler.deflate(deflate, frame.alloc(),
+                frame.slice(frame.readerIndex() + offset, length));
+        stats.onCompressed();
+        try {
+            int size = payload.readableBytes();
+            ByteBuf compressed = frame.alloc().directBuffer(WebSocketFrameEncoder.headerLength(size, false) + size);
+            WebSocketFrameEncoder.writeHeader(compressed, opcode(frame), true, RSV1, size, false);
+            return compressed.writeBytes(payload);
+        } finally {
+            payload.release();
+        }
+    }
+
+    /** Where an unmasked encoded frame's payload starts. */
+    static int payloadOffset(ByteBuf frame) {
+        int length = frame.getByte(frame.readerIndex() + 1) & 0x7F;
+        return length == 126 ? 4 : length == 127 ? 10 : 2;
+    }
+
+    static int opcode(ByteBuf frame) {
+        return frame.getByte(frame.readerIndex()) & 0x0F;
     }
 
     /**
@@ -90,40 +147,50 @@ public final class Broadcaster {
      * reference to {@code frame}.
      */
     public void send(Subscriber subscriber, ByteBuf frame, SlowConsumerPolicy policy) {
+        ByteBuf compressed = subscriber.sharesCompression() ? compress(frame) : null;
         EventLoop loop = subscriber.loop();
         if (loop.inEventLoop()) {
             try {
-                subscriber.deliver(frame, policy, null);
+                subscriber.deliver(frame, compressed, policy, null);
             } finally {
                 frame.release();
+                if (compressed != null) {
+                    compressed.release();
+                }
             }
         } else {
             execute(loop, () -> {
                 try {
-                    subscriber.deliver(frame, policy, null);
+                    subscriber.deliver(frame, compressed, policy, null);
                 } finally {
                     frame.release();
+                    if (compressed != null) {
+                        compressed.release();
+                    }
                 }
-            }, frame);
+            }, frame, compressed);
         }
     }
 
-    private static void deliverAll(Subscriber[] group, ByteBuf frame, SlowConsumerPolicy policy, Object key,
-                                   Subscriber except) {
+    private static void deliverAll(Subscriber[] group, ByteBuf frame, ByteBuf compressed, SlowConsumerPolicy policy,
+                                   Object key, Subscriber except) {
         for (Subscriber subscriber : group) {
             if (subscriber != except) {
-                subscriber.deliver(frame, policy, key);
+                subscriber.deliver(frame, compressed, policy, key);
             }
         }
     }
 
-    private static void execute(EventLoop loop, Runnable task, ByteBuf frame) {
+    private static void execute(EventLoop loop, Runnable task, ByteBuf frame, ByteBuf compressed) {
         try {
             loop.execute(task);
         } catch (RejectedExecutionException e) {
             // The loop is shutting down with its channels: nobody is left to receive.
             log.debug("event loop gone, dropping a broadcast", e);
             frame.release();
+            if (compressed != null) {
+                compressed.release();
+            }
         }
     }
 }

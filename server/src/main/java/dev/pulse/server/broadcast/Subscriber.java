@@ -1,5 +1,6 @@
 package dev.pulse.server.broadcast;
 
+import dev.pulse.codec.PerMessageDeflateHandler;
 import dev.pulse.codec.WebSocketCloseStatus;
 import dev.pulse.codec.WebSocketFrame;
 import dev.pulse.codec.WebSocketProtocolHandler;
@@ -31,6 +32,8 @@ public final class Subscriber {
 
     private final Channel channel;
     private final WebSocketProtocolHandler protocol;
+    /** How this connection compresses what it is sent: not at all, with the shared copy, or on its own. */
+    private final Compression compression;
     private final BroadcastStats stats;
     private final int maxQueuedBytes;
     private Map<Object, ByteBuf> coalesced;
@@ -49,6 +52,16 @@ public final class Subscriber {
         }
         this.stats = stats;
         this.maxQueuedBytes = maxQueuedBytes;
+        PerMessageDeflateHandler deflate = channel.pipeline().get(PerMessageDeflateHandler.class);
+        this.compression = deflate == null ? Compression.NONE
+                : deflate.agreement().serverNoContextTakeover() ? Compression.SHARED : Compression.OWN;
+    }
+
+    private enum Compression { NONE, SHARED, OWN }
+
+    /** Whether this member takes the broadcaster's compressed copy (permessage-deflate without server context takeover). */
+    public boolean sharesCompression() {
+        return compression == Compression.SHARED;
     }
 
     /**
@@ -75,12 +88,14 @@ public final class Subscriber {
      * policy says otherwise. A null policy is for answers the subscriber asked for: written when
      * {@link #hasRoomFor} them, else the subscriber is disconnected.
      *
+     * @param compressed the same frame compressed for members that share compression, or null
      * @param coalesceKey the topic, under which {@link SlowConsumerPolicy#COALESCE} keeps the newest message
      */
-    void deliver(ByteBuf frame, SlowConsumerPolicy policy, Object coalesceKey) {
+    void deliver(ByteBuf plain, ByteBuf compressed, SlowConsumerPolicy policy, Object coalesceKey) {
         if (disconnecting || !channel.isActive()) {
             return;
         }
+        ByteBuf frame = compression == Compression.SHARED && compressed != null ? compressed : plain;
         boolean writable = channel.isWritable();
         if (writable && coalesced != null && !coalesced.isEmpty()) {
             // The queue drained before the writability event ran: older coalesced messages go first.
@@ -124,13 +139,29 @@ public final class Subscriber {
     }
 
     private void write(ByteBuf frame) {
-        if (!protocol.writeEncoded(frame)) {
+        if (compression == Compression.OWN) {
+            writeThroughPipeline(frame);
+        } else if (!protocol.writeEncoded(frame)) {
             return;
         }
         stats.onDelivered();
         if (!flushQueued) {
             flushQueued = true;
             FlushBatch.current().add(this);
+        }
+    }
+
+    /**
+     * A member with its own compression context: the frame goes through the pipeline as a
+     * message, so that the connection's deflater compresses it in order with everything else.
+     */
+    private void writeThroughPipeline(ByteBuf frame) {
+        try {
+            int offset = Broadcaster.payloadOffset(frame);
+            ByteBuf payload = frame.retainedSlice(frame.readerIndex() + offset, frame.readableBytes() - offset);
+            channel.write(new WebSocketFrame(Broadcaster.opcode(frame), true, 0, payload), channel.voidPromise());
+        } finally {
+            frame.release();
         }
     }
 

@@ -71,6 +71,13 @@ public final class ServerConfig {
     public static final Duration DEFAULT_TLS_RELOAD_INTERVAL = Duration.ofSeconds(10);
     public static final List<String> DEFAULT_TRUSTED_PROXIES = List.of();
 
+    /** Off, as in uWebSockets and ws: compression costs CPU per message. */
+    public static final boolean DEFAULT_DEFLATE = false;
+    /** Messages below 256 bytes go uncompressed: measured, they shrink by too little to pay for it. */
+    public static final int DEFAULT_DEFLATE_THRESHOLD = 256;
+    public static final int DEFAULT_DEFLATE_LEVEL = 6;
+    public static final boolean DEFAULT_DEFLATE_CONTEXT_TAKEOVER = false;
+
     public static final ServerConfig DEFAULT = builder().build();
 
     private final String host;
@@ -108,6 +115,10 @@ public final class ServerConfig {
     private final int maxHttpConnections;
     private final Duration httpLifetime;
     private final String apiKey;
+    private final boolean deflate;
+    private final int deflateThreshold;
+    private final int deflateLevel;
+    private final boolean deflateContextTakeover;
     private final String tlsCert;
     private final String tlsKey;
     private final boolean tlsSelfSigned;
@@ -150,6 +161,10 @@ public final class ServerConfig {
         this.maxHttpConnections = b.maxHttpConnections;
         this.httpLifetime = b.httpLifetime;
         this.apiKey = b.apiKey;
+        this.deflate = b.deflate;
+        this.deflateThreshold = b.deflateThreshold;
+        this.deflateLevel = b.deflateLevel;
+        this.deflateContextTakeover = b.deflateContextTakeover;
         this.tlsCert = b.tlsCert;
         this.tlsKey = b.tlsKey;
         this.tlsSelfSigned = b.tlsSelfSigned;
@@ -198,6 +213,10 @@ public final class ServerConfig {
                 .maxHttpConnections(maxHttpConnections)
                 .httpLifetime(httpLifetime)
                 .apiKey(apiKey)
+                .deflate(deflate)
+                .deflateThreshold(deflateThreshold)
+                .deflateLevel(deflateLevel)
+                .deflateContextTakeover(deflateContextTakeover)
                 .tlsCert(tlsCert)
                 .tlsKey(tlsKey)
                 .tlsSelfSigned(tlsSelfSigned)
@@ -394,9 +413,31 @@ public final class ServerConfig {
         return trustedProxies;
     }
 
+    /** The permessage-deflate preferences, or null when {@code --deflate} is off. */
+    public dev.pulse.codec.PerMessageDeflateConfig deflateConfig() {
+        return deflate ? dev.pulse.codec.PerMessageDeflateConfig.builder().threshold(deflateThreshold).level(deflateLevel)
+                .contextTakeover(deflateContextTakeover).build() : null;
+    }
+
     /** Whether the port speaks TLS: a certificate is given, or a self-signed one is asked for. */
     public boolean tls() {
         return tlsCert != null || tlsSelfSigned;
+    }
+
+    public boolean deflate() {
+        return deflate;
+    }
+
+    public int deflateThreshold() {
+        return deflateThreshold;
+    }
+
+    public int deflateLevel() {
+        return deflateLevel;
+    }
+
+    public boolean deflateContextTakeover() {
+        return deflateContextTakeover;
     }
 
     @Override
@@ -436,6 +477,10 @@ public final class ServerConfig {
                 + ", tlsSelfSigned=" + tlsSelfSigned
                 + ", tlsReloadInterval=" + tlsReloadInterval
                 + ", trustedProxies=" + trustedProxies
+                + ", deflate=" + deflate
+                + ", deflateThreshold=" + deflateThreshold
+                + ", deflateLevel=" + deflateLevel
+                + ", deflateContextTakeover=" + deflateContextTakeover
                 + ", apiKey=" + (apiKey == null ? "none" : "(set)") + ')';
     }
 
@@ -476,6 +521,10 @@ public final class ServerConfig {
         private int maxHttpConnections = DEFAULT_MAX_HTTP_CONNECTIONS;
         private Duration httpLifetime = DEFAULT_HTTP_LIFETIME;
         private String apiKey = DEFAULT_API_KEY;
+        private boolean deflate = DEFAULT_DEFLATE;
+        private int deflateThreshold = DEFAULT_DEFLATE_THRESHOLD;
+        private int deflateLevel = DEFAULT_DEFLATE_LEVEL;
+        private boolean deflateContextTakeover = DEFAULT_DEFLATE_CONTEXT_TAKEOVER;
         private String tlsCert = DEFAULT_TLS_CERT;
         private String tlsKey = DEFAULT_TLS_KEY;
         private boolean tlsSelfSigned = DEFAULT_TLS_SELF_SIGNED;
@@ -744,6 +793,29 @@ public final class ServerConfig {
                 }
             }
             this.trustedProxies = List.copyOf(proxies);
+            return this;
+        }
+
+        public Builder deflate(boolean deflate) {
+            this.deflate = deflate;
+            return this;
+        }
+
+        public Builder deflateThreshold(int deflateThreshold) {
+            this.deflateThreshold = atLeast(0, deflateThreshold, "deflateThreshold");
+            return this;
+        }
+
+        public Builder deflateLevel(int deflateLevel) {
+            if (deflateLevel < 1 || deflateLevel > 9) {
+                throw new IllegalArgumentException("deflateLevel must be 1-9: " + deflateLevel);
+            }
+            this.deflateLevel = deflateLevel;
+            return this;
+        }
+
+        public Builder deflateContextTakeover(boolean deflateContextTakeover) {
+            this.deflateContextTakeover = deflateContextTakeover;
             return this;
         }
 

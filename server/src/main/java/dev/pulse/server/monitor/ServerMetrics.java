@@ -80,6 +80,8 @@ public final class ServerMetrics {
         counter("pulse.bytes.in", "payload bytes received", stats, ServerStats::bytesIn);
         counter("pulse.bytes.out", "bytes of data frames sent", stats, ServerStats::bytesOut);
         counter("pulse.broadcast.delivered", "frames written to subscribers", broadcast, BroadcastStats::delivered);
+        counter("pulse.broadcast.compressed", "messages the broadcaster compressed (once for every member sharing compression)",
+                broadcast, BroadcastStats::compressed);
         FunctionCounter.builder("pulse.slow.consumer", broadcast, BroadcastStats::dropped)
                 .tag("policy", "drop").description("messages skipped for slow consumers").register(registry);
         FunctionCounter.builder("pulse.slow.consumer", broadcast, BroadcastStats::coalesced)

@@ -1,5 +1,7 @@
 package dev.pulse.server.pipeline;
 
+import dev.pulse.codec.PerMessageDeflateAgreement;
+import dev.pulse.codec.PerMessageDeflateHandshaker;
 import dev.pulse.codec.WebSocketHandshakeException;
 import dev.pulse.codec.WebSocketServerHandshaker;
 import dev.pulse.server.access.AccessPolicy;
@@ -272,11 +274,17 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
             respond(ctx, request, refused, true);
             return;
         }
+        PerMessageDeflateAgreement agreement = routes.deflate == null ? null
+                : PerMessageDeflateHandshaker.negotiate(request.headers().getAll(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS),
+                        routes.deflate);
+        if (agreement != null) {
+            response.headers().set(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS, agreement.responseHeader());
+        }
         ctx.writeAndFlush(response);
         ChannelPipeline pipeline = ctx.pipeline();
         // The 101 is encoded; from here on writes (an endpoint's greeting, say) must bypass HTTP.
         pipeline.get(HttpServerCodec.class).removeOutboundHandler();
-        routes.webSocketPipeline.install(pipeline, ctx.name(), endpoint, path);
+        routes.webSocketPipeline.install(pipeline, ctx.name(), endpoint, path, routes.deflate, agreement);
         // The codec goes last: bytes it still holds are handed to the WebSocket decoder.
         pipeline.remove(HttpObjectAggregator.class);
         pipeline.remove(this);

@@ -1,5 +1,6 @@
 package dev.pulse.server.pipeline;
 
+import dev.pulse.codec.PerMessageDeflateConfig;
 import dev.pulse.server.access.AccessPolicy;
 import dev.pulse.server.api.HttpApi;
 import dev.pulse.server.config.ServerConfig;
@@ -33,10 +34,12 @@ final class HttpRoutes {
     final StaticFiles files;
     final HttpApi api;
     final Runnable leftHttpPhase;
+    /** The permessage-deflate preferences, or null when compression is off. */
+    final PerMessageDeflateConfig deflate;
 
     HttpRoutes(List<WebSocketEndpoint> endpoints, HealthCheck health, ChannelGroup webSocketConnections, ServerConfig config,
                AccessPolicy access, ServerMetrics metrics, ServerStats stats, WebSocketPipeline webSocketPipeline,
-               StaticFiles files, HttpApi api, Runnable leftHttpPhase) {
+               StaticFiles files, HttpApi api, Runnable leftHttpPhase, PerMessageDeflateConfig deflate) {
         for (WebSocketEndpoint endpoint : endpoints) {
             if (endpoint.isPrefix()) {
                 prefixed.add(endpoint);
@@ -54,6 +57,7 @@ final class HttpRoutes {
         this.files = files;
         this.api = api;
         this.leftHttpPhase = leftHttpPhase;
+        this.deflate = deflate;
     }
 
     /** The WebSocket endpoint answering {@code path}, or null. */

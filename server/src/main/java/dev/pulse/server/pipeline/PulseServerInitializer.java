@@ -1,5 +1,6 @@
 package dev.pulse.server.pipeline;
 
+import dev.pulse.codec.PerMessageDeflateConfig;
 import dev.pulse.server.access.AccessPolicy;
 import dev.pulse.server.api.HttpApi;
 import dev.pulse.server.config.ServerConfig;
@@ -51,7 +52,7 @@ public final class PulseServerInitializer extends ChannelInitializer<Channel> {
 
     public PulseServerInitializer(List<WebSocketEndpoint> endpoints, HealthCheck health, ServerMetrics metrics,
                                   ServerStats stats, ChannelGroup allConnections, ChannelGroup webSocketConnections,
-                                  ServerConfig config, HttpApi api, TlsContext tls) {
+                                  ServerConfig config, HttpApi api, TlsContext tls, PerMessageDeflateConfig deflate) {
         this.tls = tls;
         this.stats = stats;
         this.allConnections = allConnections;
@@ -59,7 +60,7 @@ public final class PulseServerInitializer extends ChannelInitializer<Channel> {
         WebSocketPipeline webSocketPipeline = new WebSocketPipeline(config.closeTimeout().toMillis(), stats,
                 new Heartbeat(config.pingInterval(), config.pingTimeout()));
         this.routes = new HttpRoutes(endpoints, health, webSocketConnections, config, new AccessPolicy(config), metrics,
-                stats, webSocketPipeline, new StaticFiles(), api, httpConnections::decrementAndGet);
+                stats, webSocketPipeline, new StaticFiles(), api, httpConnections::decrementAndGet, deflate);
         this.maxBody = config.apiKey() == null ? MAX_REQUEST_BODY : Math.max(MAX_REQUEST_BODY, HttpApi.maxBody(config));
     }
 

@@ -1,5 +1,7 @@
 package dev.pulse.server.pipeline;
 
+import dev.pulse.codec.PerMessageDeflateAgreement;
+import dev.pulse.codec.PerMessageDeflateConfig;
 import dev.pulse.codec.WebSocketCodec;
 import dev.pulse.codec.WebSocketFrameDecoder;
 import dev.pulse.server.heartbeat.Heartbeat;
@@ -30,8 +32,10 @@ final class WebSocketPipeline {
     }
 
     /** Installs after the handler named {@code baseName}; call on the connection's event loop. */
-    void install(ChannelPipeline pipeline, String baseName, WebSocketEndpoint endpoint, String requestPath) {
-        String last = WebSocketCodec.install(pipeline, baseName, endpoint.decoderConfig(), closeTimeoutMillis, meter);
+    void install(ChannelPipeline pipeline, String baseName, WebSocketEndpoint endpoint, String requestPath,
+                 PerMessageDeflateConfig deflate, PerMessageDeflateAgreement agreement) {
+        String last = WebSocketCodec.install(pipeline, baseName, endpoint.decoderConfig(), closeTimeoutMillis, meter,
+                deflate, agreement);
         pipeline.addAfter(last, ENDPOINT, endpoint.newHandler(requestPath));
         heartbeat.watch(pipeline.channel(), pipeline.get(WebSocketFrameDecoder.class));
     }

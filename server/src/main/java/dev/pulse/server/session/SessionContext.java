@@ -24,7 +24,7 @@ public final class SessionContext {
     private final ServerConfig config;
     private final ChannelPolicies policies;
     private final BroadcastStats stats = new BroadcastStats();
-    private final Broadcaster broadcaster = new Broadcaster(stats);
+    private final Broadcaster broadcaster;
     private final RoomRegistry rooms;
     private final RelayRegistry relays;
     private final ConcurrentMap<String, SessionHandler> sessions = new ConcurrentHashMap<>();
@@ -33,6 +33,7 @@ public final class SessionContext {
 
     public SessionContext(ServerConfig config, ByteBufAllocator alloc) {
         this.config = config;
+        this.broadcaster = new Broadcaster(stats, config.deflateConfig());
         // System channels first: a metrics viewer wants the newest snapshot, a log viewer may miss lines.
         this.policies = ChannelPolicies.parse("$metrics=coalesce,$logs=drop," + config.channelPolicies(),
                 config.slowConsumerPolicy());

@@ -13,8 +13,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 public final class RawWebSocket implements AutoCloseable {
 
-    /** A server frame: first byte split into FIN and opcode, then the payload. */
-    public record Frame(boolean fin, int opcode, byte[] payload) {
+    /** A server frame: first byte split into FIN, RSV bits (4 = RSV1) and opcode, then the payload. */
+    public record Frame(boolean fin, int opcode, byte[] payload, int rsv) {
         public int closeCode() {
             return payload.length < 2 ? -1 : ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF);
         }
@@ -22,10 +22,17 @@ public final class RawWebSocket implements AutoCloseable {
 
     private final RawHttp http;
     private final DataInputStream in;
+    private final RawHttp.Response handshake;
 
-    private RawWebSocket(RawHttp http) {
+    private RawWebSocket(RawHttp http, RawHttp.Response handshake) {
         this.http = http;
         this.in = new DataInputStream(http.input());
+        this.handshake = handshake;
+    }
+
+    /** The server's 101 response. */
+    public RawHttp.Response handshake() {
+        return handshake;
     }
 
     /** Connects and completes the opening handshake on {@code path}. */
@@ -35,12 +42,17 @@ public final class RawWebSocket implements AutoCloseable {
 
     /** Connects with SO_RCVBUF {@code receiveBuffer} (0: default) and completes the handshake. */
     public static RawWebSocket open(int port, String path, int receiveBuffer) throws IOException {
+        return open(port, path, receiveBuffer, "");
+    }
+
+    /** As {@link #open(int, String, int)}, with more request headers, each ending in CRLF. */
+    public static RawWebSocket open(int port, String path, int receiveBuffer, String headers) throws IOException {
         RawHttp http = new RawHttp(port, receiveBuffer);
         http.send("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" + headers + "\r\n");
         RawHttp.Response response = http.read();
         assertEquals(101, response.status(), response::toString);
-        return new RawWebSocket(http);
+        return new RawWebSocket(http, response);
     }
 
     public void send(RawFrameBuilder... frames) throws IOException {
@@ -75,7 +87,7 @@ public final class RawWebSocket implements AutoCloseable {
         }
         byte[] payload = new byte[(int) length];
         in.readFully(payload);
-        return new Frame((first & 0x80) != 0, first & 0x0F, payload);
+        return new Frame((first & 0x80) != 0, first & 0x0F, payload, (first >> 4) & 0x7);
     }
 
     /** Whether the server has closed TCP. */
