@@ -40,7 +40,7 @@ public final class AutobahnServer {
         Process server = new ProcessBuilder(java, "-Dio.netty.leakDetection.level=paranoid",
                 "-cp", classPath(), AutobahnEchoServer.class.getName(),
                 "--host", "127.0.0.1", "--port", args[0],
-                "--max-frame-size", "64MiB", "--max-message-size", "64MiB")
+                "--max-frame-size", "64MiB", "--max-message-size", "64MiB", "--deflate")
                 .redirectErrorStream(true)
                 .redirectOutput(reports.resolve(LOG).toFile())
                 .start();

@@ -192,14 +192,15 @@ class BrowserIT {
     }
 
     /**
-     * The page over https and wss with a certificate from a test CA: Chromium is told to accept
-     * exactly that certificate's key (its SPKI hash), nothing wider.
+     * The page over https and wss with a certificate from a test CA (Chromium is told to accept
+     * exactly that certificate's key, its SPKI hash, nothing wider), with permessage-deflate.
      */
     @Test
-    void twoPagesChatOverHttpsAndWss() throws Exception {
+    void twoPagesChatOverHttpsAndWssWithCompression() throws Exception {
         TestCertificates certificates = new TestCertificates();
         TestCertificates.Server files = certificates.issue("browser");
-        server.start(b -> b.tlsCert(files.cert().toString()).tlsKey(files.key().toString()));
+        server.start(b -> b.tlsCert(files.cert().toString()).tlsKey(files.key().toString()).deflate(true)
+                .deflateThreshold(0));
         String url = "https://localhost:" + server.port() + "/";
         String trust = "--ignore-certificate-errors-spki-list=" + TestCertificates.spkiHash(files.certificate());
         WebDriver ann = open(url, trust);
@@ -208,8 +209,11 @@ class BrowserIT {
         join(bob, "bob", "secure");
         say(ann, "over wss");
         awaitMessage(bob, "over wss");
-        assertEquals("wss:", ((org.openqa.selenium.JavascriptExecutor) ann)
-                .executeScript("return new URL(window.pulseClient.url).protocol"));
+        org.openqa.selenium.JavascriptExecutor page = (org.openqa.selenium.JavascriptExecutor) ann;
+        assertEquals("wss:", page.executeScript("return new URL(window.pulseClient.url).protocol"));
+        assertTrue(String.valueOf(page.executeScript("return window.pulseClient.ws.extensions")).startsWith("permessage-deflate"),
+                "Chromium negotiated compression with the page");
+        assertTrue(server.server().sessions().stats().compressed() > 0, "and the server sent it compressed messages");
         screenshot(ann, "chat-https");
     }
 
