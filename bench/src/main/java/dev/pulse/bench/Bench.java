@@ -1,7 +1,9 @@
 package dev.pulse.bench;
 
 import dev.pulse.bench.load.ApiLoad;
+import dev.pulse.bench.codec.DeflateRatio;
 import dev.pulse.bench.load.ConnectLoad;
+import dev.pulse.bench.load.DeflateMemoryLoad;
 import dev.pulse.bench.load.EchoLoad;
 import dev.pulse.bench.load.FanoutLoad;
 import dev.pulse.bench.load.FloodLoad;
@@ -19,9 +21,9 @@ import java.util.Arrays;
  * {@code idle}, {@code flood}, {@code api}) and the reference server on Netty's built-in codec ({@code reference-server}).
  */
 @Command(name = "pulse-bench", mixinStandardHelpOptions = true,
-        subcommands = {ApiLoad.class, EchoLoad.class, FanoutLoad.class, ConnectLoad.class, IdleLoad.class, FloodLoad.class, ReferenceServer.class,
+        subcommands = {ApiLoad.class, DeflateMemoryLoad.class, DeflateRatio.class, EchoLoad.class, FanoutLoad.class, ConnectLoad.class, IdleLoad.class, FloodLoad.class, ReferenceServer.class,
                 Report.class},
-        description = "Benchmarks for Pulse: jmh [JMH options], echo, fanout, connect, idle, flood, api, reference-server, report.")
+        description = "Benchmarks for Pulse: jmh [JMH options], echo, fanout, connect, idle, flood, api, deflate-memory, deflate-ratio, reference-server, report.")
 public final class Bench implements Runnable {
 
     public static void main(String[] args) throws Exception {

@@ -21,6 +21,11 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 
 import java.net.InetAddress;
 import java.net.URI;
@@ -45,6 +50,7 @@ public final class LoadClient implements AutoCloseable {
 
     private final EventLoopGroup group;
     private final Bootstrap bootstrap;
+    private SslContext tls;
 
     public LoadClient(int threads) {
         boolean epoll = Epoll.isAvailable();
@@ -75,6 +81,9 @@ public final class LoadClient implements AutoCloseable {
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        if ("wss".equalsIgnoreCase(uri.getScheme())) {
+                            ch.pipeline().addLast("tls", tls().newHandler(ch.alloc(), uri.getHost(), uri.getPort()));
+                        }
                         ch.pipeline()
                                 .addLast("http-codec", new HttpClientCodec())
                                 .addLast("http-aggregator", new HttpObjectAggregator(8192))
@@ -88,6 +97,22 @@ public final class LoadClient implements AutoCloseable {
                     }
                 });
         return upgraded;
+    }
+
+    /**
+     * TLS for {@code wss://} targets, trusting any certificate: load goes to loopback only, where
+     * the server under test typically runs with {@code --tls-self-signed}.
+     */
+    private synchronized SslContext tls() {
+        if (tls == null) {
+            try {
+                tls = SslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE)
+                        .sslProvider(OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK).build();
+            } catch (javax.net.ssl.SSLException e) {
+                throw new IllegalStateException("no TLS client context: " + e.getMessage(), e);
+            }
+        }
+        return tls;
     }
 
     @Override

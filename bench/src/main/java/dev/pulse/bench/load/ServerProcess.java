@@ -29,14 +29,26 @@ final class ServerProcess {
     /** @param url any ws:// URL of the server */
     ServerProcess(URI url) throws Exception {
         LoadClient.requireLoopback(url);
-        this.health = URI.create("http://" + url.getHost() + ":" + url.getPort() + "/health");
+        String scheme = "wss".equalsIgnoreCase(url.getScheme()) ? "https" : "http";
+        this.health = URI.create(scheme + "://" + url.getHost() + ":" + url.getPort() + "/health");
         this.pid = health().get("pid").asLong();
     }
 
     JsonNode health() throws IOException, InterruptedException {
-        String body = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()
+        String body = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(trustAll()).build()
                 .send(HttpRequest.newBuilder(health).build(), HttpResponse.BodyHandlers.ofString()).body();
         return JSON.readTree(body);
+    }
+
+    /** Trusts any certificate: the server under test is on loopback, often with --tls-self-signed. */
+    private static javax.net.ssl.SSLContext trustAll() {
+        try {
+            javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+            context.init(null, io.netty.handler.ssl.util.InsecureTrustManagerFactory.INSTANCE.getTrustManagers(), null);
+            return context;
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** CPU seconds (user + system) the server has used so far. */
