@@ -15,6 +15,14 @@ public record PerMessageDeflateAgreement(boolean serverNoContextTakeover, boolea
 
     public static final String EXTENSION = "permessage-deflate";
 
+    /**
+     * Whether the server compresses what it sends: only with a 15-bit window, the one the JDK's
+     * zlib writes with. Under a smaller agreed window every message goes out uncompressed.
+     */
+    public boolean serverCompresses() {
+        return serverMaxWindowBits == 15;
+    }
+
     /** The {@code Sec-WebSocket-Extensions} value of the 101 response. */
     public String responseHeader() {
         StringBuilder header = new StringBuilder(EXTENSION);

@@ -140,7 +140,7 @@ public final class PerMessageDeflateHandler extends ChannelDuplexHandler {
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (msg instanceof WebSocketFrame) {
             WebSocketFrame frame = (WebSocketFrame) msg;
-            if (!frame.isControl() && frame.isFinal() && frame.rsv() == 0
+            if (agreement.serverCompresses() && !frame.isControl() && frame.isFinal() && frame.rsv() == 0
                     && frame.content().readableBytes() >= config.threshold()) {
                 ByteBuf compressed;
                 try {

@@ -13,10 +13,12 @@ import java.util.regex.Pattern;
  *
  * <p>An offer is declined, and the next one considered, when it is malformed (a parameter that is
  * not a token, a value where none belongs, a window size that is not 8-15 without a leading
- * zero), repeats a parameter, names a parameter RFC 7692 does not define, or asks for a server
- * window under 15 bits (the JDK's zlib always uses 15). When no offer is accepted, the connection
- * opens without the extension, as RFC 7692 §5 prescribes; the handshake itself never fails over
- * it. Thread-safe.
+ * zero), repeats a parameter, or names a parameter RFC 7692 does not define. When no offer is
+ * accepted, the connection opens without the extension, as RFC 7692 §5 prescribes; the handshake
+ * itself never fails over it. An offer that limits the server's window below 15 bits is accepted
+ * with that limit, and the server then sends every message uncompressed (RFC 7692 lets a sender
+ * leave any message uncompressed), since the JDK's zlib always writes with a 15-bit window; what
+ * the client sends is still inflated. Thread-safe.
  */
 public final class PerMessageDeflateHandshaker {
 
@@ -87,14 +89,11 @@ public final class PerMessageDeflateHandshaker {
             }
         }
         String serverWindow = params.get(SERVER_MAX_WINDOW_BITS);
-        if (serverWindow != null && Integer.parseInt(serverWindow) < JDK_WINDOW_BITS) {
-            return null;
-        }
         boolean noTakeover = !config.contextTakeover();
         return new PerMessageDeflateAgreement(
                 noTakeover || params.containsKey(SERVER_NO_CONTEXT_TAKEOVER),
                 noTakeover || params.containsKey(CLIENT_NO_CONTEXT_TAKEOVER),
-                JDK_WINDOW_BITS, serverWindow != null);
+                serverWindow == null ? JDK_WINDOW_BITS : Integer.parseInt(serverWindow), serverWindow != null);
     }
 
     /** A token, or the content of a quoted-string that is a token (RFC 7692 §7.1 allows either); null otherwise. */

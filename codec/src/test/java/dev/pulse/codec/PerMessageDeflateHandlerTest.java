@@ -85,6 +85,18 @@ class PerMessageDeflateHandlerTest {
     }
 
     @Test
+    void underAServerWindowBelow15EverythingGoesOutUncompressedButIncomingIsInflated() {
+        EmbeddedChannel channel = server(PerMessageDeflateConfig.builder().threshold(0).build(),
+                new PerMessageDeflateAgreement(true, true, 9, true));
+        String text = "a message the server may not compress with a 15-bit window";
+        channel.writeInbound(frame(WebSocketOpcode.TEXT).rsv(4).payload(clientDeflate(text.getBytes(StandardCharsets.UTF_8))).buf());
+        List<WireFrames.Frame> out = WireFrames.readOutbound(channel, false);
+        assertEquals(0, out.get(0).rsv());
+        assertEquals(text, out.get(0).text());
+        assertFalse(channel.finishAndReleaseAll());
+    }
+
+    @Test
     void aMessageBelowTheThresholdGoesOutUncompressed() {
         EmbeddedChannel channel = server();
         channel.writeInbound(frame(WebSocketOpcode.TEXT).rsv(4).payload(clientDeflate("short".getBytes(StandardCharsets.UTF_8))).buf());

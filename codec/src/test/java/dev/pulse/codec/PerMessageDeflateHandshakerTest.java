@@ -33,15 +33,22 @@ class PerMessageDeflateHandshakerTest {
                 answer(TAKEOVER, "permessage-deflate; client_no_context_takeover"));
     }
 
-    /** §7.1.2.1: an accepted server_max_window_bits is answered; 15 is the only window the JDK's zlib writes. */
+    /**
+     * §7.1.2.1: an accepted server_max_window_bits is answered with the same value. Under 15 bits
+     * (the only window the JDK's zlib writes) the server sends everything uncompressed.
+     */
     @Test
-    void aServerWindowBelow15IsDeclinedAnd15IsAnswered() {
-        assertNull(answer(NO_TAKEOVER, "permessage-deflate; server_max_window_bits=10"));
+    void aServerWindowIsAnsweredAndUnder15TheServerDoesNotCompress() {
+        PerMessageDeflateAgreement small = PerMessageDeflateHandshaker.negotiate(
+                List.of("permessage-deflate; server_max_window_bits=10"), NO_TAKEOVER);
+        assertEquals("permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=10",
+                small.responseHeader());
+        assertEquals(false, small.serverCompresses());
+        PerMessageDeflateAgreement full = PerMessageDeflateHandshaker.negotiate(
+                List.of("permessage-deflate; server_max_window_bits=15"), NO_TAKEOVER);
         assertEquals("permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=15",
-                answer(NO_TAKEOVER, "permessage-deflate; server_max_window_bits=15"));
-        assertEquals("permessage-deflate; server_no_context_takeover; client_no_context_takeover",
-                answer(NO_TAKEOVER, "permessage-deflate; server_max_window_bits=10, permessage-deflate"),
-                "the next offer is taken");
+                full.responseHeader());
+        assertEquals(true, full.serverCompresses());
     }
 
     @Test

@@ -53,7 +53,7 @@ public final class Subscriber {
         this.stats = stats;
         this.maxQueuedBytes = maxQueuedBytes;
         PerMessageDeflateHandler deflate = channel.pipeline().get(PerMessageDeflateHandler.class);
-        this.compression = deflate == null ? Compression.NONE
+        this.compression = deflate == null || !deflate.agreement().serverCompresses() ? Compression.NONE
                 : deflate.agreement().serverNoContextTakeover() ? Compression.SHARED : Compression.OWN;
     }
 
