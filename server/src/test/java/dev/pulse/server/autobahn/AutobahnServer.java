@@ -33,14 +33,23 @@ public final class AutobahnServer {
     }
 
     public static void main(String[] args) throws IOException, InterruptedException, URISyntaxException {
+        run(args[0], false);
+    }
+
+    /** Starts the echo server's JVM, plain or over TLS behind a bridge on {@code port}, until interrupted. */
+    static void run(String port, boolean tls) throws IOException, InterruptedException, URISyntaxException {
         Path reports = Path.of(System.getProperty("user.dir"), "target", "autobahntestsuite-reports");
         Files.createDirectories(reports);
         Files.deleteIfExists(reports.resolve(STOPPED_MARKER));
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process server = new ProcessBuilder(java, "-Dio.netty.leakDetection.level=paranoid",
-                "-cp", classPath(), AutobahnEchoServer.class.getName(),
-                "--host", "127.0.0.1", "--port", args[0],
-                "--max-frame-size", "64MiB", "--max-message-size", "64MiB", "--deflate")
+        List<String> command = new ArrayList<>(List.of(java, "-Dio.netty.leakDetection.level=paranoid",
+                "-cp", classPath(), AutobahnEchoServer.class.getName()));
+        if (tls) {
+            command.addAll(List.of("--tls-bridge", port));
+        }
+        command.addAll(List.of("--host", "127.0.0.1", "--port", port,
+                "--max-frame-size", "64MiB", "--max-message-size", "64MiB", "--deflate"));
+        Process server = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(reports.resolve(LOG).toFile())
                 .start();
