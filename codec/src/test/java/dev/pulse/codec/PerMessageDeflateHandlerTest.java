@@ -8,7 +8,6 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.embedded.EmbeddedChannel;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -57,21 +56,6 @@ class PerMessageDeflateHandlerTest {
         return Arrays.copyOf(buffer, n - 4);
     }
 
-    static byte[] clientInflate(byte[] payload) throws Exception {
-        Inflater inflater = new Inflater(true);
-        byte[] input = Arrays.copyOf(payload, payload.length + 4);
-        input[payload.length + 2] = (byte) 0xFF;
-        input[payload.length + 3] = (byte) 0xFF;
-        inflater.setInput(input);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        byte[] chunk = new byte[4096];
-        while (!inflater.needsInput()) {
-            out.write(chunk, 0, inflater.inflate(chunk));
-        }
-        inflater.end();
-        return out.toByteArray();
-    }
-
     @Test
     void compressedTextIsInflatedAndTheEchoDeflatedWithRsv1() throws Exception {
         EmbeddedChannel channel = server();
@@ -80,7 +64,7 @@ class PerMessageDeflateHandlerTest {
         List<WireFrames.Frame> out = WireFrames.readOutbound(channel, false);
         assertEquals(1, out.size());
         assertEquals(4, out.get(0).rsv(), "RSV1: compressed");
-        assertEquals(text, new String(clientInflate(out.get(0).payload()), StandardCharsets.UTF_8));
+        assertEquals(text, new String(WireFrames.inflate(out.get(0).payload()), StandardCharsets.UTF_8));
         assertFalse(channel.finishAndReleaseAll());
     }
 
@@ -220,7 +204,7 @@ class PerMessageDeflateHandlerTest {
         try {
             byte[] bytes = new byte[compressed.readableBytes()];
             compressed.getBytes(compressed.readerIndex(), bytes);
-            assertArrayEquals(message, clientInflate(bytes));
+            assertArrayEquals(message, WireFrames.inflate(bytes));
             assertTrue(bytes.length < message.length / 5, bytes.length + " of " + message.length);
         } finally {
             compressed.release();

@@ -76,4 +76,28 @@ public final class WireFrames {
             reader.finishAndReleaseAll();
         }
     }
+
+    /**
+     * Inflates a permessage-deflate payload as a client would (RFC 7692 §7.2.2): the stripped
+     * {@code 00 00 FF FF} tail appended, a fresh raw inflater.
+     */
+    public static byte[] inflate(byte[] payload) {
+        java.util.zip.Inflater inflater = new java.util.zip.Inflater(true);
+        try {
+            byte[] input = java.util.Arrays.copyOf(payload, payload.length + 4);
+            input[input.length - 2] = (byte) 0xFF;
+            input[input.length - 1] = (byte) 0xFF;
+            inflater.setInput(input);
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            byte[] chunk = new byte[4096];
+            while (!inflater.needsInput()) {
+                out.write(chunk, 0, inflater.inflate(chunk));
+            }
+            return out.toByteArray();
+        } catch (java.util.zip.DataFormatException e) {
+            throw new AssertionError("not a deflate payload", e);
+        } finally {
+            inflater.end();
+        }
+    }
 }

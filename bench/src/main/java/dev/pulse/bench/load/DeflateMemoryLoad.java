@@ -5,9 +5,7 @@ import picocli.CommandLine.Option;
 
 import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -44,7 +42,7 @@ public final class DeflateMemoryLoad implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ServerProcess server = new ServerProcess(url);
-        byte[] frame = maskedText(message(size));
+        byte[] frame = RawClient.maskedFrame(0x1, message(size).getBytes(StandardCharsets.UTF_8));
         long rssBefore = server.rssBytes();
         long heapBefore = server.heapAfterGc();
         List<Socket> open = new ArrayList<>();
@@ -86,27 +84,7 @@ public final class DeflateMemoryLoad implements Callable<Integer> {
     }
 
     private Socket connect() throws IOException {
-        Socket socket = new Socket();
-        socket.connect(new InetSocketAddress(url.getHost(), url.getPort()), 5_000);
-        socket.setSoTimeout(10_000);
-        String request = "GET " + url.getRawPath() + " HTTP/1.1\r\nHost: " + url.getHost() + ':' + url.getPort()
-                + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                + "Sec-WebSocket-Version: 13\r\n"
-                + (noOffer ? "" : "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n") + "\r\n";
-        socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
-        InputStream in = socket.getInputStream();
-        StringBuilder head = new StringBuilder();
-        while (!head.toString().endsWith("\r\n\r\n")) {
-            int b = in.read();
-            if (b < 0) {
-                throw new IOException("closed during the handshake: " + head);
-            }
-            head.append((char) b);
-        }
-        if (!head.toString().startsWith("HTTP/1.1 101")) {
-            throw new IOException("refused: " + head.toString().lines().findFirst().orElse(""));
-        }
-        return socket;
+        return RawClient.open(url, 0, noOffer ? "" : "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n");
     }
 
     /** Sends the frame and reads the echo; true when it came back compressed (RSV1). */
@@ -129,25 +107,5 @@ public final class DeflateMemoryLoad implements Callable<Integer> {
                     .append(",\"from\":\"k1z0rxR6-JxpegDH\",\"name\":\"bob\",\"text\":\"see you at the standup\"},");
         }
         return text.append("{}]").toString();
-    }
-
-    private static byte[] maskedText(String text) {
-        byte[] payload = text.getBytes(StandardCharsets.UTF_8);
-        int header = payload.length <= 125 ? 2 : 4;
-        byte[] frame = new byte[header + 4 + payload.length];
-        frame[0] = (byte) 0x81;
-        if (payload.length <= 125) {
-            frame[1] = (byte) (0x80 | payload.length);
-        } else {
-            frame[1] = (byte) (0x80 | 126);
-            frame[2] = (byte) (payload.length >> 8);
-            frame[3] = (byte) payload.length;
-        }
-        byte[] mask = {0x12, 0x34, 0x56, 0x78};
-        System.arraycopy(mask, 0, frame, header, 4);
-        for (int i = 0; i < payload.length; i++) {
-            frame[header + 4 + i] = (byte) (payload[i] ^ mask[i & 3]);
-        }
-        return frame;
     }
 }

@@ -4,12 +4,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -25,8 +22,6 @@ import java.util.concurrent.atomic.AtomicLong;
 @Command(name = "flood", mixinStandardHelpOptions = true, showDefaultValues = true,
         description = "Server memory under clients that send without reading, on loopback.")
 public final class FloodLoad implements Callable<Integer> {
-
-    private static final int MASK = 0x5A3C_9E17;
 
     @Option(names = "--url", description = "a WebSocket endpoint (loopback only)")
     URI url = URI.create("ws://127.0.0.1:8080/echo");
@@ -53,7 +48,9 @@ public final class FloodLoad implements Callable<Integer> {
         if (!ping && !kind.equals("message")) {
             throw new IllegalArgumentException("--kind is message or ping, not " + kind);
         }
-        byte[] frame = maskedFrame(ping ? 0x9 : 0x2, Math.min(size, ping ? 125 : size));
+        byte[] payload = new byte[Math.min(size, ping ? 125 : size)];
+        java.util.Arrays.fill(payload, (byte) 'x');
+        byte[] frame = RawClient.maskedFrame(ping ? 0x9 : 0x2, payload);
         long heapBefore = server.heapAfterGc();
         long rssBefore = server.rssBytes();
         long directBefore = server.directMemoryBytes();
@@ -64,7 +61,7 @@ public final class FloodLoad implements Callable<Integer> {
         List<Socket> sockets = new ArrayList<>();
         List<Thread> writers = new ArrayList<>();
         for (int c = 0; c < clients; c++) {
-            Socket socket = open();
+            Socket socket = RawClient.open(url, 4096, "");
             sockets.add(socket);
             Thread writer = new Thread(() -> {
                 try {
@@ -116,56 +113,5 @@ public final class FloodLoad implements Callable<Integer> {
                 kind, clients, size, sentTotal, rssBefore, maxRss, rssAfter, heapBefore, maxHeap, heapAfter,
                 directBefore, maxDirect, directAfter);
         return 0;
-    }
-
-    /** Connects with a 4 KiB receive buffer and completes the opening handshake. */
-    private Socket open() throws IOException {
-        Socket socket = new Socket();
-        socket.setReceiveBufferSize(4096);
-        socket.connect(new InetSocketAddress(url.getHost(), url.getPort()), 5_000);
-        socket.setSoTimeout(10_000);
-        String request = "GET " + url.getRawPath() + " HTTP/1.1\r\nHost: " + url.getHost() + ':' + url.getPort()
-                + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                + "Sec-WebSocket-Version: 13\r\n\r\n";
-        socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
-        InputStream in = socket.getInputStream();
-        StringBuilder head = new StringBuilder();
-        while (!head.toString().endsWith("\r\n\r\n")) {
-            int b = in.read();
-            if (b < 0) {
-                throw new IOException("the server closed during the handshake: " + head);
-            }
-            head.append((char) b);
-        }
-        if (!head.toString().startsWith("HTTP/1.1 101")) {
-            throw new IOException("handshake refused: " + head.toString().lines().findFirst().orElse(""));
-        }
-        return socket;
-    }
-
-    /** A masked client frame with a payload of {@code length} bytes of 'x'. */
-    private static byte[] maskedFrame(int opcode, int length) {
-        int header = length <= 125 ? 2 : length <= 0xFFFF ? 4 : 10;
-        byte[] frame = new byte[header + 4 + length];
-        frame[0] = (byte) (0x80 | opcode);
-        if (length <= 125) {
-            frame[1] = (byte) (0x80 | length);
-        } else if (length <= 0xFFFF) {
-            frame[1] = (byte) (0x80 | 126);
-            frame[2] = (byte) (length >> 8);
-            frame[3] = (byte) length;
-        } else {
-            frame[1] = (byte) (0x80 | 127);
-            for (int i = 0; i < 8; i++) {
-                frame[2 + i] = (byte) ((long) length >> (56 - 8 * i));
-            }
-        }
-        for (int i = 0; i < 4; i++) {
-            frame[header + i] = (byte) (MASK >> (24 - 8 * i));
-        }
-        for (int i = 0; i < length; i++) {
-            frame[header + 4 + i] = (byte) ('x' ^ frame[header + (i & 3)]);
-        }
-        return frame;
     }
 }

@@ -273,20 +273,13 @@ public final class Room {
     }
 
     private void run(Runnable task) {
-        if (executor.inEventLoop()) {
-            task.run();
-            return;
-        }
-        try {
-            executor.execute(task);
-        } catch (RejectedExecutionException e) {
-            // The room's event loop has stopped, so the server is stopping and the room is gone
-            // with it: members on other loops that leave while it shuts down have nothing to tell.
-            log.debug("{}: its event loop has stopped; dropped a task", this);
-        }
+        runOrFail(null, task);
     }
 
-    /** As {@link #run}, failing {@code result} when the task cannot run, so that no caller waits for ever. */
+    /**
+     * Runs {@code task} on the room's loop; when that loop has stopped (the server is stopping and
+     * the room with it), fails {@code result}, if any, so that no caller waits for ever.
+     */
     private void runOrFail(CompletableFuture<?> result, Runnable task) {
         if (executor.inEventLoop()) {
             task.run();
@@ -295,7 +288,10 @@ public final class Room {
         try {
             executor.execute(task);
         } catch (RejectedExecutionException e) {
-            result.completeExceptionally(e);
+            log.debug("{}: its event loop has stopped; dropped a task", this);
+            if (result != null) {
+                result.completeExceptionally(e);
+            }
         }
     }
 

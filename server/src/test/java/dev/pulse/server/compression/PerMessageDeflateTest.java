@@ -6,16 +6,14 @@ import dev.pulse.codec.WebSocketOpcode;
 import dev.pulse.server.support.ExternalClient;
 import dev.pulse.server.support.RawWebSocket;
 import dev.pulse.server.support.TestServer;
+import dev.pulse.testing.WireFrames;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.zip.Inflater;
 
 import static dev.pulse.testing.RawFrameBuilder.frame;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -37,26 +35,11 @@ class PerMessageDeflateTest {
     @RegisterExtension
     final TestServer server = new TestServer();
 
-    static byte[] inflate(byte[] payload) throws Exception {
-        Inflater inflater = new Inflater(true);
-        byte[] input = Arrays.copyOf(payload, payload.length + 4);
-        input[input.length - 2] = (byte) 0xFF;
-        input[input.length - 1] = (byte) 0xFF;
-        inflater.setInput(input);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        byte[] chunk = new byte[4096];
-        while (!inflater.needsInput()) {
-            out.write(chunk, 0, inflater.inflate(chunk));
-        }
-        inflater.end();
-        return out.toByteArray();
-    }
-
     /** The next text message, inflated when it came compressed. */
     private static JsonNode next(RawWebSocket ws) throws Exception {
         RawWebSocket.Frame f = ws.read();
         assertEquals(WebSocketOpcode.TEXT, f.opcode(), "a text frame");
-        byte[] payload = (f.rsv() & 4) != 0 ? inflate(f.payload()) : f.payload();
+        byte[] payload = (f.rsv() & 4) != 0 ? WireFrames.inflate(f.payload()) : f.payload();
         return JSON.readTree(new String(payload, StandardCharsets.UTF_8));
     }
 
@@ -105,7 +88,7 @@ class PerMessageDeflateTest {
             } else {
                 assertArrayEquals(first, f.payload(), "the same compressed bytes for every member");
             }
-            assertEquals(text, JSON.readTree(inflate(f.payload())).get("text").asText());
+            assertEquals(text, JSON.readTree(WireFrames.inflate(f.payload())).get("text").asText());
         }
         JsonNode own = nextOfType(plain, "message");
         assertEquals(text, own.get("text").asText());
@@ -117,7 +100,7 @@ class PerMessageDeflateTest {
     }
 
     private static byte[] inflateIfCompressed(RawWebSocket.Frame f) throws Exception {
-        return (f.rsv() & 4) != 0 ? inflate(f.payload()) : f.payload();
+        return (f.rsv() & 4) != 0 ? WireFrames.inflate(f.payload()) : f.payload();
     }
 
     private static RawWebSocket join(RawWebSocket ws) throws Exception {
