@@ -166,11 +166,26 @@ public final class PerMessageDeflateHandler extends ChannelDuplexHandler {
      * compresses once for all of them. {@code payload} is left as it was.
      */
     public static ByteBuf deflate(PerMessageDeflateConfig config, ByteBufAllocator alloc, ByteBuf payload) {
-        return deflateWith(config.sharedDeflater(), true, alloc, payload);
+        return deflate(config, alloc, payload, 0);
+    }
+
+    /**
+     * As {@link #deflate(PerMessageDeflateConfig, ByteBufAllocator, ByteBuf)}, leaving
+     * {@code headroom} writable bytes before the compressed bytes (its reader index), so that a
+     * frame header can be put in front of them without a copy.
+     */
+    public static ByteBuf deflate(PerMessageDeflateConfig config, ByteBufAllocator alloc, ByteBuf payload, int headroom) {
+        return deflateWith(config.sharedDeflater(), true, alloc, payload, headroom);
     }
 
     private static ByteBuf deflateWith(Deflater deflater, boolean reset, ByteBufAllocator alloc, ByteBuf payload) {
-        ByteBuf out = alloc.directBuffer(payload.readableBytes() / 2 + 64);
+        return deflateWith(deflater, reset, alloc, payload, 0);
+    }
+
+    private static ByteBuf deflateWith(Deflater deflater, boolean reset, ByteBufAllocator alloc, ByteBuf payload,
+                                       int headroom) {
+        ByteBuf out = alloc.directBuffer(headroom + payload.readableBytes() / 2 + 64);
+        out.setIndex(headroom, headroom);
         try {
             for (ByteBuffer input : payload.nioBuffers()) {
                 deflater.setInput(input);

@@ -28,6 +28,8 @@ public final class Broadcaster {
 
     private static final Logger log = LoggerFactory.getLogger(Broadcaster.class);
     private static final int RSV1 = 4;
+    /** The longest header of an unmasked frame. */
+    private static final int MAX_HEADER = 10;
 
     private final BroadcastStats stats;
     private final PerMessageDeflateConfig deflate;
@@ -119,17 +121,16 @@ public final class Broadcaster {
         if (deflate == null || length < deflate.threshold()) {
             return null;
         }
-        ByteBuf payload = PerMessageDeflateHandler.deflate(deflate, frame.alloc(),
-                frame.slice(frame.readerIndex() + offset, length));
+        // Deflated behind room for the largest header, which is then written in front: no copy.
+        ByteBuf compressed = PerMessageDeflateHandler.deflate(deflate, frame.alloc(),
+                frame.slice(frame.readerIndex() + offset, length), MAX_HEADER);
         stats.onCompressed();
-        try {
-            int size = payload.readableBytes();
-            ByteBuf compressed = frame.alloc().directBuffer(WebSocketFrameEncoder.headerLength(size, false) + size);
-            WebSocketFrameEncoder.writeHeader(compressed, opcode(frame), true, RSV1, size, false);
-            return compressed.writeBytes(payload);
-        } finally {
-            payload.release();
-        }
+        int size = compressed.readableBytes();
+        int start = MAX_HEADER - WebSocketFrameEncoder.headerLength(size, false);
+        int end = compressed.writerIndex();
+        compressed.setIndex(start, start);
+        WebSocketFrameEncoder.writeHeader(compressed, opcode(frame), true, RSV1, size, false);
+        return compressed.writerIndex(end);
     }
 
     /** Where an unmasked encoded frame's payload starts. */

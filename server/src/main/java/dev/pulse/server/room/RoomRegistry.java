@@ -135,50 +135,40 @@ public final class RoomRegistry {
             return current;
         });
         if (unheld[0]) {
-            room.execute(() -> dropIf(room, true));
+            room.execute(() -> drop(room, Room::isEmpty));
         }
-    }
-
-    /**
-     * Drops {@code room} if no session holds it and {@code ifEmpty} finds it empty (on its loop)
-     * or, without it, if it has been quiet for the idle timeout.
-     */
-    private boolean dropIf(Room room, boolean ifEmpty) {
-        boolean[] dropped = {false};
-        rooms.computeIfPresent(room.name(), (n, current) -> {
-            if (current != room || room.holders > 0) {
-                return current;
-            }
-            boolean drop = ifEmpty ? room.isEmpty() : System.nanoTime() - room.lastActive() >= idleTimeoutNanos;
-            dropped[0] = drop;
-            return drop ? null : current;
-        });
-        if (dropped[0]) {
-            room.dispose();
-        }
-        return dropped[0];
     }
 
     private void dropIdleRooms() {
+        long now = System.nanoTime();
         for (Room room : rooms.values()) {
-            dropIf(room, false);
+            drop(room, r -> now - r.lastActive() >= idleTimeoutNanos);
         }
     }
 
     /** Makes way in a full table: drops the quietest room no session holds. */
     private boolean evictQuietest() {
-        // holders is read here outside the map's lock only to choose; the removal checks it again.
+        // holders is read here outside the map's lock only to choose; drop checks it again.
         Room candidate = quietest(room -> room.holders == 0);
-        if (candidate == null) {
-            return false;
-        }
+        return candidate != null && drop(candidate, room -> true);
+    }
+
+    /**
+     * The one way a room leaves the table: atomically, only while it is there, no session holds it
+     * and {@code when} accepts it (a check that reads the room's own state runs on its loop); then
+     * its history's bytes go back to the budget.
+     */
+    private boolean drop(Room room, Predicate<Room> when) {
         boolean[] dropped = {false};
-        rooms.computeIfPresent(candidate.name(), (n, current) -> {
-            dropped[0] = current == candidate && candidate.holders == 0;
+        rooms.computeIfPresent(room.name(), (n, current) -> {
+            dropped[0] = current == room && room.holders == 0 && when.test(room);
             return dropped[0] ? null : current;
         });
         if (dropped[0]) {
-            candidate.dispose();
+            if (ClientRequest.isSystemChannel(room.name())) {
+                systemRooms.decrementAndGet();
+            }
+            room.dispose();
         }
         return dropped[0];
     }
