@@ -129,7 +129,8 @@ public final class HttpApi {
                 Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
                 done = cause instanceof ApiException ? error((ApiException) cause)
                         : error(new ApiException(HttpResponseStatus.SERVICE_UNAVAILABLE, ErrorCode.UNAVAILABLE,
-                                "the server is stopping"));
+                                cause instanceof java.util.concurrent.RejectedExecutionException || cause.getMessage() == null
+                                        ? "the server is stopping" : cause.getMessage()));
             }
             counter.accept(route, done.status().code());
             return done;
@@ -170,10 +171,10 @@ public final class HttpApi {
                 return listChannels(query);
             case "channel":
                 allow(request, "GET");
-                return channel(existingChannel(parts[1]));
+                return channel(checkedName(parts[1]));
             case "history":
                 allow(request, "GET");
-                return history(existingChannel(parts[1]), query);
+                return history(checkedName(parts[1]), query);
             case "disconnect":
                 return disconnect(json(request, "POST"));
             case "rooms":
@@ -335,17 +336,21 @@ public final class HttpApi {
         }));
     }
 
-    private Room existingChannel(String name) throws ProtocolException, ApiException {
+    private static String checkedName(String name) throws ProtocolException {
         ClientRequest.checkChannel(name, null);
-        Room room = sessions.rooms().get(name);
-        if (room == null) {
-            throw new ApiException(HttpResponseStatus.NOT_FOUND, ErrorCode.NOT_FOUND, "no channel " + name);
-        }
-        return room;
+        return name;
     }
 
-    private CompletableFuture<FullHttpResponse> channel(Room room) {
-        return room.info().thenApply(info -> ok(g -> {
+    private static <T> T found(T value, String name) {
+        if (value == null) {
+            throw new java.util.concurrent.CompletionException(
+                    new ApiException(HttpResponseStatus.NOT_FOUND, ErrorCode.NOT_FOUND, "no channel " + name));
+        }
+        return value;
+    }
+
+    private CompletableFuture<FullHttpResponse> channel(String name) {
+        return sessions.rooms().info(name).thenApply(found -> found(found, name)).thenApply(info -> ok(g -> {
             g.writeStringField("channel", info.name());
             g.writeStringField("epoch", info.epoch());
             g.writeNumberField("seq", info.seq());
@@ -365,11 +370,11 @@ public final class HttpApi {
         }));
     }
 
-    private CompletableFuture<FullHttpResponse> history(Room room, Map<String, List<String>> query) throws ProtocolException {
+    private CompletableFuture<FullHttpResponse> history(String name, Map<String, List<String>> query) throws ProtocolException {
         long since = number(query, "since", -1, 0, Long.MAX_VALUE);
         int limit = (int) number(query, "limit", DEFAULT_LIST, 1, MAX_LIST);
-        return room.history(since, limit).thenApply(page -> ok(g -> {
-            g.writeStringField("channel", room.name());
+        return sessions.rooms().history(name, since, limit).thenApply(found -> found(found, name)).thenApply(page -> ok(g -> {
+            g.writeStringField("channel", name);
             g.writeStringField("epoch", page.epoch());
             g.writeNumberField("seq", page.seq());
             g.writeArrayFieldStart("messages");
@@ -404,12 +409,19 @@ public final class HttpApi {
                 }
             }
         }
-        if (targets.isEmpty()) {
-            throw new ApiException(HttpResponseStatus.NOT_FOUND, ErrorCode.NOT_FOUND,
-                    id != null ? "no connection with id " + id : "no connection named " + name);
-        }
         targets.forEach(session -> session.close(status));
-        return CompletableFuture.completedFuture(ok(g -> g.writeNumberField("disconnected", targets.size())));
+        int here = targets.size();
+        // The other nodes of a cluster close theirs; a single node has none.
+        CompletableFuture<Integer> elsewhere = id != null && here > 0 ? CompletableFuture.completedFuture(0)
+                : sessions.peers().disconnect(id, name, status);
+        return elsewhere.thenApply(there -> {
+            int total = here + there;
+            if (total == 0) {
+                throw new java.util.concurrent.CompletionException(new ApiException(HttpResponseStatus.NOT_FOUND,
+                        ErrorCode.NOT_FOUND, id != null ? "no connection with id " + id : "no connection named " + name));
+            }
+            return ok(g -> g.writeNumberField("disconnected", total));
+        });
     }
 
     private static WebSocketCloseStatus closeStatus(JsonNode body) throws ProtocolException {

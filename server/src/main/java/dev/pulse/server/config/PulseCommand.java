@@ -166,6 +166,21 @@ public final class PulseCommand {
                     + "at once (PULSE_CHANNEL_IDLE_TIMEOUT).")
     Duration channelIdleTimeout;
 
+    @Option(names = "--redis", paramLabel = "URI", defaultValue = "${env:PULSE_REDIS:-}",
+            description = "Redis of the cluster this node joins, redis://[:password@]host:port or rediss://...; "
+                    + "nodes sharing it and --cluster-name act as one server. Default: none, a single node (PULSE_REDIS).")
+    String redis;
+
+    @Option(names = "--cluster-name", paramLabel = "NAME", defaultValue = "${env:PULSE_CLUSTER_NAME:-pulse}",
+            description = "Prefix of the cluster's Redis keys and topics (PULSE_CLUSTER_NAME).")
+    String clusterName;
+
+    @Option(names = "--node-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+            defaultValue = "${env:PULSE_NODE_TIMEOUT:-8s}",
+            description = "With --redis: how long a silent node is taken for alive; then its members leave presence "
+                    + "(PULSE_NODE_TIMEOUT).")
+    Duration nodeTimeout;
+
     @Option(names = "--history-bytes", paramLabel = "SIZE", converter = SizeConverter.class,
             defaultValue = "${env:PULSE_HISTORY_BYTES:-64KiB}",
             description = "Bytes of history each channel keeps, besides --history-size; oldest dropped first (PULSE_HISTORY_BYTES).")
@@ -279,6 +294,9 @@ public final class PulseCommand {
                 .wsMaxMessageSize(wsMaxMessageSize)
                 .maxTextLength(maxTextLength)
                 .historySize(historySize)
+                .redis(redis)
+                .clusterName(clusterName)
+                .nodeTimeout(nodeTimeout)
                 .maxChannels(maxChannels)
                 .maxQueuedBytes(maxQueuedBytes)
                 .slowConsumerPolicy(SlowConsumerPolicy.parse(slowConsumerPolicy))

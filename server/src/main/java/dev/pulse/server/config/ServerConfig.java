@@ -56,6 +56,15 @@ public final class ServerConfig {
     public static final int DEFAULT_HISTORY_BYTES = 64 * 1024;
     /** 128 MiB: all channels' history together. */
     public static final int DEFAULT_HISTORY_TOTAL_BYTES = 128 * 1024 * 1024;
+    /** No Redis: the server is a single node holding its channels in memory. */
+    public static final String DEFAULT_REDIS = null;
+    /** The prefix of every Redis key and topic of a cluster; nodes with the same one act as one server. */
+    public static final String DEFAULT_CLUSTER_NAME = "pulse";
+    /**
+     * How long a node may miss its heartbeat before the others take it for dead and drop its
+     * members from presence (with {@code leave} events); it beats every quarter of this.
+     */
+    public static final Duration DEFAULT_NODE_TIMEOUT = Duration.ofSeconds(8);
     /** Connections still speaking HTTP (not upgraded), each holding up to 16 KiB of request buffers. */
     public static final int DEFAULT_MAX_HTTP_CONNECTIONS = 10_000;
     /** How long a connection may stay in HTTP, keep-alive requests and all, before it is closed. */
@@ -110,6 +119,9 @@ public final class ServerConfig {
     private final List<String> publicOrigins;
     private final int maxJoinsPerConnection;
     private final Duration channelIdleTimeout;
+    private final String redis;
+    private final String clusterName;
+    private final Duration nodeTimeout;
     private final int historyBytes;
     private final int historyTotalBytes;
     private final int maxHttpConnections;
@@ -156,6 +168,9 @@ public final class ServerConfig {
         this.publicOrigins = b.publicOrigins;
         this.maxJoinsPerConnection = b.maxJoinsPerConnection;
         this.channelIdleTimeout = b.channelIdleTimeout;
+        this.redis = b.redis;
+        this.clusterName = b.clusterName;
+        this.nodeTimeout = b.nodeTimeout;
         this.historyBytes = b.historyBytes;
         this.historyTotalBytes = b.historyTotalBytes;
         this.maxHttpConnections = b.maxHttpConnections;
@@ -208,6 +223,9 @@ public final class ServerConfig {
                 .publicOrigins(publicOrigins)
                 .maxJoinsPerConnection(maxJoinsPerConnection)
                 .channelIdleTimeout(channelIdleTimeout)
+                .redis(redis)
+                .clusterName(clusterName)
+                .nodeTimeout(nodeTimeout)
                 .historyBytes(historyBytes)
                 .historyTotalBytes(historyTotalBytes)
                 .maxHttpConnections(maxHttpConnections)
@@ -372,6 +390,19 @@ public final class ServerConfig {
         return channelIdleTimeout;
     }
 
+    /** The Redis URI of the cluster this node belongs to ({@code redis://} or {@code rediss://}), or null for none. */
+    public String redis() {
+        return redis;
+    }
+
+    public String clusterName() {
+        return clusterName;
+    }
+
+    public Duration nodeTimeout() {
+        return nodeTimeout;
+    }
+
     public int historyBytes() {
         return historyBytes;
     }
@@ -467,6 +498,9 @@ public final class ServerConfig {
                 + ", publicOrigins=" + publicOrigins
                 + ", maxJoinsPerConnection=" + maxJoinsPerConnection
                 + ", channelIdleTimeout=" + channelIdleTimeout
+                + ", redis=" + (redis == null ? "none" : redis.replaceAll("//[^@/]*@", "//(credentials)@"))
+                + ", clusterName=" + clusterName
+                + ", nodeTimeout=" + nodeTimeout
                 + ", historyBytes=" + historyBytes
                 + ", historyTotalBytes=" + historyTotalBytes
                 + ", maxHttpConnections=" + maxHttpConnections
@@ -516,6 +550,9 @@ public final class ServerConfig {
         private List<String> publicOrigins = DEFAULT_PUBLIC_ORIGINS;
         private int maxJoinsPerConnection = DEFAULT_MAX_JOINS_PER_CONNECTION;
         private Duration channelIdleTimeout = DEFAULT_CHANNEL_IDLE_TIMEOUT;
+        private String redis = DEFAULT_REDIS;
+        private String clusterName = DEFAULT_CLUSTER_NAME;
+        private Duration nodeTimeout = DEFAULT_NODE_TIMEOUT;
         private int historyBytes = DEFAULT_HISTORY_BYTES;
         private int historyTotalBytes = DEFAULT_HISTORY_TOTAL_BYTES;
         private int maxHttpConnections = DEFAULT_MAX_HTTP_CONNECTIONS;
@@ -731,6 +768,31 @@ public final class ServerConfig {
 
         public Builder channelIdleTimeout(Duration channelIdleTimeout) {
             this.channelIdleTimeout = positive(channelIdleTimeout, "channelIdleTimeout");
+            return this;
+        }
+
+        /** @param redis {@code redis://[:password@]host:port[/db]} or {@code rediss://...}; null or empty for none */
+        public Builder redis(String redis) {
+            if (redis != null && !redis.isEmpty() && !redis.startsWith("redis://") && !redis.startsWith("rediss://")) {
+                throw new IllegalArgumentException("redis must be a redis:// or rediss:// URI: " + redis);
+            }
+            this.redis = redis == null || redis.isEmpty() ? null : redis;
+            return this;
+        }
+
+        public Builder clusterName(String clusterName) {
+            if (clusterName == null || !clusterName.matches("[A-Za-z0-9_.-]{1,32}")) {
+                throw new IllegalArgumentException("clusterName must be 1-32 letters, digits, _ . -: " + clusterName);
+            }
+            this.clusterName = clusterName;
+            return this;
+        }
+
+        public Builder nodeTimeout(Duration nodeTimeout) {
+            this.nodeTimeout = positive(nodeTimeout, "nodeTimeout");
+            if (nodeTimeout.toMillis() < 1000) {
+                throw new IllegalArgumentException("nodeTimeout must be at least 1s: " + nodeTimeout);
+            }
             return this;
         }
 

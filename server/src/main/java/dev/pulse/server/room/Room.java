@@ -4,6 +4,7 @@ import dev.pulse.server.broadcast.Audience;
 import dev.pulse.server.broadcast.Broadcaster;
 import dev.pulse.server.broadcast.SlowConsumerPolicy;
 import dev.pulse.server.broadcast.Subscriber;
+import dev.pulse.server.protocol.ErrorCode;
 import dev.pulse.server.protocol.Payload;
 import dev.pulse.server.protocol.ServerMessages;
 import dev.pulse.server.protocol.ServerMessages.MemberInfo;
@@ -12,22 +13,27 @@ import io.netty.util.concurrent.EventExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.pulse.server.protocol.ErrorCode;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Supplier;
 
 /**
- * One channel of {@code /ws}: its members, its sequence counter, its history and its
- * slow-consumer policy. Every operation is run on the room's own event loop, in the order it was
- * asked for from any one thread; results reach members through the {@link Broadcaster}, which
- * keeps that order per member.
+ * One channel of {@code /ws} as this node sees it: its members here, and its slow-consumer
+ * policy. Where the channel's order, history and presence live is its {@link ChannelStore}'s
+ * concern: this process, or the cluster's Redis. Every operation is run on the room's own event
+ * loop, in the order it was asked for from any one thread; the store hands back the channel's
+ * messages and presence changes in order, and the room fans each out, encoded once, through the
+ * {@link Broadcaster}, which keeps that order per member.
  *
  * <p>A room lives while sessions hold it ({@link RoomRegistry#acquire}) and, once none does, for
- * as long as its history is worth keeping; its {@link #epoch()} names this life of the channel,
- * so that a {@code since} from an earlier one is not taken for a position in this one.
+ * as long as its store must keep history; its epoch names a life of the channel, so that a
+ * {@code since} from an earlier one is not taken for a position in this one.
  */
 public final class Room {
 
@@ -42,38 +48,31 @@ public final class Room {
     private final RoomRegistry registry;
     private final Broadcaster broadcaster;
     private final ByteBufAllocator alloc;
-    private final History history;
     private final Audience audience = new Audience();
     private final Map<Subscriber, Member> members = new LinkedHashMap<>();
-    private final String epoch;
-    private long seq;
-    /** Members, readable from any thread (for gauges and for skipping work nobody would see). */
+    private final Map<String, Subscriber> byId = new HashMap<>();
+    private final ChannelStore store;
+    /** Members here, readable from any thread (for gauges and for skipping work nobody would see). */
     private volatile int memberCount;
     /** When the room was last joined, left or published to ({@link System#nanoTime()}): what "quiet" means. */
     private volatile long lastActive = System.nanoTime();
-    /** The bytes its history holds, readable from any thread, for choosing where to reclaim from. */
+    /** The bytes its store keeps here, readable from any thread, for choosing where to reclaim from. */
     private volatile long historyBytes;
     /** Sessions holding the room; read and changed only inside the registry's atomic map operations. */
     int holders;
 
-    Room(String name, EventExecutor executor, SlowConsumerPolicy policy, String epoch, RoomRegistry registry) {
+    Room(String name, EventExecutor executor, SlowConsumerPolicy policy, RoomRegistry registry, ChannelEngine engine) {
         this.name = name;
-        this.epoch = epoch;
         this.executor = executor;
         this.policy = policy;
         this.registry = registry;
         this.broadcaster = registry.broadcaster();
         this.alloc = registry.alloc();
-        this.history = registry.newHistory();
+        this.store = engine.open(this);
     }
 
     public String name() {
         return name;
-    }
-
-    /** This life of the channel: the server run and the room's generation. */
-    public String epoch() {
-        return epoch;
     }
 
     long lastActive() {
@@ -84,10 +83,20 @@ public final class Room {
         return historyBytes;
     }
 
-    EventExecutor executor() {
+    /** The event loop the room runs on. */
+    public EventExecutor executor() {
         return executor;
     }
 
+    RoomRegistry registry() {
+        return registry;
+    }
+
+    ChannelStore store() {
+        return store;
+    }
+
+    /** Members on this node. */
     public int memberCount() {
         return memberCount;
     }
@@ -99,21 +108,35 @@ public final class Room {
      * latest seq, and how many messages after {@code since} are gone. The answer stays within the
      * registry's answer budget: history beyond it is left for the client to ask for with a
      * further join from the last seq it got ({@code more}), and a member list beyond it is cut.
+     * When the store cannot answer (the cluster's Redis is unreachable), the member is not added
+     * and gets an {@code unavailable} error.
      */
     public void join(Member member, long since, String sinceEpoch, String ref) {
         run(() -> {
             lastActive = System.nanoTime();
             Member previous = members.put(member.subscriber(), member);
             if (previous == null) {
-                broadcastPresence("join", member);
-                audience.add(member.subscriber());
+                byId.put(member.id(), member.subscriber());
                 memberCount = members.size();
+                store.memberJoined(member);
             }
-            long from = since < 0 || (sinceEpoch != null && !sinceEpoch.equals(epoch)) ? history.oldestSeq(seq) - 1 : since;
-            HistoryPage page = page(from, Integer.MAX_VALUE, registry.historyAnswerBytes());
-            byte[] joined = ServerMessages.joined(name, ref, epoch, memberList(), members.size(), page.messages(), seq,
-                    page.missed(), page.more());
-            broadcaster.send(member.subscriber(), Broadcaster.encodeText(alloc, joined), null);
+            store.join(since, sinceEpoch, registry.historyAnswerBytes(), registry.membersAnswerBytes(), view -> {
+                if (members.get(member.subscriber()) != member) {
+                    return; // left, or joined again, while the store was answering
+                }
+                if (previous == null) {
+                    audience.add(member.subscriber());
+                }
+                byte[] joined = ServerMessages.joined(name, ref, view.epoch(), view.members(), view.memberCount(),
+                        view.history(), view.seq(), view.missed(), view.more());
+                broadcaster.send(member.subscriber(), Broadcaster.encodeText(alloc, joined), null);
+            }, failure -> {
+                if (previous == null && members.remove(member.subscriber(), member)) {
+                    forget(member);
+                    store.memberLeft(member);
+                }
+                sendError(member.subscriber(), ErrorCode.UNAVAILABLE, failure, ref);
+            });
         });
     }
 
@@ -126,46 +149,39 @@ public final class Room {
     /** A channel as the HTTP API shows it; {@code members} is null over the presence limit. */
     public record Info(String name, String epoch, long seq, int memberCount, List<MemberInfo> members) { }
 
-    /**
-     * The kept messages after {@code since} (all kept when it is -1), at most {@code limit} of
-     * them, as {@link #join} would give them.
-     */
-    public CompletableFuture<HistoryPage> history(long since, int limit) {
-        CompletableFuture<HistoryPage> result = new CompletableFuture<>();
-        runOrFail(result, () -> result.complete(page(since < 0 ? history.oldestSeq(seq) - 1 : since, limit, Long.MAX_VALUE)));
-        return result;
+    /** The history page of a room whose store is local, run on its loop. */
+    CompletableFuture<HistoryPage> localHistory(long since, int limit) {
+        return call(() -> ((LocalChannelStore) store).page(since, limit, Long.MAX_VALUE));
     }
 
-    public CompletableFuture<Info> info() {
-        CompletableFuture<Info> result = new CompletableFuture<>();
-        runOrFail(result, () -> result.complete(new Info(name, epoch, seq, members.size(),
-                members.size() <= registry.presenceLimit() ? memberList() : null)));
-        return result;
+    /** What the HTTP API shows of a room whose store is local, run on its loop. */
+    CompletableFuture<Info> localInfo() {
+        return call(() -> {
+            LocalChannelStore local = (LocalChannelStore) store;
+            return new Info(name, local.epoch(), local.seq(), members.size(),
+                    members.size() <= registry.presenceLimit() ? memberList(Long.MAX_VALUE) : null);
+        });
     }
 
-    private HistoryPage page(long from, int limit, long maxBytes) {
-        long oldest = history.oldestSeq(seq);
-        long missed = Math.max(0, oldest - 1 - from);
-        List<byte[]> messages = history.after(from, limit, maxBytes);
-        // Kept messages are consecutive, so the last one given is from + missed + its count.
-        boolean more = !messages.isEmpty() && history.newestSeq() > from + missed + messages.size();
-        return new HistoryPage(epoch, seq, messages, missed, more);
-    }
-
-    /** The members, within the answer budget; empty over the presence limit. */
-    private List<MemberInfo> memberList() {
+    /** The members here, as many as {@code maxBytes} of list takes; empty over the presence limit. */
+    List<MemberInfo> memberList(long maxBytes) {
         List<MemberInfo> list = new ArrayList<>();
         if (members.size() <= registry.presenceLimit()) {
             long listed = 0;
             for (Member m : members.values()) {
                 listed += ServerMessages.memberInfoMaxBytes(m.id(), m.name());
-                if (listed > registry.membersAnswerBytes()) {
+                if (listed > maxBytes) {
                     break;
                 }
                 list.add(new MemberInfo(m.id(), m.name()));
             }
         }
         return list;
+    }
+
+    /** The members here, in the order they joined. */
+    public List<Member> members() {
+        return List.copyOf(members.values());
     }
 
     /**
@@ -179,18 +195,24 @@ public final class Room {
                 return;
             }
             lastActive = System.nanoTime();
-            audience.remove(subscriber);
-            memberCount = members.size();
-            broadcastPresence("leave", member);
+            forget(member);
+            store.memberLeft(member);
             if (answer) {
                 broadcaster.send(subscriber, Broadcaster.encodeText(alloc, ServerMessages.left(name, ref)), null);
             }
         });
     }
 
+    private void forget(Member member) {
+        byId.remove(member.id(), member.subscriber());
+        audience.remove(member.subscriber());
+        memberCount = members.size();
+    }
+
     /**
      * Publishes {@code payload} from {@code subscriber} to every member, itself included, with the
-     * next seq; keeps it in history; answers {@code ack} when {@code ref} is given.
+     * next seq; answers {@code ack} when {@code ref} is given, after the message itself, or an
+     * {@code unavailable} error when the store cannot take it.
      */
     public void publish(Subscriber subscriber, Payload payload, String ref) {
         run(() -> {
@@ -199,13 +221,12 @@ public final class Room {
                 // Left (or dropped) before this publish was processed.
                 return;
             }
-            long next = ++seq;
-            byte[] message = ServerMessages.message(name, next, sender.id(), sender.name(), payload, System.currentTimeMillis());
-            keep(next, message);
-            broadcaster.broadcast(audience, Broadcaster.encodeText(alloc, message), policy, this);
-            if (ref != null) {
-                broadcaster.send(subscriber, Broadcaster.encodeText(alloc, ServerMessages.ack(ref, name, next)), null);
-            }
+            lastActive = System.nanoTime();
+            store.append(new MessageDraft(name, sender.id(), sender.name(), payload, System.currentTimeMillis()), seq -> {
+                if (ref != null) {
+                    broadcaster.send(subscriber, Broadcaster.encodeText(alloc, ServerMessages.ack(ref, name, seq)), null);
+                }
+            }, failure -> sendError(subscriber, ErrorCode.UNAVAILABLE, failure, ref));
         });
     }
 
@@ -218,21 +239,39 @@ public final class Room {
     public CompletableFuture<Long> publishFromServer(Payload payload) {
         CompletableFuture<Long> published = new CompletableFuture<>();
         runOrFail(published, () -> {
-            long next = ++seq;
-            byte[] message = ServerMessages.message(name, next, ServerMessages.FROM_SERVER, null, payload,
-                    System.currentTimeMillis());
-            keep(next, message);
-            broadcaster.broadcast(audience, Broadcaster.encodeText(alloc, message), policy, this);
-            published.complete(next);
+            lastActive = System.nanoTime();
+            store.append(new MessageDraft(name, ServerMessages.FROM_SERVER, null, payload, System.currentTimeMillis()),
+                    published::complete, published::completeExceptionally);
         });
         return published;
     }
 
-    private void keep(long next, byte[] message) {
-        lastActive = System.nanoTime();
-        history.add(next, message);
-        historyBytes = history.bytes();
-        registry.historyAdded();
+    /**
+     * Called by the store, on the room's loop, with each message of the channel in seq order:
+     * fans it out to the members here.
+     */
+    public void deliver(long seq, byte[] message) {
+        historyBytes = store.historyBytes();
+        if (!audience.isEmpty()) {
+            broadcaster.broadcast(audience, Broadcaster.encodeText(alloc, message), policy, this);
+        }
+    }
+
+    /**
+     * Called by the store, on the room's loop, with a presence change of the channel: fans it out
+     * to the members here but the one it is about, unless the channel has more members
+     * ({@code memberCount}, on every node) than the presence limit.
+     */
+    public void deliverPresence(byte[] presence, String memberId, int memberCount) {
+        if (audience.isEmpty() || memberCount > registry.presenceLimit()) {
+            return;
+        }
+        broadcaster.broadcast(audience, Broadcaster.encodeText(alloc, presence), policy, this, byId.get(memberId));
+    }
+
+    private void sendError(Subscriber subscriber, ErrorCode code, Throwable failure, String ref) {
+        String why = failure.getMessage() == null ? failure.getClass().getSimpleName() : failure.getMessage();
+        broadcaster.send(subscriber, Broadcaster.encodeText(alloc, ServerMessages.error(code, why, ref)), null);
     }
 
     /**
@@ -240,36 +279,33 @@ public final class Room {
      * this room keeps none. Run on the room's loop.
      */
     void trimHistory() {
-        while (registry.historyBudget().isOver() && history.dropOldest()) {
-            // oldest first
-        }
-        historyBytes = history.bytes();
+        store.trimHistory();
+        historyBytes = store.historyBytes();
     }
 
-    /** Whether nothing would be lost with this room: no members and no history. Run on the room's loop. */
+    /** Whether nothing would be lost with this room: no members here, and no history only it keeps. Run on the room's loop. */
     boolean isEmpty() {
-        return members.isEmpty() && history.bytes() == 0;
+        return members.isEmpty() && (!store.holdsHistory() || store.historyBytes() == 0);
     }
 
-    /** Gives the history's bytes back once the room is out of the registry. */
+    /** Ends this life of the room once it is out of the registry. */
     void dispose() {
         run(() -> {
-            history.clear();
+            store.close();
             historyBytes = 0;
         });
     }
 
     /** Runs {@code task} on the room's loop, after everything asked of it so far. */
-    void execute(Runnable task) {
+    public void execute(Runnable task) {
         run(task);
     }
 
-    private void broadcastPresence(String event, Member member) {
-        if (audience.isEmpty() || members.size() > registry.presenceLimit()) {
-            return;
-        }
-        byte[] presence = ServerMessages.presence(name, event, member.id(), member.name());
-        broadcaster.broadcast(audience, Broadcaster.encodeText(alloc, presence), policy, this);
+    /** Runs {@code task} on the room's loop and completes with its result (failed when the loop has stopped). */
+    public <T> CompletableFuture<T> call(Supplier<T> task) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        runOrFail(result, () -> result.complete(task.get()));
+        return result;
     }
 
     private void run(Runnable task) {

@@ -10,12 +10,12 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 
 /**
@@ -44,8 +44,8 @@ public final class RoomRegistry {
     private final ByteBufAllocator alloc;
     private final ChannelPolicies policies;
     private final ServerConfig config;
-    private final String serverEpoch;
-    private final AtomicLong generations = new AtomicLong();
+    private final ChannelEngine engine;
+    private final LocalEngine local;
     /** The server's own channels ($metrics, $logs): held for the server's life, not counted against --max-channels. */
     private final AtomicInteger systemRooms = new AtomicInteger();
     private final HistoryBudget historyBudget;
@@ -53,13 +53,18 @@ public final class RoomRegistry {
     private final long idleTimeoutNanos;
     private ScheduledFuture<?> sweep;
 
+    /**
+     * @param engine where channels live
+     * @param local where the server's own system channels live, on every node
+     */
     public RoomRegistry(Broadcaster broadcaster, ByteBufAllocator alloc, ChannelPolicies policies, ServerConfig config,
-                        String serverEpoch) {
+                        ChannelEngine engine, LocalEngine local) {
         this.broadcaster = broadcaster;
         this.alloc = alloc;
         this.policies = policies;
         this.config = config;
-        this.serverEpoch = serverEpoch;
+        this.engine = engine;
+        this.local = local;
         this.historyBudget = new HistoryBudget(config.historyTotalBytes());
         this.idleTimeoutNanos = config.channelIdleTimeout().toNanos();
     }
@@ -113,8 +118,7 @@ public final class RoomRegistry {
                 if (system) {
                     systemRooms.incrementAndGet();
                 }
-                String epoch = serverEpoch + '.' + Long.toString(generations.incrementAndGet(), 36);
-                room = new Room(n, executor, policies.policyFor(n), epoch, this);
+                room = new Room(n, executor, policies.policyFor(n), this, system ? local : engine);
             }
             room.holders++;
             return room;
@@ -211,6 +215,20 @@ public final class RoomRegistry {
 
     public Room get(String name) {
         return rooms.get(name);
+    }
+
+    /** The channel's history, wherever it lives; completed with null when there is no such channel. */
+    public CompletableFuture<Room.HistoryPage> history(String name, long since, int limit) {
+        return engineOf(name).history(name, rooms.get(name), since, limit);
+    }
+
+    /** The channel, wherever it lives; completed with null when there is no such channel. */
+    public CompletableFuture<Room.Info> info(String name) {
+        return engineOf(name).info(name, rooms.get(name));
+    }
+
+    private ChannelEngine engineOf(String name) {
+        return ClientRequest.isSystemChannel(name) ? local : engine;
     }
 
     /** Channels held against {@code --max-channels}: all but the server's own system channels. */

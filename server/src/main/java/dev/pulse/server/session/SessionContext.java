@@ -5,12 +5,16 @@ import dev.pulse.server.broadcast.Broadcaster;
 import dev.pulse.server.config.ServerConfig;
 import dev.pulse.server.protocol.ErrorCode;
 import dev.pulse.server.protocol.ProtocolException;
+import dev.pulse.server.room.ChannelEngine;
 import dev.pulse.server.room.ChannelPolicies;
+import dev.pulse.server.room.LocalEngine;
 import dev.pulse.server.relay.RelayRegistry;
 import dev.pulse.server.room.RoomRegistry;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 
+import java.security.SecureRandom;
+import java.util.Base64;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
@@ -21,6 +25,8 @@ import java.util.concurrent.ConcurrentMap;
  */
 public final class SessionContext {
 
+    private static final SecureRandom IDS = new SecureRandom();
+
     private final ServerConfig config;
     private final ChannelPolicies policies;
     private final BroadcastStats stats = new BroadcastStats();
@@ -28,16 +34,31 @@ public final class SessionContext {
     private final RoomRegistry rooms;
     private final RelayRegistry relays;
     private final ConcurrentMap<String, SessionHandler> sessions = new ConcurrentHashMap<>();
+    private final Peers peers;
+    private final String nodeId;
     private final String epoch = Long.toString(System.currentTimeMillis(), 36)
             + Integer.toString(java.util.concurrent.ThreadLocalRandom.current().nextInt(1 << 20), 36);
 
+    /** A single node's: channels in memory, no peers. */
     public SessionContext(ServerConfig config, ByteBufAllocator alloc) {
+        this(config, alloc, null, Peers.NONE, null);
+    }
+
+    /**
+     * @param engine where channels live; null for this process's memory
+     * @param peers the other nodes of the cluster
+     * @param nodeId this node's id in the cluster, which starts every connection id; null for a single node
+     */
+    public SessionContext(ServerConfig config, ByteBufAllocator alloc, ChannelEngine engine, Peers peers, String nodeId) {
         this.config = config;
+        this.peers = peers;
+        this.nodeId = nodeId;
         this.broadcaster = new Broadcaster(stats, config.deflateConfig());
         // System channels first: a metrics viewer wants the newest snapshot, a log viewer may miss lines.
         this.policies = ChannelPolicies.parse("$metrics=coalesce,$logs=drop," + config.channelPolicies(),
                 config.slowConsumerPolicy());
-        this.rooms = new RoomRegistry(broadcaster, alloc, policies, config, epoch);
+        LocalEngine local = new LocalEngine(epoch);
+        this.rooms = new RoomRegistry(broadcaster, alloc, policies, config, engine == null ? local : engine, local);
         this.relays = new RelayRegistry(broadcaster, policies, config.maxChannels());
     }
 
@@ -50,6 +71,19 @@ public final class SessionContext {
         if (text.length() > max && text.codePointCount(0, text.length()) > max) {
             throw new ProtocolException(ErrorCode.TOO_LONG, "text longer than " + max + " characters", ref);
         }
+    }
+
+    /** The other nodes of the cluster ({@link Peers#NONE} for a single node). */
+    public Peers peers() {
+        return peers;
+    }
+
+    /** A new connection id: random, and in a cluster led by this node's id, which routes direct messages to it. */
+    String newConnectionId() {
+        byte[] bytes = new byte[12];
+        IDS.nextBytes(bytes);
+        String random = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+        return nodeId == null ? random : nodeId + '.' + random;
     }
 
     /** This server run's id, sent in {@code welcome} and {@code joined}. */

@@ -21,11 +21,10 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 
-import java.security.SecureRandom;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -46,10 +45,8 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
     /** Sent when a client keeps sending past its rate after being told {@code rate_limited}. */
     public static final WebSocketCloseStatus RATE_LIMITED = WebSocketCloseStatus.of(4003, "message rate exceeded");
 
-    private static final SecureRandom IDS = new SecureRandom();
-
     private final SessionContext context;
-    private final String id = newId();
+    private final String id;
     private final Map<String, Room> joined = new HashMap<>();
     private final RateLimiter rateLimiter;
     private Subscriber subscriber;
@@ -60,6 +57,7 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     SessionHandler(SessionContext context) {
         this.context = context;
+        this.id = context.newConnectionId();
         this.rateLimiter = new RateLimiter(context.config().messageRate(), context.config().messageBurst());
     }
 
@@ -71,12 +69,6 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
                 .maxMessagePayloadLength(config.wsMaxMessageSize())
                 .build();
         return new WebSocketEndpoint(PATH, List.of(), decoderConfig, true, () -> new SessionHandler(context));
-    }
-
-    private static String newId() {
-        byte[] bytes = new byte[12];
-        IDS.nextBytes(bytes);
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
 
     @Override
@@ -194,17 +186,44 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     private void direct(ChannelHandlerContext ctx, ClientRequest request) throws ProtocolException {
         context.checkTextLength(request.text(), request.ref());
-        SessionHandler recipient = context.sessions().get(request.to());
-        Subscriber target = recipient == null ? null : recipient.subscriber;
-        if (target == null) {
-            throw new ProtocolException(ErrorCode.UNKNOWN_RECIPIENT, "no connection with id " + request.to(), request.ref());
-        }
         byte[] message = ServerMessages.direct(id, name, request.text(), System.currentTimeMillis());
-        context.broadcaster().send(target, Broadcaster.encodeText(ctx.alloc(), message),
-                context.policies().defaultPolicy());
-        if (request.ref() != null) {
-            reply(ctx, ServerMessages.ack(request.ref(), null, 0));
+        SessionHandler recipient = context.sessions().get(request.to());
+        if (recipient != null) {
+            recipient.sendDirect(message);
+            if (request.ref() != null) {
+                reply(ctx, ServerMessages.ack(request.ref(), null, 0));
+            }
+            return;
         }
+        String ref = request.ref();
+        String to = request.to();
+        // Perhaps on another node of the cluster: answered when it says whether the connection is there.
+        CompletableFuture<Boolean> sent = context.peers().direct(to, message);
+        if (sent.isDone()) {
+            if (!sent.join()) {
+                throw new ProtocolException(ErrorCode.UNKNOWN_RECIPIENT, "no connection with id " + to, ref);
+            }
+            if (ref != null) {
+                reply(ctx, ServerMessages.ack(ref, null, 0));
+            }
+            return;
+        }
+        sent.whenComplete((delivered, failure) -> ctx.executor().execute(() -> {
+            byte[] answer = failure != null
+                    ? ServerMessages.error(ErrorCode.UNAVAILABLE, "the cluster did not answer: " + failure.getMessage(), ref)
+                    : !delivered ? ServerMessages.error(ErrorCode.UNKNOWN_RECIPIENT, "no connection with id " + to, ref)
+                    : ref != null ? ServerMessages.ack(ref, null, 0) : null;
+            if (answer != null && ctx.channel().isActive()) {
+                reply(ctx, answer);
+                ctx.flush();
+            }
+        }));
+    }
+
+    /** Sends a {@code direct} message to this connection, from any thread. */
+    public void sendDirect(byte[] message) {
+        context.broadcaster().send(subscriber, Broadcaster.encodeText(channel().alloc(), message),
+                context.policies().defaultPolicy());
     }
 
     /** This connection's id, as sent in {@code welcome}. */

@@ -1,7 +1,7 @@
 package dev.pulse.server.monitor;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.pulse.server.room.Room;
+import dev.pulse.server.room.RoomRegistry;
 import dev.pulse.server.support.JsonClient;
 import dev.pulse.server.support.RawHttp;
 import dev.pulse.server.support.RecordingListener;
@@ -107,9 +107,9 @@ class MonitoringTest {
     void logsChannelKeepsItsHistoryWhileNobodyWatches() throws Exception {
         String line = "a line logged while nobody watched " + System.nanoTime();
         LoggerFactory.getLogger("dev.pulse.test").warn(line);
-        Room logs = server.server().sessions().rooms().get("$logs");
+        RoomRegistry rooms = server.server().sessions().rooms();
         long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!contains(logs.history(-1, 1_000).get(5, TimeUnit.SECONDS).messages(), line)) {
+        while (!contains(rooms.history("$logs", -1, 1_000).get(5, TimeUnit.SECONDS).messages(), line)) {
             assertTrue(System.nanoTime() < deadline, "the line never reached $logs' history");
             Thread.sleep(20);
         }

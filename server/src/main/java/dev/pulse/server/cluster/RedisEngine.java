@@ -1,0 +1,671 @@
+package dev.pulse.server.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pulse.codec.WebSocketCloseStatus;
+import dev.pulse.server.config.ServerConfig;
+import dev.pulse.server.protocol.ServerMessages.MemberInfo;
+import dev.pulse.server.room.ChannelEngine;
+import dev.pulse.server.room.ChannelStore;
+import dev.pulse.server.room.Room;
+import dev.pulse.server.session.Peers;
+import dev.pulse.server.session.SessionContext;
+import dev.pulse.server.session.SessionHandler;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisChannelHandler;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Channels kept in Redis, shared by the nodes of a cluster ({@code --redis}, {@code --cluster-name}):
+ *
+ * <ul>
+ *   <li>Each channel's state ({@code seq}, {@code epoch}) is a hash and its history a stream;
+ *       one script numbers a message, appends it and publishes it on the channel's topic, so that
+ *       every node sees one order and history agrees with it.</li>
+ *   <li>A node subscribes to a channel's topic while it has a room for it (local members), and
+ *       its {@link RedisChannelStore} turns the topic into the room's deliveries: in seq order,
+ *       each once, gaps filled from the stream (after a reconnection, say).</li>
+ *   <li>Presence is a hash per channel; each node beats in a sorted set of nodes, and every node
+ *       sweeps the nodes whose beat is older than {@code --node-timeout}, removing their members
+ *       with {@code leave} events.</li>
+ *   <li>Direct messages and disconnects reach other nodes on each node's own topic.</li>
+ * </ul>
+ *
+ * <p>Nothing blocks an event loop: commands are pipelined on one connection (Lettuce), and their
+ * results come back to rooms on the rooms' own loops. While Redis is unreachable commands fail at
+ * once ({@code unavailable}); Lettuce reconnects with backoff, resubscribes, and each room then
+ * resynchronises from the streams. Speaks to a single Redis (or a primary behind Sentinel), not to
+ * Redis Cluster: the sweep touches keys of many channels in one script.
+ */
+public final class RedisEngine implements ChannelEngine, Peers {
+
+    private static final Logger log = LoggerFactory.getLogger(RedisEngine.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final SecureRandom IDS = new SecureRandom();
+    private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(2);
+    /** How long a direct message or a disconnect waits for the other nodes' answers. */
+    private static final long PEER_ANSWER_MILLIS = 2000;
+
+    private final ServerConfig config;
+    private final String prefix;
+    private final String nodeId = newNodeId();
+    private final AtomicLong epochs = new AtomicLong();
+    private final ClientResources resources;
+    private final RedisClient client;
+    private final StatefulRedisConnection<byte[], byte[]> connection;
+    private final StatefulRedisPubSubConnection<byte[], byte[]> pubsub;
+    private final RedisAsyncCommands<byte[], byte[]> redis;
+    private final Map<String, Script> scripts = new ConcurrentHashMap<>();
+    /** The stores of this node's rooms, by channel: where a topic's messages go. */
+    private final ConcurrentMap<String, RedisChannelStore> stores = new ConcurrentHashMap<>();
+    /** Subscriptions per channel topic; changed, and SUBSCRIBE/UNSUBSCRIBE sent, under this map's lock. */
+    private final Map<String, Integer> subscriptions = new java.util.HashMap<>();
+    private final ConcurrentMap<String, PeerRequest> pending = new ConcurrentHashMap<>();
+    private final AtomicLong requests = new AtomicLong();
+    private final LongAdder roundTrips = new LongAdder();
+    private final LongAdder publishes = new LongAdder();
+    private final LongAdder reconnects = new LongAdder();
+    private final LongAdder failures = new LongAdder();
+    private volatile long lagMillis;
+    private volatile int nodes = 1;
+    private volatile boolean beating;
+    private SessionContext sessions;
+    private ScheduledFuture<?> heartbeat;
+
+    private record Script(String name, byte[] body, String sha) { }
+
+    /** A direct message or disconnect waiting for other nodes' answers. */
+    private static final class PeerRequest {
+        final CompletableFuture<Integer> result = new CompletableFuture<>();
+        int answersDue;
+        int total;
+    }
+
+    /**
+     * Connects to Redis (failing when it cannot be reached now: a node does not start outside its
+     * cluster) and loads the scripts. {@link #start} makes the node a member.
+     *
+     */
+    public RedisEngine(ServerConfig config) {
+        this.config = config;
+        this.prefix = config.clusterName() + ':';
+        this.resources = DefaultClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1).build();
+        this.client = RedisClient.create(resources, RedisURI.create(config.redis()));
+        client.setOptions(ClientOptions.builder()
+                .autoReconnect(true)
+                // Never queue while disconnected: a publish then fails at once, as unavailable.
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .timeoutOptions(TimeoutOptions.enabled(COMMAND_TIMEOUT))
+                .socketOptions(SocketOptions.builder().connectTimeout(COMMAND_TIMEOUT).keepAlive(true).build())
+                .build());
+        client.addListener(new RedisConnectionStateListener() {
+            @Override
+            public void onRedisConnected(RedisChannelHandler<?, ?> channel, SocketAddress address) {
+                onConnected(channel);
+            }
+        });
+        try {
+            this.connection = client.connect(ByteArrayCodec.INSTANCE);
+            this.pubsub = client.connectPubSub(ByteArrayCodec.INSTANCE);
+        } catch (RuntimeException e) {
+            resources.shutdown(0, 1, TimeUnit.SECONDS);
+            throw new IllegalStateException("cannot reach Redis at " + RedisURI.create(config.redis()).toURI()
+                    + ": " + e.getMessage(), e);
+        }
+        this.redis = connection.async();
+        for (String name : List.of("publish", "read", "member-join", "member-leave", "heartbeat", "sweep")) {
+            byte[] body = resource(name + ".lua");
+            scripts.put(name, new Script(name, body, sha1(body)));
+        }
+        pubsub.addListener(new RedisPubSubAdapter<>() {
+            @Override
+            public void message(byte[] topic, byte[] message) {
+                dispatch(topic, message);
+            }
+        });
+    }
+
+    /**
+     * Joins the cluster: subscribes to this node's topic and the cluster's, beats, and sweeps dead
+     * nodes, every quarter of {@code --node-timeout}, on {@code timer}.
+     */
+    public void start(SessionContext sessions, EventExecutor timer) {
+        this.sessions = sessions;
+        pubsub.async().subscribe(bytes(nodeTopic(nodeId)), bytes(prefix + "nodes"));
+        beat();
+        long period = config.nodeTimeout().toMillis() / 4;
+        heartbeat = timer.scheduleAtFixedRate(this::beat, period, period, TimeUnit.MILLISECONDS);
+        log.info("node {} of cluster {} on Redis {}", nodeId, config.clusterName(),
+                RedisURI.create(config.redis()).toURI());
+    }
+
+    /**
+     * Leaves the cluster: takes this node's remaining members out of presence (telling the other
+     * nodes) and closes the connections. Called after the node's connections are closed.
+     */
+    public void stop() {
+        if (heartbeat != null) {
+            heartbeat.cancel(false);
+        }
+        try {
+            script("sweep", ScriptOutputType.INTEGER, keys(prefix + "nodes"), prefix, nodeId)
+                    .get(COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            log.info("could not take this node out of the cluster's presence ({}); the others will, after {}",
+                    e.getMessage(), config.nodeTimeout());
+        }
+        pubsub.close();
+        connection.close();
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+        resources.shutdown(0, 1, TimeUnit.SECONDS);
+    }
+
+    /** This node's id in the cluster; its connections' ids start with it. */
+    public String nodeId() {
+        return nodeId;
+    }
+
+    /** Whether both connections to Redis are up. */
+    public boolean isConnected() {
+        return connection.isOpen() && pubsub.isOpen();
+    }
+
+    /** Nodes alive at the latest heartbeat. */
+    public int nodes() {
+        return nodes;
+    }
+
+    public long roundTrips() {
+        return roundTrips.sum();
+    }
+
+    public long publishes() {
+        return publishes.sum();
+    }
+
+    public long reconnects() {
+        return reconnects.sum();
+    }
+
+    /** Commands that failed (Redis unreachable, timed out, or refusing). */
+    public long failures() {
+        return failures.sum();
+    }
+
+    int historySize() {
+        return config.historySize();
+    }
+
+    int presenceLimit() {
+        return config.presenceLimit();
+    }
+
+    /** Publish-to-delivery time of the latest message received, in ms (by the publishing node's clock). */
+    public long lagMillis() {
+        return lagMillis;
+    }
+
+    @Override
+    public ChannelStore open(Room room) {
+        return new RedisChannelStore(this, room);
+    }
+
+    @Override
+    public CompletableFuture<Room.HistoryPage> history(String channel, Room local, long since, int limit) {
+        return this.read(channel, since, null, limit, -1, null, 0).thenApply(state -> state.epoch() == null ? null
+                : new Room.HistoryPage(state.epoch(), state.seq(), state.messages(), state.missed(since, null),
+                        state.more(since, null)));
+    }
+
+    @Override
+    public CompletableFuture<Room.Info> info(String channel, Room local) {
+        int limit = config.presenceLimit();
+        return read(channel, 0, null, 0, limit, null, 0).thenApply(state -> {
+            if (state.epoch() == null && state.memberCount() == 0) {
+                return null;
+            }
+            return new Room.Info(channel, state.epoch() == null ? "" : state.epoch(), state.seq(), state.memberCount(),
+                    state.memberCount() <= limit ? state.members() : null);
+        });
+    }
+
+    // ---- what the stores ask of Redis
+
+    /** A channel's state as {@code read.lua} returns it. */
+    record ChannelState(String epoch, long seq, long[] seqs, List<byte[]> messages, int memberCount,
+                        List<MemberInfo> members) {
+
+        /** How many messages after {@code since} (of {@code sinceEpoch}) are no longer kept. */
+        long missed(long since, String sinceEpoch) {
+            if (since < 0 || (sinceEpoch != null && !sinceEpoch.equals(epoch))) {
+                return 0;
+            }
+            return seqs.length == 0 ? Math.max(0, seq - since) : Math.max(0, seqs[0] - 1 - since);
+        }
+
+        /** Whether messages after the last one given are kept. */
+        boolean more(long since, String sinceEpoch) {
+            return seqs.length > 0 && seqs[seqs.length - 1] < seq && seqs.length == messages.size()
+                    && !(since < 0 || (sinceEpoch != null && !sinceEpoch.equals(epoch)));
+        }
+    }
+
+    /**
+     * Reads a channel's state, history after {@code since} (the newest when -1 or of another
+     * epoch than {@code sinceEpoch}) and, with {@code presenceLimit} >= 0, its members.
+     *
+     * @param newEpoch when not null, the state to make when the channel has none, numbering from {@code floor}
+     */
+    CompletableFuture<ChannelState> read(String channel, long since, String sinceEpoch, int count, int presenceLimit,
+                                         String newEpoch, long floor) {
+        return script("read", ScriptOutputType.MULTI, keys(stateKey(channel), historyKey(channel), membersKey(channel)),
+                Long.toString(since), sinceEpoch == null ? "" : sinceEpoch, Integer.toString(Math.max(count, 0)),
+                Integer.toString(presenceLimit), newEpoch == null ? "" : newEpoch, Long.toString(floor),
+                Long.toString(stateLifetimeMillis()))
+                .thenApply(RedisEngine::channelState);
+    }
+
+    private static ChannelState channelState(Object reply) {
+        List<?> parts = (List<?>) reply;
+        String epoch = parts.get(0) instanceof byte[] bytes ? new String(bytes, StandardCharsets.UTF_8) : null;
+        long seq = (Long) parts.get(1);
+        List<?> flat = (List<?>) parts.get(2);
+        long[] seqs = new long[flat.size() / 2];
+        List<byte[]> messages = new ArrayList<>(seqs.length);
+        for (int i = 0; i < seqs.length; i++) {
+            seqs[i] = (Long) flat.get(2 * i);
+            messages.add((byte[]) flat.get(2 * i + 1));
+        }
+        int memberCount = ((Long) parts.get(3)).intValue();
+        List<MemberInfo> members = new ArrayList<>();
+        for (Object leave : (List<?>) parts.get(4)) {
+            try {
+                JsonNode event = JSON.readTree((byte[]) leave);
+                members.add(new MemberInfo(event.path("id").asText(), event.hasNonNull("name") ? event.get("name").asText() : null));
+            } catch (IOException e) {
+                throw new UncheckedIOException("a member's presence entry is not the JSON this server writes", e);
+            }
+        }
+        return new ChannelState(epoch, seq, seqs, messages, memberCount, members);
+    }
+
+    /** Numbers, keeps and publishes a message; completed with its seq. */
+    CompletableFuture<Long> publish(String channel, byte[][] parts, long floor) {
+        publishes.increment();
+        return script("publish", ScriptOutputType.INTEGER, keys(stateKey(channel), historyKey(channel)),
+                parts[0], parts[1], bytes(Integer.toString(config.historySize())), bytes(Long.toString(floor)),
+                bytes(newEpoch()), bytes(topic(channel)), bytes(Long.toString(stateLifetimeMillis())));
+    }
+
+    CompletableFuture<Long> memberJoined(String channel, String memberId, byte[] joinEvent, byte[] leaveEvent) {
+        return script("member-join", ScriptOutputType.INTEGER, keys(membersKey(channel), membershipsKey()),
+                bytes(memberId), leaveEvent, joinEvent, bytes(topic(channel)), bytes(channel + '\n' + memberId));
+    }
+
+    CompletableFuture<Long> memberLeft(String channel, String memberId) {
+        return script("member-leave", ScriptOutputType.INTEGER, keys(membersKey(channel), membershipsKey()),
+                memberId, topic(channel), channel + '\n' + memberId);
+    }
+
+    /** A new epoch for a channel whose state Redis does not have (never had, or lost). */
+    String newEpoch() {
+        return Long.toString(System.currentTimeMillis(), 36) + '.' + nodeId + '.' + Long.toString(epochs.incrementAndGet(), 36);
+    }
+
+    /** Subscribes to {@code channel}'s topic for {@code store}; completed once Redis confirmed it. */
+    CompletableFuture<Void> subscribe(String channel, RedisChannelStore store) {
+        stores.put(channel, store);
+        synchronized (subscriptions) {
+            int count = subscriptions.merge(channel, 1, Integer::sum);
+            if (count > 1) {
+                return CompletableFuture.completedFuture(null);
+            }
+            roundTrips.increment();
+            return pubsub.async().subscribe(bytes(topic(channel))).toCompletableFuture().thenApply(done -> null);
+        }
+    }
+
+    void unsubscribe(String channel, RedisChannelStore store) {
+        stores.remove(channel, store);
+        synchronized (subscriptions) {
+            Integer count = subscriptions.get(channel);
+            if (count == null) {
+                return;
+            }
+            if (count > 1) {
+                subscriptions.put(channel, count - 1);
+                return;
+            }
+            subscriptions.remove(channel);
+            roundTrips.increment();
+            pubsub.async().unsubscribe(bytes(topic(channel)));
+        }
+    }
+
+    /** How long an untouched channel's state and history live in Redis: as a local channel's history. */
+    private long stateLifetimeMillis() {
+        return config.channelIdleTimeout().toMillis();
+    }
+
+    // ---- the cluster: heartbeat, sweep, peers
+
+    private void beat() {
+        script("heartbeat", ScriptOutputType.MULTI, keys(prefix + "nodes"), nodeId,
+                Long.toString(config.nodeTimeout().toMillis()))
+                .thenAccept(reply -> {
+                    List<?> parts = (List<?>) reply;
+                    boolean added = (Long) parts.get(0) == 1;
+                    nodes = ((Long) parts.get(1)).intValue();
+                    if (added && beating) {
+                        // Taken for dead (a long pause, or Redis lost its data): say again who is here.
+                        log.warn("node {} was out of the cluster's table; adding its members back to presence", nodeId);
+                        stores.values().forEach(RedisChannelStore::rejoinMembers);
+                    }
+                    beating = true;
+                })
+                .thenCompose(done -> script("sweep", ScriptOutputType.INTEGER, keys(prefix + "nodes"), prefix, ""))
+                .whenComplete((removed, failure) -> {
+                    if (removed instanceof Long count && count > 0) {
+                        log.info("swept {} memberships of nodes that stopped beating", count);
+                    }
+                });
+    }
+
+    @Override
+    public CompletableFuture<Boolean> direct(String to, byte[] message) {
+        int dot = to.indexOf('.');
+        if (dot <= 0 || to.substring(0, dot).equals(nodeId)) {
+            return CompletableFuture.completedFuture(false);
+        }
+        ObjectNode request = JSON.createObjectNode().put("op", "direct").put("to", to)
+                .put("message", new String(message, StandardCharsets.UTF_8));
+        return ask(nodeTopic(to.substring(0, dot)), request, 1).thenApply(count -> count > 0);
+    }
+
+    @Override
+    public CompletableFuture<Integer> disconnect(String id, String name, WebSocketCloseStatus status) {
+        ObjectNode request = JSON.createObjectNode().put("op", "disconnect").put("code", status.code())
+                .put("reason", status.reason());
+        if (id != null) {
+            int dot = id.indexOf('.');
+            if (dot <= 0 || id.substring(0, dot).equals(nodeId)) {
+                return CompletableFuture.completedFuture(0);
+            }
+            return ask(nodeTopic(id.substring(0, dot)), request.put("id", id), 1);
+        }
+        return ask(prefix + "nodes", request.put("name", name), -1);
+    }
+
+    /**
+     * Publishes a request to other nodes and sums their answers' counts; waits for
+     * {@code answers} of them (-1: as many as received the request, but this node), at most
+     * {@link #PEER_ANSWER_MILLIS}.
+     */
+    private CompletableFuture<Integer> ask(String topic, ObjectNode request, int answers) {
+        String id = nodeId + '-' + requests.incrementAndGet();
+        PeerRequest waiting = new PeerRequest();
+        pending.put(id, waiting);
+        request.put("req", id).put("reply", nodeTopic(nodeId)).put("node", nodeId);
+        roundTrips.increment();
+        redis.publish(bytes(topic), json(request)).whenComplete((received, failure) -> {
+            if (failure != null) {
+                pending.remove(id);
+                waiting.result.completeExceptionally(failure);
+                return;
+            }
+            synchronized (waiting) {
+                waiting.answersDue += answers >= 0 ? answers : (int) Math.max(0, received - 1);
+                if (received == 0 || waiting.answersDue <= 0) {
+                    pending.remove(id);
+                    waiting.result.complete(waiting.total);
+                }
+            }
+        });
+        resources.eventExecutorGroup().schedule(() -> {
+            if (pending.remove(id) != null) {
+                synchronized (waiting) {
+                    waiting.result.complete(waiting.total);
+                }
+            }
+        }, PEER_ANSWER_MILLIS, TimeUnit.MILLISECONDS);
+        return waiting.result;
+    }
+
+    private void answered(JsonNode answer) {
+        PeerRequest waiting = pending.get(answer.path("req").asText());
+        if (waiting == null) {
+            return;
+        }
+        synchronized (waiting) {
+            waiting.total += answer.path("count").asInt();
+            if (--waiting.answersDue <= 0 && pending.remove(answer.path("req").asText()) != null) {
+                waiting.result.complete(waiting.total);
+            }
+        }
+    }
+
+    /** Serves another node's request on this node's connections, and answers it. */
+    private void serve(JsonNode request) {
+        if (nodeId.equals(request.path("node").asText()) || sessions == null) {
+            return;
+        }
+        int count = 0;
+        switch (request.path("op").asText()) {
+            case "direct" -> {
+                SessionHandler session = sessions.session(request.path("to").asText());
+                if (session != null) {
+                    session.sendDirect(request.path("message").asText().getBytes(StandardCharsets.UTF_8));
+                    count = 1;
+                }
+            }
+            case "disconnect" -> {
+                WebSocketCloseStatus status = WebSocketCloseStatus.of(request.path("code").asInt(),
+                        request.path("reason").asText());
+                String id = request.path("id").asText(null);
+                String name = request.path("name").asText(null);
+                for (SessionHandler session : sessions.allSessions()) {
+                    if (id != null ? id.equals(session.id()) : name != null && name.equals(session.name())) {
+                        session.close(status);
+                        count++;
+                    }
+                }
+            }
+            default -> {
+                return;
+            }
+        }
+        ObjectNode answer = JSON.createObjectNode().put("op", "answer").put("req", request.path("req").asText())
+                .put("count", count);
+        roundTrips.increment();
+        redis.publish(bytes(request.path("reply").asText()), json(answer));
+    }
+
+    // ---- the topics
+
+    private void dispatch(byte[] topic, byte[] message) {
+        String name = new String(topic, StandardCharsets.UTF_8);
+        if (name.startsWith(prefix + "ch:")) {
+            RedisChannelStore store = stores.get(name.substring(prefix.length() + 3));
+            if (store != null) {
+                store.received(message);
+            }
+            return;
+        }
+        try {
+            JsonNode request = JSON.readTree(message);
+            if ("answer".equals(request.path("op").asText())) {
+                answered(request);
+            } else {
+                serve(request);
+            }
+        } catch (IOException e) {
+            log.warn("ignored a message on {} that is not this server's JSON", name);
+        }
+    }
+
+    /** Records the time from a message's publication (its {@code ts}) to its arrival here. */
+    void arrived(long publishedAtMillis) {
+        lagMillis = Math.max(0, System.currentTimeMillis() - publishedAtMillis);
+    }
+
+    private void onConnected(RedisChannelHandler<?, ?> channel) {
+        if (!beating) {
+            return; // the first connections, at start
+        }
+        reconnects.increment();
+        log.info("reconnected to Redis ({})", channel == pubsub ? "subscriptions" : "commands");
+        if (channel == pubsub) {
+            // Lettuce subscribes again by itself; what was published meanwhile is in the streams.
+            stores.values().forEach(RedisChannelStore::resynchronise);
+        } else {
+            beat();
+        }
+    }
+
+    // ---- scripts and keys
+
+    /** Runs a script with arguments given as bytes or strings. */
+    private <T> CompletableFuture<T> script(String name, ScriptOutputType type, byte[][] keys, Object... args) {
+        byte[][] values = new byte[args.length][];
+        for (int i = 0; i < args.length; i++) {
+            values[i] = args[i] instanceof byte[] raw ? raw : bytes((String) args[i]);
+        }
+        return eval(name, type, keys, values);
+    }
+
+    /** Runs a script by its digest, loading it when Redis does not know it (a restarted Redis). */
+    private <T> CompletableFuture<T> eval(String name, ScriptOutputType type, byte[][] keys, byte[][] args) {
+        Script script = scripts.get(name);
+        roundTrips.increment();
+        CompletableFuture<T> result;
+        try {
+            result = redis.<T>evalsha(script.sha(), type, keys, args).toCompletableFuture();
+        } catch (RuntimeException e) {
+            result = CompletableFuture.failedFuture(e);
+        }
+        return result.handle((value, failure) -> {
+            if (failure == null) {
+                return CompletableFuture.completedFuture(value);
+            }
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+            if (cause instanceof RedisNoScriptException) {
+                roundTrips.increment();
+                return redis.<T>eval(script.body(), type, keys, args).toCompletableFuture();
+            }
+            failures.increment();
+            return CompletableFuture.<T>failedFuture(new ClusterUnavailableException(cause));
+        }).thenCompose(stage -> stage);
+    }
+
+    private String stateKey(String channel) {
+        return prefix + "ch:" + channel;
+    }
+
+    private String historyKey(String channel) {
+        return prefix + "ch:" + channel + ":log";
+    }
+
+    private String membersKey(String channel) {
+        return prefix + "ch:" + channel + ":members";
+    }
+
+    private String membershipsKey() {
+        return prefix + "node:" + nodeId + ":members";
+    }
+
+    private String topic(String channel) {
+        return prefix + "ch:" + channel;
+    }
+
+    private String nodeTopic(String node) {
+        return prefix + "node:" + node;
+    }
+
+    private static byte[][] keys(String... names) {
+        byte[][] keys = new byte[names.length][];
+        for (int i = 0; i < names.length; i++) {
+            keys[i] = bytes(names[i]);
+        }
+        return keys;
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] json(JsonNode node) {
+        try {
+            return JSON.writeValueAsBytes(node);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Eight lower-case letters and digits: short, as every connection id carries it. */
+    private static String newNodeId() {
+        String alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+        StringBuilder id = new StringBuilder(8);
+        for (int i = 0; i < 8; i++) {
+            id.append(alphabet.charAt(IDS.nextInt(alphabet.length())));
+        }
+        return id.toString();
+    }
+
+    private static byte[] resource(String name) {
+        try (InputStream in = RedisEngine.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("missing script " + name);
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String sha1(byte[] body) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(body));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JRE has SHA-1", e);
+        }
+    }
+}

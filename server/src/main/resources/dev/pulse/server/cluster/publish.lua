@@ -1,0 +1,25 @@
+-- Numbers, keeps and publishes one channel message, atomically, so that history and delivery
+-- agree on the order. The message is sent in two parts; its seq goes between them.
+-- KEYS: 1 the channel's state (hash: seq, epoch), 2 its history (stream)
+-- ARGV: 1 message before seq, 2 after it, 3 history size, 4 the publishing node's last seq of the
+--       channel (where numbering resumes when Redis lost the state), 5 an epoch for a new state,
+--       6 the channel's topic, 7 how long an untouched channel's state lives, in ms
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+local seq
+if epoch then
+  seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+else
+  epoch = ARGV[5]
+  seq = tonumber(ARGV[4]) + 1
+  redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', seq)
+  -- History of a lost state would hold messages of another epoch.
+  redis.call('DEL', KEYS[2])
+end
+local message = ARGV[1] .. seq .. ARGV[2]
+if tonumber(ARGV[3]) > 0 then
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], seq .. '-1', 'm', message)
+  redis.call('PEXPIRE', KEYS[2], ARGV[7])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[7])
+redis.call('PUBLISH', ARGV[6], 'm' .. epoch .. ' ' .. seq .. ' ' .. message)
+return seq

@@ -1,0 +1,34 @@
+-- Removes the nodes whose deadline has passed (or the one named, leaving), and their members from
+-- every channel's presence, telling the channels' nodes with each member's leave event. Atomic, so
+-- each dead node is swept by exactly one of the survivors.
+-- KEYS: 1 the nodes (sorted set: node -> deadline in ms)
+-- ARGV: 1 the cluster's key prefix, 2 a node leaving now ('' for none)
+-- Returns: how many memberships were removed
+local nodes
+if ARGV[2] ~= '' then
+  nodes = {ARGV[2]}
+else
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  nodes = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. now)
+end
+local removed = 0
+for _, node in ipairs(nodes) do
+  redis.call('ZREM', KEYS[1], node)
+  local memberships = ARGV[1] .. 'node:' .. node .. ':members'
+  for _, entry in ipairs(redis.call('SMEMBERS', memberships)) do
+    local nl = string.find(entry, '\n', 1, true)
+    local channel = string.sub(entry, 1, nl - 1)
+    local id = string.sub(entry, nl + 1)
+    local members = ARGV[1] .. 'ch:' .. channel .. ':members'
+    local leave = redis.call('HGET', members, id)
+    if leave then
+      redis.call('HDEL', members, id)
+      local count = redis.call('HLEN', members)
+      redis.call('PUBLISH', ARGV[1] .. 'ch:' .. channel, 'p' .. count .. ' ' .. id .. ' ' .. leave)
+      removed = removed + 1
+    end
+  end
+  redis.call('DEL', memberships)
+end
+return removed
