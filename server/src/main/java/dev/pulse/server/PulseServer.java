@@ -7,6 +7,7 @@ import dev.pulse.server.api.HttpApi;
 import dev.pulse.server.config.PulseCommand;
 import dev.pulse.server.config.ServerConfig;
 import dev.pulse.server.echo.EchoHandler;
+import dev.pulse.server.cluster.RedisEngine;
 import dev.pulse.server.health.HealthCheck;
 import dev.pulse.server.monitor.LogTailPublisher;
 import dev.pulse.server.monitor.MetricsPublisher;
@@ -77,19 +78,25 @@ public final class PulseServer implements AutoCloseable {
     private final MetricsPublisher metricsPublisher;
     private final LogTailPublisher logTail;
     private final TlsContext tls;
+    private final RedisEngine cluster;
 
     private PulseServer(ServerConfig config, Function<SessionContext, List<WebSocketEndpoint>> endpoints)
             throws InterruptedException {
         this.config = config;
-        this.sessions = new SessionContext(config, ByteBufAllocator.DEFAULT);
+        this.cluster = config.redis() == null ? null : new RedisEngine(config);
+        this.sessions = cluster == null ? new SessionContext(config, ByteBufAllocator.DEFAULT)
+                : new SessionContext(config, ByteBufAllocator.DEFAULT, cluster, cluster, cluster.nodeId());
         this.metrics = new ServerMetrics(stats, sessions, webSocketConnections);
         this.metricsPublisher = new MetricsPublisher(metrics, sessions.rooms());
         this.logTail = new LogTailPublisher(sessions.rooms());
         this.transport = Transport.select(config.nativeTransport());
         this.tls = tlsContext(config);
-        this.health = new HealthCheck(transport.toString(), webSocketConnections, tls);
+        this.health = new HealthCheck(transport.toString(), webSocketConnections, tls, cluster);
         if (tls != null) {
             metrics.tls(tls);
+        }
+        if (cluster != null) {
+            metrics.cluster(cluster);
         }
         this.bossGroup = transport.newEventLoopGroup(1, "pulse-accept");
         this.workerGroup = transport.newEventLoopGroup(config.ioThreads(), "pulse-io");
@@ -111,6 +118,9 @@ public final class PulseServer implements AutoCloseable {
                             sessions.broadcaster().deflate()));
             this.serverChannel = bootstrap.bind(config.host(), config.port()).sync().channel();
             sessions.rooms().start(workerGroup.next());
+            if (cluster != null) {
+                cluster.start(sessions, workerGroup.next());
+            }
             if (tls != null) {
                 tls.watch(workerGroup.next(), config.tlsReloadInterval());
             }
@@ -120,6 +130,9 @@ public final class PulseServer implements AutoCloseable {
             // Bind failures arrive here too, thrown unchecked by sync().
             bossGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             workerGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            if (cluster != null) {
+                cluster.stop();
+            }
             throw t;
         }
     }
@@ -242,6 +255,10 @@ public final class PulseServer implements AutoCloseable {
             if (!allConnections.isEmpty()) {
                 log.info("shutdown timeout reached: dropping {} connection(s)", allConnections.size());
                 allConnections.close().await(1, TimeUnit.SECONDS);
+            }
+            if (cluster != null) {
+                // After the connections' leaves: whatever presence of this node is left goes now.
+                cluster.stop();
             }
             workerGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
             bossGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);

@@ -107,14 +107,12 @@ final class RedisChannelStore implements ChannelStore {
         }
         String messageEpoch = new String(payload, 1, first - 1, StandardCharsets.US_ASCII);
         long seq = parseLong(payload, first + 1, second);
-        if (!messageEpoch.equals(epoch)) {
-            // Redis lost the channel's state and a node started a new one: numbering goes on from there.
-            adopt(messageEpoch, seq - 1);
-        }
-        if (seq <= delivered) {
+        if (seq <= delivered && messageEpoch.equals(epoch)) {
             return;
         }
-        if (seq > delivered + 1) {
+        if (seq > delivered + 1 || !messageEpoch.equals(epoch)) {
+            // A gap, or a new epoch (Redis lost the channel's state and a node started a new one, or
+            // the channel had none): what came before this one is read from the stream.
             hold(payload);
             synchronise();
             return;

@@ -28,6 +28,7 @@ import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
@@ -128,7 +129,10 @@ public final class RedisEngine implements ChannelEngine, Peers {
     public RedisEngine(ServerConfig config) {
         this.config = config;
         this.prefix = config.clusterName() + ':';
-        this.resources = DefaultClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1).build();
+        this.resources = DefaultClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1)
+                // Back within seconds of Redis: 100 ms, doubling, at most 2 s apart.
+                .reconnectDelay(Delay.exponential(Duration.ofMillis(100), Duration.ofSeconds(2), 2, TimeUnit.MILLISECONDS))
+                .build();
         this.client = RedisClient.create(resources, RedisURI.create(config.redis()));
         client.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
@@ -148,8 +152,7 @@ public final class RedisEngine implements ChannelEngine, Peers {
             this.pubsub = client.connectPubSub(ByteArrayCodec.INSTANCE);
         } catch (RuntimeException e) {
             resources.shutdown(0, 1, TimeUnit.SECONDS);
-            throw new IllegalStateException("cannot reach Redis at " + RedisURI.create(config.redis()).toURI()
-                    + ": " + e.getMessage(), e);
+            throw new IllegalStateException("cannot reach Redis at " + where(config.redis()) + ": " + e.getMessage(), e);
         }
         this.redis = connection.async();
         for (String name : List.of("publish", "read", "member-join", "member-leave", "heartbeat", "sweep")) {
@@ -174,8 +177,7 @@ public final class RedisEngine implements ChannelEngine, Peers {
         beat();
         long period = config.nodeTimeout().toMillis() / 4;
         heartbeat = timer.scheduleAtFixedRate(this::beat, period, period, TimeUnit.MILLISECONDS);
-        log.info("node {} of cluster {} on Redis {}", nodeId, config.clusterName(),
-                RedisURI.create(config.redis()).toURI());
+        log.info("node {} of cluster {} on Redis {}", nodeId, config.clusterName(), where(config.redis()));
     }
 
     /**
@@ -197,6 +199,12 @@ public final class RedisEngine implements ChannelEngine, Peers {
         connection.close();
         client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
         resources.shutdown(0, 1, TimeUnit.SECONDS);
+    }
+
+    /** Redis's host and port, for logs: never the password. */
+    private static String where(String uri) {
+        RedisURI parsed = RedisURI.create(uri);
+        return (parsed.isSsl() ? "rediss://" : "redis://") + parsed.getHost() + ':' + parsed.getPort();
     }
 
     /** This node's id in the cluster; its connections' ids start with it. */

@@ -2,6 +2,7 @@ package dev.pulse.server.health;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pulse.server.cluster.RedisEngine;
 import dev.pulse.server.tls.TlsContext;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
@@ -14,6 +15,8 @@ import java.util.Map;
 /**
  * What {@code GET /health} reports: {@code "UP"} while the server accepts connections,
  * {@code "DOWN"} from the start of a shutdown (with HTTP 503, so a load balancer stops sending).
+ * A node of a cluster is also not ready (503, {@code "ready":false}) while it cannot reach Redis:
+ * it could neither publish nor hear the other nodes.
  */
 public final class HealthCheck {
 
@@ -22,18 +25,28 @@ public final class HealthCheck {
     private final String transport;
     private final ChannelGroup webSocketConnections;
     private final TlsContext tls;
+    private final RedisEngine cluster;
     private final long startNanos = System.nanoTime();
     private volatile boolean shuttingDown;
 
-    /** @param tls the server's TLS, or null when it speaks plain HTTP */
-    public HealthCheck(String transport, ChannelGroup webSocketConnections, TlsContext tls) {
+    /**
+     * @param tls the server's TLS, or null when it speaks plain HTTP
+     * @param cluster the cluster's engine, or null for a single node
+     */
+    public HealthCheck(String transport, ChannelGroup webSocketConnections, TlsContext tls, RedisEngine cluster) {
         this.transport = transport;
         this.webSocketConnections = webSocketConnections;
         this.tls = tls;
+        this.cluster = cluster;
     }
 
     public boolean isUp() {
         return !shuttingDown;
+    }
+
+    /** Up, and (in a cluster) connected to Redis: what {@code /health}'s HTTP status says. */
+    public boolean isReady() {
+        return isUp() && (cluster == null || cluster.isConnected());
     }
 
     public void shuttingDown() {
@@ -47,7 +60,7 @@ public final class HealthCheck {
         report.put("status", isUp() ? "UP" : "DOWN");
         // Live while the process answers at all; ready while it accepts new connections.
         report.put("live", true);
-        report.put("ready", isUp());
+        report.put("ready", isReady());
         report.put("connections", webSocketConnections.size());
         report.put("transport", transport);
         if (tls != null) {
@@ -56,6 +69,13 @@ public final class HealthCheck {
             state.put("subject", tls.subject());
             state.put("notAfter", tls.notAfter().toString());
             report.put("tls", state);
+        }
+        if (cluster != null) {
+            Map<String, Object> state = new LinkedHashMap<>();
+            state.put("connected", cluster.isConnected());
+            state.put("node", cluster.nodeId());
+            state.put("nodes", cluster.nodes());
+            report.put("cluster", state);
         }
         report.put("uptimeSeconds", (System.nanoTime() - startNanos) / 1_000_000_000L);
         report.put("heapUsedBytes", runtime.totalMemory() - runtime.freeMemory());

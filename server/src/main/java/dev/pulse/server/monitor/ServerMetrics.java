@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import dev.pulse.server.broadcast.BroadcastStats;
+import dev.pulse.server.cluster.RedisEngine;
 import dev.pulse.server.session.SessionContext;
 import dev.pulse.server.tls.TlsContext;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -45,6 +46,7 @@ public final class ServerMetrics {
     private final SessionContext sessions;
     private final ChannelGroup connections;
     private final long startNanos = System.nanoTime();
+    private volatile RedisEngine cluster;
     private final java.util.concurrent.atomic.LongAdder apiRequests = new java.util.concurrent.atomic.LongAdder();
 
     // The previous snapshot's counts, for per-second rates. Only the publisher's thread calls snapshot().
@@ -134,6 +136,23 @@ public final class ServerMetrics {
                 .baseUnit("seconds").register(registry);
     }
 
+    /** Adds the cluster's figures: Redis round trips, publishes, reconnects, failures, lag, nodes. */
+    public void cluster(RedisEngine cluster) {
+        this.cluster = cluster;
+        counter("pulse.redis.commands", "commands sent to Redis (scripts, subscriptions, peer messages)", cluster,
+                RedisEngine::roundTrips);
+        counter("pulse.redis.publishes", "channel messages published through Redis by this node", cluster,
+                RedisEngine::publishes);
+        counter("pulse.redis.reconnects", "reconnections to Redis", cluster, RedisEngine::reconnects);
+        counter("pulse.redis.failures", "Redis commands that failed or timed out", cluster, RedisEngine::failures);
+        Gauge.builder("pulse.redis.lag", cluster, RedisEngine::lagMillis).baseUnit("milliseconds")
+                .description("publish-to-arrival time of the latest channel message received from Redis").register(registry);
+        Gauge.builder("pulse.cluster.nodes", cluster, RedisEngine::nodes).description("nodes alive in the cluster")
+                .register(registry);
+        Gauge.builder("pulse.redis.connected", cluster, c -> c.isConnected() ? 1 : 0)
+                .description("1 while connected to Redis").register(registry);
+    }
+
     /** Counts one request to the HTTP API, by route and status: {@code pulse_api_requests_total}. */
     public void apiRequest(String route, int status) {
         registry.counter("pulse.api.requests", "route", route, "status", Integer.toString(status)).increment();
@@ -174,6 +193,7 @@ public final class ServerMetrics {
             g.writeNumberField("bytesInPerSec", Math.round((bytesIn - lastBytesIn) / seconds));
             g.writeNumberField("bytesOutPerSec", Math.round((bytesOut - lastBytesOut) / seconds));
             g.writeNumberField("apiRequestsPerSec", Math.round((apiRequestCount - lastApiRequests) / seconds));
+            g.writeNumberField("nodes", cluster == null ? 1 : cluster.nodes());
             g.writeNumberField("relayRooms", sessions.relays().size());
             g.writeNumberField("relayMembers", sessions.relays().totalMembers());
             g.writeObjectFieldStart("slowConsumers");

@@ -295,7 +295,7 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
 
     private FullHttpResponse healthResponse() {
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                routes.health.isUp() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
+                routes.health.isReady() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
                 Unpooled.wrappedBuffer(routes.health.toJson()));
         response.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)

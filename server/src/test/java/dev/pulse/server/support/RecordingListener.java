@@ -114,6 +114,11 @@ public final class RecordingListener implements WebSocket.Listener {
         }
     }
 
+    /** The next event of any type, waiting at most {@code millis}; null when none came. */
+    public Object poll(long millis) throws InterruptedException {
+        return events.poll(millis, TimeUnit.MILLISECONDS);
+    }
+
     /** Waits for the next event and asserts its type. */
     public <T> T next(Class<T> type) throws InterruptedException {
         Object event = events.poll(TIMEOUT_SECONDS, TimeUnit.SECONDS);

@@ -1,0 +1,281 @@
+package dev.pulse.server.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.pulse.server.support.NodeProcess;
+import dev.pulse.server.support.RedisProcess;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Several nodes as separate processes over one real {@code redis-server}: clients spread over the
+ * nodes share channels, one order, history and presence; a node killed with {@code kill -9} and a
+ * Redis restarted mid-stream lose nothing for clients that resume.
+ */
+class ClusterTest {
+
+    /** Short, so that a dead node's members leave presence within seconds. */
+    private static final Duration NODE_TIMEOUT = Duration.ofSeconds(2);
+
+    private final List<AutoCloseable> open = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (int i = open.size() - 1; i >= 0; i--) {
+            open.get(i).close();
+        }
+    }
+
+    private RedisProcess redis() throws Exception {
+        return keep(RedisProcess.start());
+    }
+
+    private NodeProcess node(RedisProcess redis) throws Exception {
+        return keep(NodeProcess.start("--redis", redis.uri(), "--node-timeout", NODE_TIMEOUT.toSeconds() + "s",
+                "--message-rate", "1000", "--message-burst", "1000",
+                // Enough for everything a resuming client can miss here: the guarantee holds within it.
+                "--history-size", "1000"));
+    }
+
+    private ClusterClient client(NodeProcess node) throws Exception {
+        return keep(ClusterClient.connect(node.uri("/ws")));
+    }
+
+    private <T extends AutoCloseable> T keep(T resource) {
+        open.add(resource);
+        return resource;
+    }
+
+    @Test
+    void clientsOnThreeNodesSeeEveryMessageOnceInOneOrder() throws Exception {
+        RedisProcess redis = redis();
+        List<NodeProcess> nodes = List.of(node(redis), node(redis), node(redis));
+        List<ClusterClient> clients = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            ClusterClient client = client(nodes.get(i % 3));
+            client.join("chat", "user" + i, -1, null);
+            clients.add(client);
+        }
+        JsonNode last = clients.get(5).join("chat", "user5", -1, null);
+        assertEquals(6, last.get("memberCount").asInt(), "presence counts the members of every node: " + last);
+
+        int each = 40;
+        List<Thread> publishers = new ArrayList<>();
+        for (ClusterClient client : clients) {
+            Thread publisher = new Thread(() -> {
+                for (int n = 0; n < each; n++) {
+                    client.send("type", "publish", "channel", "chat", "text", client.id() + " #" + n);
+                }
+            });
+            publisher.start();
+            publishers.add(publisher);
+        }
+        for (Thread publisher : publishers) {
+            publisher.join();
+        }
+        int total = each * clients.size();
+        for (ClusterClient client : clients) {
+            awaitMessages(client, total);
+        }
+        List<String> order = texts(clients.get(0));
+        for (ClusterClient client : clients) {
+            List<JsonNode> received = client.messages;
+            assertEquals(total, received.size(), "every message once");
+            long first = received.get(0).get("seq").asLong();
+            for (int i = 0; i < received.size(); i++) {
+                assertEquals(first + i, received.get(i).get("seq").asLong(), "consecutive seqs");
+            }
+            assertEquals(order, texts(client), "one order on every node");
+            assertEquals(total, new HashSet<>(texts(client)).size(), "no message twice");
+            for (int n = 0; n < each; n++) {
+                assertTrue(order.contains(client.id() + " #" + n));
+            }
+        }
+    }
+
+    @Test
+    void clientsOfAKilledNodeResumeOnTheSurvivorsWithNothingLostAndTheirPresenceIsDropped() throws Exception {
+        RedisProcess redis = redis();
+        NodeProcess a = node(redis);
+        NodeProcess b = node(redis);
+        NodeProcess victim = node(redis);
+        ClusterClient observer = client(a);
+        observer.join("feed", "observer", -1, null);
+        List<ClusterClient> resuming = new ArrayList<>();
+        Set<String> victimIds = new HashSet<>();
+        for (int i = 0; i < 3; i++) {
+            ClusterClient client = client(victim);
+            client.join("feed", "v" + i, -1, null);
+            resuming.add(client);
+            victimIds.add(client.id());
+        }
+        ClusterClient publisher = client(b);
+        publisher.join("feed", "publisher", -1, null);
+
+        int total = 300;
+        AtomicInteger acked = new AtomicInteger();
+        Thread publishing = new Thread(() -> {
+            try {
+                for (int n = 0; n < total; n++) {
+                    publisher.send("type", "publish", "channel", "feed", "text", "m" + n, "ref", "r" + n);
+                    publisher.next("ack", 10_000);
+                    acked.incrementAndGet();
+                    Thread.sleep(5);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        publishing.start();
+        while (acked.get() < 100) {
+            Thread.sleep(5);
+        }
+        victim.kill();
+        long killedAt = System.nanoTime();
+
+        // The dead node's members leave presence, with leave events, within the documented time.
+        Set<String> left = new HashSet<>();
+        long bound = NODE_TIMEOUT.toMillis() + NODE_TIMEOUT.toMillis() / 4;
+        while (left.size() < victimIds.size()) {
+            JsonNode leave = observer.poll(m -> "presence".equals(m.path("type").asText())
+                    && "leave".equals(m.path("event").asText()), bound + 3000);
+            assertNotNull(leave, "presence still holds " + victimIds + " minus " + left);
+            left.add(leave.get("id").asText());
+        }
+        long leftAfter = (System.nanoTime() - killedAt) / 1_000_000;
+        assertEquals(victimIds, left);
+        System.out.printf("ClusterTest: the killed node's members left presence %d ms after kill -9 (node timeout %d ms)%n",
+                leftAfter, NODE_TIMEOUT.toMillis());
+
+        // Its clients reconnect to the survivors and resume from what they had.
+        for (int i = 0; i < resuming.size(); i++) {
+            ClusterClient before = resuming.get(i);
+            await(before::isClosed, "the killed node's connection is seen closed");
+            ClusterClient after = client(i % 2 == 0 ? a : b);
+            after.messages.addAll(before.messages);
+            resume(after, "feed", "v" + i, before);
+            resuming.set(i, after);
+        }
+        publishing.join();
+        assertEquals(total, acked.get());
+        for (ClusterClient client : resuming) {
+            awaitMessages(client, total);
+            assertExactly(client, total);
+        }
+        awaitMessages(observer, total);
+        assertExactly(observer, total);
+        System.out.printf("ClusterTest: %d published, each resuming client got %d, lost 0, duplicated 0%n", total, total);
+    }
+
+    /** Joins from the last seq {@code before} received, paging while the answer says {@code more}. */
+    private static void resume(ClusterClient client, String channel, String name, ClusterClient before)
+            throws InterruptedException {
+        String epoch = before.epoch;
+        JsonNode joined = client.join(channel, name, client.lastSeq(), epoch);
+        assertEquals(0, joined.get("missed").asLong(), "nothing fell out of history: " + joined);
+        while (joined.path("more").asBoolean()) {
+            joined = client.join(channel, name, client.lastSeq(), epoch);
+        }
+    }
+
+    @Test
+    void aRedisRestartRefusesPublishesMeanwhileThenEveryNodeDeliversAgainWithoutDuplicates() throws Exception {
+        RedisProcess redis = redis();
+        NodeProcess a = node(redis);
+        NodeProcess b = node(redis);
+        ClusterClient subscriber = client(b);
+        subscriber.join("ticker", "subscriber", -1, null);
+        ClusterClient publisher = client(a);
+        publisher.join("ticker", "publisher", -1, null);
+
+        List<String> acked = new ArrayList<>();
+        int refused = 0;
+        int n = 0;
+        boolean restarted = false;
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (acked.size() < 100 && System.nanoTime() < deadline) {
+            String text = "t" + n;
+            publisher.send("type", "publish", "channel", "ticker", "text", text, "ref", "r" + n);
+            String ref = "r" + n;
+            JsonNode answer = publisher.poll(m -> ref.equals(m.path("ref").asText()), 10_000);
+            assertNotNull(answer, "no answer to publish " + n);
+            if ("ack".equals(answer.path("type").asText())) {
+                acked.add(text);
+            } else {
+                assertEquals("unavailable", answer.path("code").asText(), answer::toString);
+                refused++;
+            }
+            n++;
+            if (acked.size() == 50 && !restarted && refused == 0) {
+                redis.kill();
+                a.awaitHealth(503, Duration.ofSeconds(10));
+            }
+            if (refused >= 3 && !restarted) {
+                redis.restart();
+                a.awaitReady(Duration.ofSeconds(20));
+                b.awaitReady(Duration.ofSeconds(20));
+                restarted = true;
+            }
+            Thread.sleep(10);
+        }
+        assertTrue(restarted, "Redis was restarted");
+        assertEquals(100, acked.size(), "publishes are taken again after the restart");
+        await(() -> texts(subscriber).containsAll(acked), "every acknowledged message reaches the other node");
+        List<String> received = texts(subscriber);
+        assertEquals(new HashSet<>(received).size(), received.size(), "no message twice: " + received);
+        long previous = 0;
+        for (JsonNode message : subscriber.messages) {
+            assertTrue(message.get("seq").asLong() > previous, "seq only grows: " + received);
+            previous = message.get("seq").asLong();
+        }
+        System.out.printf("ClusterTest: Redis restart: %d publishes acknowledged, %d refused as unavailable, "
+                + "%d received on the other node, 0 duplicated%n", acked.size(), refused, received.size());
+    }
+
+    private static void assertExactly(ClusterClient client, int total) {
+        Map<Long, String> bySeq = new HashMap<>();
+        for (JsonNode message : client.messages) {
+            String previous = bySeq.put(message.get("seq").asLong(), message.get("text").asText());
+            if (previous != null) {
+                fail("seq " + message.get("seq") + " received twice by " + client.id());
+            }
+        }
+        assertEquals(total, bySeq.size());
+        for (int n = 0; n < total; n++) {
+            assertEquals("m" + n, bySeq.get((long) n + 1), "seq " + (n + 1));
+        }
+    }
+
+    private static List<String> texts(ClusterClient client) {
+        List<String> texts = new ArrayList<>();
+        client.messages.forEach(m -> texts.add(m.get("text").asText()));
+        return texts;
+    }
+
+    private static void awaitMessages(ClusterClient client, int count) throws InterruptedException {
+        await(() -> client.messages.size() >= count, client.id() + " receives " + count + " messages");
+    }
+
+    private static void await(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail("timed out waiting: " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+}

@@ -1,0 +1,82 @@
+package dev.pulse.server.support;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * A {@code redis-server} of the test's own, on a free loopback port, with no persistence: stopping
+ * it loses everything, as a crashed Redis without a disk would. Skipped where Redis is not
+ * installed, failed under {@code CI=true} ({@code .ci/run} installs Debian's {@code redis-server}).
+ */
+public final class RedisProcess implements AutoCloseable {
+
+    private final int port;
+    private final Path log;
+    private Process process;
+
+    private RedisProcess(int port) throws IOException {
+        this.port = port;
+        this.log = Files.createTempFile("pulse-redis-", ".log");
+    }
+
+    /** Starts one, or skips the test (fails it under CI) when {@code redis-server} is missing. */
+    public static RedisProcess start() throws Exception {
+        ExternalClient.require("redis-server", "apt-get install redis-server", "redis-server", "--version");
+        RedisProcess redis = new RedisProcess(freePort());
+        redis.start0();
+        return redis;
+    }
+
+    private void start0() throws Exception {
+        process = new ProcessBuilder(List.of("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--protected-mode", "no"))
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            try (Socket probe = new Socket("127.0.0.1", port)) {
+                return;
+            } catch (IOException notYet) {
+                if (!process.isAlive() || System.nanoTime() > deadline) {
+                    fail("redis-server did not start on port " + port + ": " + Files.readString(log));
+                }
+                Thread.sleep(20);
+            }
+        }
+    }
+
+    /** The URI nodes are given. */
+    public String uri() {
+        return "redis://127.0.0.1:" + port;
+    }
+
+    /** Kills it (SIGKILL): everything it held is lost. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** Starts it again on the same port, empty. */
+    public void restart() throws Exception {
+        start0();
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (process != null) {
+            kill();
+        }
+        Files.deleteIfExists(log);
+    }
+
+    public static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}
