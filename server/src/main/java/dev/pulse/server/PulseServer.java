@@ -85,7 +85,7 @@ public final class PulseServer implements AutoCloseable {
         this.config = config;
         this.cluster = config.redis() == null ? null : new RedisEngine(config);
         this.sessions = cluster == null ? new SessionContext(config, ByteBufAllocator.DEFAULT)
-                : new SessionContext(config, ByteBufAllocator.DEFAULT, cluster, cluster, cluster.nodeId());
+                : new SessionContext(config, ByteBufAllocator.DEFAULT, cluster, cluster, cluster, cluster.nodeId());
         this.metrics = new ServerMetrics(stats, sessions, webSocketConnections);
         this.metricsPublisher = new MetricsPublisher(metrics, sessions.rooms());
         this.logTail = new LogTailPublisher(sessions.rooms());

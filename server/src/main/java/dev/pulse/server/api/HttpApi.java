@@ -319,18 +319,17 @@ public final class HttpApi {
     private CompletableFuture<FullHttpResponse> listChannels(Map<String, List<String>> query) throws ProtocolException {
         String prefix = parameter(query, "prefix", "");
         int limit = (int) number(query, "limit", DEFAULT_LIST, 1, MAX_LIST);
-        List<Room> rooms = sessions.rooms().list(prefix);
-        return CompletableFuture.completedFuture(ok(g -> {
-            g.writeNumberField("total", rooms.size());
+        return sessions.rooms().list(prefix, limit).thenApply(listing -> ok(g -> {
+            g.writeNumberField("total", listing.total());
             g.writeArrayFieldStart("channels");
-            for (Room room : rooms.subList(0, Math.min(limit, rooms.size()))) {
+            for (Room.Summary channel : listing.channels()) {
                 g.writeStartObject();
-                g.writeStringField("channel", room.name());
-                g.writeNumberField("memberCount", room.memberCount());
+                g.writeStringField("channel", channel.name());
+                g.writeNumberField("memberCount", channel.memberCount());
                 g.writeEndObject();
             }
             g.writeEndArray();
-            if (rooms.size() > limit) {
+            if (listing.total() > listing.channels().size()) {
                 g.writeBooleanField("more", true);
             }
         }));
@@ -449,10 +448,8 @@ public final class HttpApi {
         }
         String text = ClientRequest.requiredString(body, "text", null);
         sessions.checkTextLength(text, null);
-        RelayRoom room = sessions.relays().get(name);
-        CompletableFuture<Integer> sent = room == null ? CompletableFuture.completedFuture(0)
-                : room.relay(Broadcaster.encode(alloc, WebSocketOpcode.TEXT,
-                        Unpooled.wrappedBuffer(text.getBytes(StandardCharsets.UTF_8))), null);
+        CompletableFuture<Integer> sent = sessions.relays().push(name, Broadcaster.encode(alloc, WebSocketOpcode.TEXT,
+                Unpooled.wrappedBuffer(text.getBytes(StandardCharsets.UTF_8))));
         return sent.thenApply(delivered -> ok(g -> {
             g.writeStringField("room", name);
             g.writeNumberField("delivered", delivered);

@@ -5,10 +5,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pulse.codec.WebSocketCloseStatus;
 import dev.pulse.server.config.ServerConfig;
+import dev.pulse.server.protocol.ClientRequest;
 import dev.pulse.server.protocol.ServerMessages.MemberInfo;
 import dev.pulse.server.room.ChannelEngine;
 import dev.pulse.server.room.ChannelStore;
 import dev.pulse.server.room.Room;
+import dev.pulse.server.relay.RelayBus;
+import dev.pulse.server.relay.RelayRoom;
 import dev.pulse.server.session.Peers;
 import dev.pulse.server.session.SessionContext;
 import dev.pulse.server.session.SessionHandler;
@@ -29,6 +32,8 @@ import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.Delay;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
@@ -77,7 +82,7 @@ import java.util.concurrent.atomic.LongAdder;
  * resynchronises from the streams. Speaks to a single Redis (or a primary behind Sentinel), not to
  * Redis Cluster: the sweep touches keys of many channels in one script.
  */
-public final class RedisEngine implements ChannelEngine, Peers {
+public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
 
     private static final Logger log = LoggerFactory.getLogger(RedisEngine.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -98,6 +103,8 @@ public final class RedisEngine implements ChannelEngine, Peers {
     private final Map<String, Script> scripts = new ConcurrentHashMap<>();
     /** The stores of this node's rooms, by channel: where a topic's messages go. */
     private final ConcurrentMap<String, RedisChannelStore> stores = new ConcurrentHashMap<>();
+    /** This node's relay rooms, by name: where a relay topic's frames go. */
+    private final ConcurrentMap<String, RelayRoom> relays = new ConcurrentHashMap<>();
     /** Subscriptions per channel topic; changed, and SUBSCRIBE/UNSUBSCRIBE sent, under this map's lock. */
     private final Map<String, Integer> subscriptions = new java.util.HashMap<>();
     private final ConcurrentMap<String, PeerRequest> pending = new ConcurrentHashMap<>();
@@ -155,7 +162,7 @@ public final class RedisEngine implements ChannelEngine, Peers {
             throw new IllegalStateException("cannot reach Redis at " + where(config.redis()) + ": " + e.getMessage(), e);
         }
         this.redis = connection.async();
-        for (String name : List.of("publish", "read", "member-join", "member-leave", "heartbeat", "sweep")) {
+        for (String name : List.of("publish", "read", "member-join", "member-leave", "heartbeat", "sweep", "channels")) {
             byte[] body = resource(name + ".lua");
             scripts.put(name, new Script(name, body, sha1(body)));
         }
@@ -265,6 +272,28 @@ public final class RedisEngine implements ChannelEngine, Peers {
     }
 
     @Override
+    public CompletableFuture<Listing> list(String namePrefix, int limit, List<Room> local) {
+        // The server's own system channels are each node's; every other channel is the cluster's.
+        List<Room.Summary> system = new ArrayList<>();
+        for (Room room : local) {
+            if (ClientRequest.isSystemChannel(room.name())) {
+                system.add(new Room.Summary(room.name(), room.memberCount()));
+            }
+        }
+        return this.<List<Object>>script("channels", ScriptOutputType.MULTI, new byte[0][], prefix + "ch/", namePrefix,
+                Integer.toString(limit)).thenApply(reply -> {
+                    List<Room.Summary> all = new ArrayList<>(system);
+                    for (int i = 1; i + 1 < reply.size(); i += 2) {
+                        all.add(new Room.Summary(new String((byte[]) reply.get(i), StandardCharsets.UTF_8),
+                                ((Long) reply.get(i + 1)).intValue()));
+                    }
+                    all.sort(java.util.Comparator.comparing(Room.Summary::name));
+                    int total = ((Long) reply.get(0)).intValue() + system.size();
+                    return new Listing(total, List.copyOf(all.subList(0, Math.min(limit, all.size()))));
+                });
+    }
+
+    @Override
     public CompletableFuture<Room.Info> info(String channel, Room local) {
         int limit = config.presenceLimit();
         return read(channel, 0, null, 0, limit, null, 0).thenApply(state -> {
@@ -362,31 +391,84 @@ public final class RedisEngine implements ChannelEngine, Peers {
     /** Subscribes to {@code channel}'s topic for {@code store}; completed once Redis confirmed it. */
     CompletableFuture<Void> subscribe(String channel, RedisChannelStore store) {
         stores.put(channel, store);
-        synchronized (subscriptions) {
-            int count = subscriptions.merge(channel, 1, Integer::sum);
-            if (count > 1) {
-                return CompletableFuture.completedFuture(null);
-            }
-            roundTrips.increment();
-            return pubsub.async().subscribe(bytes(topic(channel))).toCompletableFuture().thenApply(done -> null);
-        }
+        return subscribe(topic(channel));
     }
 
     void unsubscribe(String channel, RedisChannelStore store) {
         stores.remove(channel, store);
+        unsubscribe(topic(channel));
+    }
+
+    /** Counts the topic's users; the first subscribes. Under the map's lock, so SUBSCRIBE and UNSUBSCRIBE keep their order. */
+    private CompletableFuture<Void> subscribe(String topic) {
         synchronized (subscriptions) {
-            Integer count = subscriptions.get(channel);
+            int count = subscriptions.merge(topic, 1, Integer::sum);
+            if (count > 1) {
+                return CompletableFuture.completedFuture(null);
+            }
+            roundTrips.increment();
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            pubsub.async().subscribe(bytes(topic)).whenComplete((ok, failure) -> {
+                if (failure == null) {
+                    done.complete(null);
+                    return;
+                }
+                synchronized (subscriptions) {
+                    subscriptions.computeIfPresent(topic, (t, c) -> c > 1 ? c - 1 : null);
+                }
+                done.completeExceptionally(failure);
+            });
+            return done;
+        }
+    }
+
+    private void unsubscribe(String topic) {
+        synchronized (subscriptions) {
+            Integer count = subscriptions.get(topic);
             if (count == null) {
                 return;
             }
             if (count > 1) {
-                subscriptions.put(channel, count - 1);
+                subscriptions.put(topic, count - 1);
                 return;
             }
-            subscriptions.remove(channel);
+            subscriptions.remove(topic);
             roundTrips.increment();
-            pubsub.async().unsubscribe(bytes(topic(channel)));
+            pubsub.async().unsubscribe(bytes(topic));
         }
+    }
+
+    // ---- relay rooms
+
+    @Override
+    public void open(RelayRoom room) {
+        relays.put(room.name(), room);
+        subscribe(relayTopic(room.name())).whenComplete((done, failure) -> {
+            if (failure != null) {
+                log.debug("relay room {}: not subscribed ({}); frames from other nodes will not arrive", room.name(),
+                        failure.getMessage());
+            }
+        });
+    }
+
+    @Override
+    public void close(RelayRoom room) {
+        relays.remove(room.name(), room);
+        unsubscribe(relayTopic(room.name()));
+    }
+
+    @Override
+    public void publish(String room, ByteBuf frame) {
+        byte[] from = bytes(nodeId + ' ');
+        byte[] payload = new byte[from.length + frame.readableBytes()];
+        System.arraycopy(from, 0, payload, 0, from.length);
+        frame.getBytes(frame.readerIndex(), payload, from.length, frame.readableBytes());
+        roundTrips.increment();
+        redis.publish(bytes(relayTopic(room)), payload);
+    }
+
+    private String relayTopic(String room) {
+        return prefix + "relay/" + room;
     }
 
     /** How long an untouched channel's state and history live in Redis: as a local channel's history. */
@@ -531,7 +613,15 @@ public final class RedisEngine implements ChannelEngine, Peers {
 
     private void dispatch(byte[] topic, byte[] message) {
         String name = new String(topic, StandardCharsets.UTF_8);
-        if (name.startsWith(prefix + "ch:")) {
+        if (name.startsWith(prefix + "relay/")) {
+            RelayRoom room = relays.get(name.substring(prefix.length() + 6));
+            int space = indexOf(message, (byte) ' ');
+            if (room != null && space > 0 && !nodeId.equals(new String(message, 0, space, StandardCharsets.UTF_8))) {
+                room.fromPeer(Unpooled.wrappedBuffer(message, space + 1, message.length - space - 1));
+            }
+            return;
+        }
+        if (name.startsWith(prefix + "ch/")) {
             RedisChannelStore store = stores.get(name.substring(prefix.length() + 3));
             if (store != null) {
                 store.received(message);
@@ -604,28 +694,39 @@ public final class RedisEngine implements ChannelEngine, Peers {
         }).thenCompose(stage -> stage);
     }
 
+    // Channel names may hold ':', never '/': a channel's keys cannot collide with another's.
+
     private String stateKey(String channel) {
-        return prefix + "ch:" + channel;
+        return prefix + "ch/" + channel;
     }
 
     private String historyKey(String channel) {
-        return prefix + "ch:" + channel + ":log";
+        return prefix + "ch/" + channel + "/log";
     }
 
     private String membersKey(String channel) {
-        return prefix + "ch:" + channel + ":members";
+        return prefix + "ch/" + channel + "/members";
     }
 
     private String membershipsKey() {
-        return prefix + "node:" + nodeId + ":members";
+        return prefix + "node/" + nodeId + "/members";
     }
 
     private String topic(String channel) {
-        return prefix + "ch:" + channel;
+        return prefix + "ch/" + channel;
     }
 
     private String nodeTopic(String node) {
-        return prefix + "node:" + node;
+        return prefix + "node/" + node;
+    }
+
+    private static int indexOf(byte[] bytes, byte b) {
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes[i] == b) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static byte[][] keys(String... names) {

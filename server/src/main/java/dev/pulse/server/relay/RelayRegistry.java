@@ -2,8 +2,10 @@ package dev.pulse.server.relay;
 
 import dev.pulse.server.broadcast.Broadcaster;
 import dev.pulse.server.room.ChannelPolicies;
+import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.EventExecutor;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
@@ -18,11 +20,14 @@ public final class RelayRegistry {
     private final Broadcaster broadcaster;
     private final ChannelPolicies policies;
     private final int maxRooms;
+    private final RelayBus bus;
 
-    public RelayRegistry(Broadcaster broadcaster, ChannelPolicies policies, int maxRooms) {
+    /** @param bus carries frames to the other nodes of a cluster ({@link RelayBus#NONE} for a single node) */
+    public RelayRegistry(Broadcaster broadcaster, ChannelPolicies policies, int maxRooms, RelayBus bus) {
         this.broadcaster = broadcaster;
         this.policies = policies;
         this.maxRooms = maxRooms;
+        this.bus = bus;
     }
 
     /** The room named {@code name}, created when needed, held until {@link #release}; null when the table is full. */
@@ -32,7 +37,8 @@ public final class RelayRegistry {
                 if (rooms.size() >= maxRooms) {
                     return null;
                 }
-                room = new RelayRoom(n, executor, policies.policyFor(n), broadcaster);
+                room = new RelayRoom(n, executor, policies.policyFor(n), broadcaster, bus);
+                bus.open(room);
             }
             room.holders++;
             return room;
@@ -40,7 +46,33 @@ public final class RelayRegistry {
     }
 
     void release(RelayRoom room) {
-        rooms.computeIfPresent(room.name(), (n, current) -> current == room && --room.holders == 0 ? null : current);
+        boolean[] dropped = {false};
+        rooms.computeIfPresent(room.name(), (n, current) -> {
+            dropped[0] = current == room && --room.holders == 0;
+            return dropped[0] ? null : current;
+        });
+        if (dropped[0]) {
+            bus.close(room);
+        }
+    }
+
+    /**
+     * Sends an encoded frame from the server (a backend through the HTTP API) to the room's
+     * members, here and on the other nodes. Takes over the caller's reference to {@code frame}.
+     *
+     * @return completed with how many members of this node it was sent to
+     */
+    public CompletableFuture<Integer> push(String name, ByteBuf frame) {
+        RelayRoom room = rooms.get(name);
+        if (room != null) {
+            return room.relay(frame, null);
+        }
+        try {
+            bus.publish(name, frame);
+        } finally {
+            frame.release();
+        }
+        return CompletableFuture.completedFuture(0);
     }
 
     /** The room named {@code name}, or null while nobody is in it. */

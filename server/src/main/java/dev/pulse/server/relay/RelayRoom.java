@@ -25,13 +25,15 @@ public final class RelayRoom {
     private final EventExecutor executor;
     private final SlowConsumerPolicy policy;
     private final Broadcaster broadcaster;
+    private final RelayBus bus;
     private final Audience audience = new Audience();
     private volatile int memberCount;
     /** Connections holding the room; read and changed only inside the registry's atomic map operations. */
     int holders;
 
-    RelayRoom(String name, EventExecutor executor, SlowConsumerPolicy policy, Broadcaster broadcaster) {
+    RelayRoom(String name, EventExecutor executor, SlowConsumerPolicy policy, Broadcaster broadcaster, RelayBus bus) {
         this.name = name;
+        this.bus = bus;
         this.executor = executor;
         this.policy = policy;
         this.broadcaster = broadcaster;
@@ -60,12 +62,22 @@ public final class RelayRoom {
     }
 
     /**
-     * Sends an encoded frame to every member but {@code from} (null: to all). Takes over the
-     * caller's reference to {@code frame}.
+     * Sends an encoded frame to every member but {@code from} (null: to all), here and, in a
+     * cluster, on the other nodes. Takes over the caller's reference to {@code frame}.
      *
-     * @return completed with how many members it was sent to
+     * @return completed with how many members of this node it was sent to
      */
     public CompletableFuture<Integer> relay(ByteBuf frame, Subscriber from) {
+        bus.publish(name, frame);
+        return relayHere(frame, from);
+    }
+
+    /** Sends an encoded frame that another node relayed to every member here. Takes over {@code frame}. */
+    public void fromPeer(ByteBuf frame) {
+        relayHere(frame, null);
+    }
+
+    private CompletableFuture<Integer> relayHere(ByteBuf frame, Subscriber from) {
         CompletableFuture<Integer> sent = new CompletableFuture<>();
         Runnable task = () -> {
             int recipients = audience.size() - (from == null ? 0 : 1);

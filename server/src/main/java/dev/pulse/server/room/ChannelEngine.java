@@ -22,6 +22,15 @@ public interface ChannelEngine {
      */
     CompletableFuture<Room.HistoryPage> history(String channel, Room local, long since, int limit);
 
+    /** Channels as the HTTP API lists them: how many match, and the first of them by name with their member counts. */
+    record Listing(int total, java.util.List<Room.Summary> channels) { }
+
+    /**
+     * The channels whose names start with {@code prefix}, sorted by name, at most {@code limit};
+     * {@code local} are this node's rooms of that prefix, sorted by name.
+     */
+    CompletableFuture<Listing> list(String prefix, int limit, java.util.List<Room> local);
+
     /** The channel as the HTTP API shows it; completed with null when there is no such channel. */
     CompletableFuture<Room.Info> info(String channel, Room local);
 }

@@ -1,5 +1,7 @@
 package dev.pulse.server.room;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -26,6 +28,15 @@ public final class LocalEngine implements ChannelEngine {
     @Override
     public CompletableFuture<Room.HistoryPage> history(String channel, Room local, long since, int limit) {
         return local == null ? CompletableFuture.completedFuture(null) : local.localHistory(since, limit);
+    }
+
+    @Override
+    public CompletableFuture<Listing> list(String prefix, int limit, List<Room> local) {
+        List<Room.Summary> channels = new ArrayList<>();
+        for (Room room : local.subList(0, Math.min(limit, local.size()))) {
+            channels.add(new Room.Summary(room.name(), room.memberCount()));
+        }
+        return CompletableFuture.completedFuture(new Listing(local.size(), channels));
     }
 
     @Override

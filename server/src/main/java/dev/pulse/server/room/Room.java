@@ -146,6 +146,9 @@ public final class Room {
      */
     public record HistoryPage(String epoch, long seq, List<byte[]> messages, long missed, boolean more) { }
 
+    /** A channel as the HTTP API lists it. */
+    public record Summary(String name, int memberCount) { }
+
     /** A channel as the HTTP API shows it; {@code members} is null over the presence limit. */
     public record Info(String name, String epoch, long seq, int memberCount, List<MemberInfo> members) { }
 

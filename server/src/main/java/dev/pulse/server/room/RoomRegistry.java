@@ -236,7 +236,15 @@ public final class RoomRegistry {
         return rooms.size() - systemRooms.get();
     }
 
-    /** The channels whose names start with {@code prefix}, sorted by name. */
+    /**
+     * The channels whose names start with {@code prefix}, sorted by name, at most {@code limit},
+     * wherever they live; the server's own system channels are this node's.
+     */
+    public CompletableFuture<ChannelEngine.Listing> list(String prefix, int limit) {
+        return engine.list(prefix, limit, list(prefix));
+    }
+
+    /** This node's rooms whose names start with {@code prefix}, sorted by name. */
     public List<Room> list(String prefix) {
         List<Room> found = new ArrayList<>();
         for (Room room : rooms.values()) {

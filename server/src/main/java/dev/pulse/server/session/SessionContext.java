@@ -8,6 +8,7 @@ import dev.pulse.server.protocol.ProtocolException;
 import dev.pulse.server.room.ChannelEngine;
 import dev.pulse.server.room.ChannelPolicies;
 import dev.pulse.server.room.LocalEngine;
+import dev.pulse.server.relay.RelayBus;
 import dev.pulse.server.relay.RelayRegistry;
 import dev.pulse.server.room.RoomRegistry;
 import io.netty.buffer.ByteBufAllocator;
@@ -41,15 +42,17 @@ public final class SessionContext {
 
     /** A single node's: channels in memory, no peers. */
     public SessionContext(ServerConfig config, ByteBufAllocator alloc) {
-        this(config, alloc, null, Peers.NONE, null);
+        this(config, alloc, null, Peers.NONE, RelayBus.NONE, null);
     }
 
     /**
      * @param engine where channels live; null for this process's memory
      * @param peers the other nodes of the cluster
+     * @param relayBus carries relay rooms' frames to the other nodes
      * @param nodeId this node's id in the cluster, which starts every connection id; null for a single node
      */
-    public SessionContext(ServerConfig config, ByteBufAllocator alloc, ChannelEngine engine, Peers peers, String nodeId) {
+    public SessionContext(ServerConfig config, ByteBufAllocator alloc, ChannelEngine engine, Peers peers, RelayBus relayBus,
+                          String nodeId) {
         this.config = config;
         this.peers = peers;
         this.nodeId = nodeId;
@@ -59,7 +62,7 @@ public final class SessionContext {
                 config.slowConsumerPolicy());
         LocalEngine local = new LocalEngine(epoch);
         this.rooms = new RoomRegistry(broadcaster, alloc, policies, config, engine == null ? local : engine, local);
-        this.relays = new RelayRegistry(broadcaster, policies, config.maxChannels());
+        this.relays = new RelayRegistry(broadcaster, policies, config.maxChannels(), relayBus);
     }
 
     /**

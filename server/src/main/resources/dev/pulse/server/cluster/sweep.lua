@@ -15,17 +15,17 @@ end
 local removed = 0
 for _, node in ipairs(nodes) do
   redis.call('ZREM', KEYS[1], node)
-  local memberships = ARGV[1] .. 'node:' .. node .. ':members'
+  local memberships = ARGV[1] .. 'node/' .. node .. '/members'
   for _, entry in ipairs(redis.call('SMEMBERS', memberships)) do
     local nl = string.find(entry, '\n', 1, true)
     local channel = string.sub(entry, 1, nl - 1)
     local id = string.sub(entry, nl + 1)
-    local members = ARGV[1] .. 'ch:' .. channel .. ':members'
+    local members = ARGV[1] .. 'ch/' .. channel .. '/members'
     local leave = redis.call('HGET', members, id)
     if leave then
       redis.call('HDEL', members, id)
       local count = redis.call('HLEN', members)
-      redis.call('PUBLISH', ARGV[1] .. 'ch:' .. channel, 'p' .. count .. ' ' .. id .. ' ' .. leave)
+      redis.call('PUBLISH', ARGV[1] .. 'ch/' .. channel, 'p' .. count .. ' ' .. id .. ' ' .. leave)
       removed = removed + 1
     end
   end

@@ -1,11 +1,18 @@
 package dev.pulse.server.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pulse.server.support.NodeProcess;
+import dev.pulse.server.support.RecordingListener;
 import dev.pulse.server.support.RedisProcess;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -13,6 +20,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -29,6 +37,10 @@ class ClusterTest {
 
     /** Short, so that a dead node's members leave presence within seconds. */
     private static final Duration NODE_TIMEOUT = Duration.ofSeconds(2);
+
+    private static final String API_KEY = "cluster-test-api-key";
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final List<AutoCloseable> open = new ArrayList<>();
 
@@ -243,6 +255,73 @@ class ClusterTest {
         }
         System.out.printf("ClusterTest: Redis restart: %d publishes acknowledged, %d refused as unavailable, "
                 + "%d received on the other node, 0 duplicated%n", acked.size(), refused, received.size());
+    }
+
+    @Test
+    void theHttpApiAndRelayRoomsReachEveryNode() throws Exception {
+        RedisProcess redis = redis();
+        NodeProcess a = keep(NodeProcess.start("--redis", redis.uri(), "--api-key", API_KEY));
+        NodeProcess b = keep(NodeProcess.start("--redis", redis.uri(), "--api-key", API_KEY));
+        ClusterClient reader = client(b);
+        reader.join("news", "reader", -1, null);
+
+        HttpResponse<String> published = api(a, "POST", "/api/publish", "{\"channel\":\"news\",\"text\":\"extra\"}");
+        assertEquals(200, published.statusCode(), published.body());
+        awaitMessages(reader, 1);
+        assertEquals("server", reader.messages.get(0).get("from").asText());
+        assertEquals("extra", reader.messages.get(0).get("text").asText());
+
+        JsonNode listed = JSON.readTree(api(a, "GET", "/api/channels?prefix=ne", null).body());
+        assertEquals(1, listed.get("total").asInt(), listed::toString);
+        assertEquals("news", listed.get("channels").get(0).get("channel").asText());
+        assertEquals(1, listed.get("channels").get(0).get("memberCount").asInt(), "members of node b, asked on a");
+        JsonNode channel = JSON.readTree(api(a, "GET", "/api/channels/news", null).body());
+        assertEquals(reader.id(), channel.get("members").get(0).get("id").asText(), channel::toString);
+        JsonNode history = JSON.readTree(api(a, "GET", "/api/channels/news/history", null).body());
+        assertEquals("extra", history.get("messages").get(0).get("text").asText(), history::toString);
+        assertEquals(404, api(a, "GET", "/api/channels/nowhere", null).statusCode());
+
+        // A relay room spans the nodes: frames from a member on one reach the members on the other.
+        RecordingListener onB = new RecordingListener();
+        WebSocket memberOnB = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(b.uri("/rooms/lobby"), onB)
+                .get(10, TimeUnit.SECONDS);
+        RecordingListener onA = new RecordingListener();
+        WebSocket memberOnA = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(a.uri("/rooms/lobby"), onA)
+                .get(10, TimeUnit.SECONDS);
+        await(() -> {
+            memberOnA.sendText("hello from a", true).join();
+            try {
+                Object event = onB.poll(200);
+                return event instanceof RecordingListener.Text text && text.text().equals("hello from a");
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }, "a relay room's frame crosses to the other node");
+        assertEquals(200, api(a, "POST", "/api/rooms/lobby", "{\"text\":\"from the backend\"}").statusCode());
+        Object pushed;
+        do {
+            pushed = onB.poll(10_000);
+        } while (pushed instanceof RecordingListener.Text text && text.text().equals("hello from a"));
+        assertEquals("from the backend", ((RecordingListener.Text) pushed).text());
+        memberOnA.abort();
+        memberOnB.abort();
+
+        HttpResponse<String> disconnected = api(a, "POST", "/api/disconnect", "{\"id\":\"" + reader.id() + "\"}");
+        assertEquals(200, disconnected.statusCode(), disconnected.body());
+        assertEquals(1, JSON.readTree(disconnected.body()).get("disconnected").asInt());
+        await(reader::isClosed, "the connection on the other node is closed");
+        assertEquals(404, api(a, "POST", "/api/disconnect", "{\"name\":\"nobody\"}").statusCode());
+    }
+
+    private static HttpResponse<String> api(NodeProcess node, String method, String path, String body) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + path))
+                .header("Authorization", "Bearer " + API_KEY).timeout(Duration.ofSeconds(10));
+        if (body != null) {
+            request.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body));
+        } else {
+            request.method(method, HttpRequest.BodyPublishers.noBody());
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static void assertExactly(ClusterClient client, int total) {
