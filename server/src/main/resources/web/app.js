@@ -3,7 +3,10 @@
   'use strict';
   const $ = id => document.getElementById(id);
   const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
-  const client = new PulseClient(scheme + location.host + '/ws');
+  // ?servers=host:port,host:port lists the nodes of a cluster to fail over between; default: this one.
+  const servers = new URLSearchParams(location.search).get('servers');
+  const client = new PulseClient(servers ? servers.split(',').map(host => scheme + host + '/ws')
+      : scheme + location.host + '/ws');
   let current = null; // the chat channel joined
   const members = new Map();
 

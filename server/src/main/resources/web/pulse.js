@@ -9,6 +9,10 @@
  *   client.publish('lobby', { temperature: 21.5 });   // structured data arrives as m.data
  *   client.connect();
  *
+ * The URL may be a list of the nodes of a cluster (docs/CLUSTER.md):
+ *   new PulseClient(['wss://a.example/ws', 'wss://b.example/ws'])
+ * connects to the first and, each time a connection ends, tries the next one.
+ *
  * What it does for you:
  * - reconnects with exponential backoff and jitter (options.minDelayMs .. maxDelayMs), at once
  *   after 4000 (heartbeat) and 4002 (slow consumer), and not at all after the close codes that say
@@ -32,7 +36,8 @@
 
   class PulseClient {
     constructor(url, options) {
-      this.url = url;
+      this.urls = Array.isArray(url) ? url.slice() : [url];
+      this.url = this.urls[0];
       this.options = Object.assign({
         minDelayMs: 500,
         maxDelayMs: 15000,
@@ -146,6 +151,8 @@
 
     open() {
       this.setState(this.attempt === 0 ? 'connecting' : 'reconnecting');
+      // With several nodes, each attempt after a lost connection goes to the next one.
+      this.url = this.urls[this.attempt % this.urls.length];
       let url = this.url;
       const token = typeof this.options.token === 'function' ? this.options.token() : this.options.token;
       if (token) {

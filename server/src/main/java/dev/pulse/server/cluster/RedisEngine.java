@@ -19,7 +19,6 @@ import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisConnectionStateListener;
-import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SocketOptions;
@@ -44,12 +43,9 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -100,7 +96,8 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
     private final StatefulRedisConnection<byte[], byte[]> connection;
     private final StatefulRedisPubSubConnection<byte[], byte[]> pubsub;
     private final RedisAsyncCommands<byte[], byte[]> redis;
-    private final Map<String, Script> scripts = new ConcurrentHashMap<>();
+    /** The scripts' bodies by name, without their comment lines. */
+    private final Map<String, byte[]> scripts = new java.util.HashMap<>();
     /** The stores of this node's rooms, by channel: where a topic's messages go. */
     private final ConcurrentMap<String, RedisChannelStore> stores = new ConcurrentHashMap<>();
     /** This node's relay rooms, by name: where a relay topic's frames go. */
@@ -118,8 +115,6 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
     private volatile boolean beating;
     private SessionContext sessions;
     private ScheduledFuture<?> heartbeat;
-
-    private record Script(String name, byte[] body, String sha) { }
 
     /** A direct message or disconnect waiting for other nodes' answers. */
     private static final class PeerRequest {
@@ -163,8 +158,7 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
         }
         this.redis = connection.async();
         for (String name : List.of("publish", "read", "member-join", "member-leave", "heartbeat", "sweep", "channels")) {
-            byte[] body = resource(name + ".lua");
-            scripts.put(name, new Script(name, body, sha1(body)));
+            scripts.put(name, withoutComments(resource(name + ".lua")));
         }
         pubsub.addListener(new RedisPubSubAdapter<>() {
             @Override
@@ -670,28 +664,29 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
         return eval(name, type, keys, values);
     }
 
-    /** Runs a script by its digest, loading it when Redis does not know it (a restarted Redis). */
+    /**
+     * Runs a script by its body, always: a digest (EVALSHA) would fail with NOSCRIPT after Redis
+     * restarted, and its retry would overtake commands sent meanwhile, reordering a room's
+     * publishes or a member's join and leave. Redis caches the compiled script by its digest, so
+     * the cost is sending a few hundred bytes and hashing them.
+     */
     private <T> CompletableFuture<T> eval(String name, ScriptOutputType type, byte[][] keys, byte[][] args) {
-        Script script = scripts.get(name);
+        byte[] body = scripts.get(name);
         roundTrips.increment();
         CompletableFuture<T> result;
         try {
-            result = redis.<T>evalsha(script.sha(), type, keys, args).toCompletableFuture();
+            result = redis.<T>eval(body, type, keys, args).toCompletableFuture();
         } catch (RuntimeException e) {
             result = CompletableFuture.failedFuture(e);
         }
         return result.handle((value, failure) -> {
             if (failure == null) {
-                return CompletableFuture.completedFuture(value);
-            }
-            Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-            if (cause instanceof RedisNoScriptException) {
-                roundTrips.increment();
-                return redis.<T>eval(script.body(), type, keys, args).toCompletableFuture();
+                return value;
             }
             failures.increment();
-            return CompletableFuture.<T>failedFuture(new ClusterUnavailableException(cause));
-        }).thenCompose(stage -> stage);
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+            throw new CompletionException(new ClusterUnavailableException(cause));
+        });
     }
 
     // Channel names may hold ':', never '/': a channel's keys cannot collide with another's.
@@ -770,11 +765,13 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
         }
     }
 
-    private static String sha1(byte[] body) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(body));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JRE has SHA-1", e);
+    private static byte[] withoutComments(byte[] script) {
+        StringBuilder body = new StringBuilder();
+        for (String line : new String(script, StandardCharsets.UTF_8).split("\n")) {
+            if (!line.strip().startsWith("--")) {
+                body.append(line.strip()).append('\n');
+            }
         }
+        return bytes(body.toString());
     }
 }

@@ -78,7 +78,9 @@ class ClusterTest {
         List<ClusterClient> clients = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
             ClusterClient client = client(nodes.get(i % 3));
-            client.join("chat", "user" + i, -1, null);
+            JsonNode joined = client.join("chat", "user" + i, -1, null);
+            // Its own presence is recorded before the state is read, on every node (a fresh Redis included).
+            assertTrue(joined.get("members").toString().contains(client.id()), joined::toString);
             clients.add(client);
         }
         JsonNode last = clients.get(5).join("chat", "user5", -1, null);

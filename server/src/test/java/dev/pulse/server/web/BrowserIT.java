@@ -2,6 +2,8 @@ package dev.pulse.server.web;
 
 import dev.pulse.server.support.ExternalClient;
 import dev.pulse.server.support.JsonClient;
+import dev.pulse.server.support.NodeProcess;
+import dev.pulse.server.support.RedisProcess;
 import dev.pulse.server.support.TestCertificates;
 import dev.pulse.server.support.TestServer;
 import org.junit.jupiter.api.AfterEach;
@@ -262,5 +264,44 @@ class BrowserIT {
         }
         screenshot(ann, "restart-ann");
         screenshot(bob, "restart-bob");
+    }
+
+    @Test
+    void pagesOnTwoNodesChatAndAPageWhoseNodeStopsResumesOnTheOtherOnce() throws Exception {
+        try (RedisProcess redis = RedisProcess.start();
+             NodeProcess a = NodeProcess.start("--redis", redis.uri(), "--allowed-origins", "http://127.0.0.1:*");
+             NodeProcess b = NodeProcess.start("--redis", redis.uri(), "--allowed-origins", "http://127.0.0.1:*")) {
+            String hostA = "127.0.0.1:" + a.port();
+            String hostB = "127.0.0.1:" + b.port();
+            WebDriver ann = open("http://" + hostA + "/?servers=" + hostA + "," + hostB);
+            WebDriver bob = open("http://" + hostB + "/?servers=" + hostB + "," + hostA);
+            join(ann, "ann", "room");
+            join(bob, "bob", "room");
+            new WebDriverWait(ann, WAIT).until(page -> page.findElement(By.id("members")).getText().contains("bob"));
+            say(ann, "hello from node a");
+            say(bob, "hello from node b");
+            for (WebDriver page : List.of(ann, bob)) {
+                awaitMessage(page, "hello from node a");
+                awaitMessage(page, "hello from node b");
+            }
+
+            b.stop();
+            // Bob's page may be back, on node a, before this looks: what it shows is what counts.
+            say(ann, "while bob moved 1");
+            say(ann, "while bob moved 2");
+            new WebDriverWait(bob, WAIT).until(page -> ("ws://" + hostA + "/ws").equals(
+                    ((org.openqa.selenium.JavascriptExecutor) page).executeScript("return window.pulseClient.url")));
+            awaitState(bob, "open");
+            awaitMessage(bob, "while bob moved 2");
+            List<String> shown = messages(bob);
+            assertEquals(new HashSet<>(shown).size(), shown.size(), "no duplicates: " + shown);
+            assertTrue(shown.containsAll(List.of("hello from node a", "hello from node b", "while bob moved 1",
+                    "while bob moved 2")), shown::toString);
+            assertEquals(4, shown.size(), shown::toString);
+            say(bob, "back on node a");
+            awaitMessage(ann, "back on node a");
+            screenshot(ann, "cluster-ann");
+            screenshot(bob, "cluster-bob");
+        }
     }
 }
