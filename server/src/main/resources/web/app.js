@@ -130,6 +130,7 @@
       $('m-cpu').textContent = Math.round(d.processCpuLoad * 100) + ' %';
       $('m-slow').textContent = d.slowConsumers.dropped + d.slowConsumers.coalesced + d.slowConsumers.disconnected;
       $('m-api').textContent = d.apiRequestsPerSec;
+      $('m-nodes').textContent = d.nodes;
       const label = new Date(m.ts).toLocaleTimeString();
       plot(charts.connections, label, [d.connections, d.members]);
       plot(charts.rates, label, [d.messagesInPerSec, d.messagesOutPerSec]);

@@ -6,11 +6,15 @@
 --       7 how long an untouched state lives, in ms
 -- Returns: {epoch or false, seq, messages (flat: seq, message, ...), member count, leave events}
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
-if not epoch and ARGV[5] ~= '' then
-  epoch = ARGV[5]
-  redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', ARGV[6])
-  redis.call('DEL', KEYS[2])
+if ARGV[5] ~= '' then
+  -- A join: the channel is in use, its state lives on from now.
+  if not epoch then
+    epoch = ARGV[5]
+    redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', ARGV[6])
+    redis.call('DEL', KEYS[2])
+  end
   redis.call('PEXPIRE', KEYS[1], ARGV[7])
+  redis.call('PEXPIRE', KEYS[2], ARGV[7])
 end
 local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
 local since = tonumber(ARGV[1])
