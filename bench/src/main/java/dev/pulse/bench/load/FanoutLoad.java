@@ -43,6 +43,15 @@ public final class FanoutLoad implements Callable<Integer> {
     @Option(names = "--url", description = "the /ws endpoint (loopback only)")
     URI url = URI.create("ws://127.0.0.1:8080/ws");
 
+    @Option(names = "--node-url", split = ",",
+            description = "more nodes of a cluster (their /ws): subscribers are spread over --url and these, the publisher "
+                    + "stays on --url, and server CPU is the sum of all nodes'")
+    List<URI> nodeUrls = new ArrayList<>();
+
+    @Option(names = "--cpu-pid", split = ",",
+            description = "more processes whose CPU time counts as the server's (a cluster's Redis)")
+    List<Long> cpuPids = new ArrayList<>();
+
     @Option(names = "--subscribers", description = "subscribers in the channel")
     int subscribers = 1000;
 
@@ -81,7 +90,13 @@ public final class FanoutLoad implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ServerProcess server = new ServerProcess(url);
+        List<URI> urls = new ArrayList<>(List.of(url));
+        urls.addAll(nodeUrls);
+        List<ServerProcess> nodes = new ArrayList<>();
+        for (URI node : urls) {
+            nodes.add(new ServerProcess(node));
+        }
+        ServerProcess server = nodes.get(0);
         joined = new CountDownLatch(messages == 0 ? subscribers : subscribers + 1);
         done = new CountDownLatch(1);
         target = (long) subscribers * messages;
@@ -89,7 +104,7 @@ public final class FanoutLoad implements Callable<Integer> {
             List<Channel> channels = new ArrayList<>();
             List<java.util.concurrent.CompletableFuture<Channel>> batch = new ArrayList<>();
             for (int i = 0; i < subscribers; i++) {
-                batch.add(client.connect(url, Subscriber::new));
+                batch.add(client.connect(urls.get(i % urls.size()), Subscriber::new));
                 if (batch.size() == 200 || i == subscribers - 1) {
                     for (java.util.concurrent.CompletableFuture<Channel> f : batch) {
                         channels.add(f.get(30, TimeUnit.SECONDS));
@@ -109,7 +124,7 @@ public final class FanoutLoad implements Callable<Integer> {
                 throw new IllegalStateException("not every subscriber joined within 60 s");
             }
             latency.reset();
-            double cpuBefore = server.cpuSeconds();
+            double cpuBefore = cpuSeconds(nodes);
             long start = System.nanoTime();
             if (rate > 0) {
                 long periodNanos = TimeUnit.SECONDS.toNanos(1) / rate;
@@ -119,13 +134,25 @@ public final class FanoutLoad implements Callable<Integer> {
             }
             boolean complete = done.await(timeoutSeconds, TimeUnit.SECONDS);
             long elapsed = System.nanoTime() - start;
-            double cpu = server.cpuSeconds() - cpuBefore;
+            double cpu = cpuSeconds(nodes) - cpuBefore;
             finished = true;
             report(complete, elapsed, cpu);
             channels.forEach(Channel::close);
             publisherChannel.close();
             return complete && errors.get() == 0 && disconnects.get() == 0 ? 0 : 1;
         }
+    }
+
+    /** CPU seconds of every node and of the --cpu-pid processes together. */
+    private double cpuSeconds(List<ServerProcess> nodes) throws java.io.IOException {
+        double total = 0;
+        for (ServerProcess node : nodes) {
+            total += node.cpuSeconds();
+        }
+        for (long pid : cpuPids) {
+            total += ServerProcess.cpuSeconds(pid);
+        }
+        return total;
     }
 
     /** Subscribers only: what the server spends on them (and on what it publishes to them) per second. */

@@ -53,6 +53,11 @@ final class ServerProcess {
 
     /** CPU seconds (user + system) the server has used so far. */
     double cpuSeconds() throws IOException {
+        return cpuSeconds(pid);
+    }
+
+    /** User and system CPU time of any process, in seconds (Redis's, say, for a cluster's cost). */
+    static double cpuSeconds(long pid) throws IOException {
         String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
         // Fields after the command name, which is in parentheses and may hold spaces.
         String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");

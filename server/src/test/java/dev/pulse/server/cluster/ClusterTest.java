@@ -315,6 +315,27 @@ class ClusterTest {
         assertEquals(404, api(a, "POST", "/api/disconnect", "{\"name\":\"nobody\"}").statusCode());
     }
 
+    @Test
+    void aPasswordInTheRedisUriIsUsedAndANodeThatCannotJoinItsClusterDoesNotStart() throws Exception {
+        RedisProcess redis = keep(RedisProcess.start("s3cret-redis-password"));
+        NodeProcess refused = keep(NodeProcess.launch("--redis", redis.uriWithoutPassword()));
+        assertTrue(refused.awaitExit(Duration.ofSeconds(30)) != 0, "a node that cannot join its cluster exits");
+        String output = refused.output();
+        assertTrue(output.contains("cannot reach Redis at redis://127.0.0.1:"), output);
+        assertTrue(!output.contains("s3cret"), "the password never appears in the log");
+
+        NodeProcess a = node(redis);
+        NodeProcess b = node(redis);
+        assertTrue(!a.output().contains("s3cret"), "the password never appears in the log: " + a.output());
+        ClusterClient ann = client(a);
+        ClusterClient bob = client(b);
+        ann.join("auth", "ann", -1, null);
+        bob.join("auth", "bob", -1, null);
+        ann.send("type", "publish", "channel", "auth", "text", "through an authenticated Redis");
+        awaitMessages(bob, 1);
+        assertEquals("through an authenticated Redis", bob.messages.get(0).get("text").asText());
+    }
+
     private static HttpResponse<String> api(NodeProcess node, String method, String path, String body) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + path))
                 .header("Authorization", "Bearer " + API_KEY).timeout(Duration.ofSeconds(10));

@@ -34,6 +34,13 @@ public final class NodeProcess implements AutoCloseable {
 
     /** Starts a node with {@code args} (besides its port) and waits until {@code /health} says it is ready. */
     public static NodeProcess start(String... args) throws Exception {
+        NodeProcess node = launch(args);
+        node.awaitReady(Duration.ofSeconds(30));
+        return node;
+    }
+
+    /** Starts a node with {@code args} and returns at once. */
+    public static NodeProcess launch(String... args) throws Exception {
         int port = RedisProcess.freePort();
         Path log = Files.createTempFile("pulse-node-", ".log");
         List<String> command = new ArrayList<>(List.of(
@@ -43,9 +50,15 @@ public final class NodeProcess implements AutoCloseable {
                 "--host", "127.0.0.1", "--port", Integer.toString(port)));
         command.addAll(List.of(args));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        NodeProcess node = new NodeProcess(port, log, process);
-        node.awaitReady(Duration.ofSeconds(30));
-        return node;
+        return new NodeProcess(port, log, process);
+    }
+
+    /** Waits for the process to end; its exit status. */
+    public int awaitExit(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            fail("node on port " + port + " still runs after " + timeout);
+        }
+        return process.exitValue();
     }
 
     public int port() {

@@ -18,25 +18,36 @@ import static org.junit.jupiter.api.Assertions.fail;
 public final class RedisProcess implements AutoCloseable {
 
     private final int port;
+    private final String password;
     private final Path log;
     private Process process;
 
-    private RedisProcess(int port) throws IOException {
+    private RedisProcess(int port, String password) throws IOException {
         this.port = port;
+        this.password = password;
         this.log = Files.createTempFile("pulse-redis-", ".log");
     }
 
     /** Starts one, or skips the test (fails it under CI) when {@code redis-server} is missing. */
     public static RedisProcess start() throws Exception {
+        return start(null);
+    }
+
+    /** Starts one that requires {@code password} (AUTH), when not null. */
+    public static RedisProcess start(String password) throws Exception {
         ExternalClient.require("redis-server", "apt-get install redis-server", "redis-server", "--version");
-        RedisProcess redis = new RedisProcess(freePort());
+        RedisProcess redis = new RedisProcess(freePort(), password);
         redis.start0();
         return redis;
     }
 
     private void start0() throws Exception {
-        process = new ProcessBuilder(List.of("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--protected-mode", "no"))
+        List<String> command = new java.util.ArrayList<>(List.of("redis-server", "--port", Integer.toString(port),
+                "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no"));
+        if (password != null) {
+            command.addAll(List.of("--requirepass", password));
+        }
+        process = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (true) {
@@ -51,8 +62,13 @@ public final class RedisProcess implements AutoCloseable {
         }
     }
 
-    /** The URI nodes are given. */
+    /** The URI nodes are given, with the password when there is one. */
     public String uri() {
+        return "redis://" + (password == null ? "" : ":" + password + "@") + "127.0.0.1:" + port;
+    }
+
+    /** The URI without the password. */
+    public String uriWithoutPassword() {
         return "redis://127.0.0.1:" + port;
     }
 
