@@ -204,6 +204,8 @@ final class RedisChannelStore implements ChannelStore {
             synced = true;
             epoch = state.epoch();
             delivered = state.seq();
+            // A publish made before this read may already be counted in it: its answer is due.
+            runWaiters();
             return false;
         }
         if (state.epoch() == null) {
@@ -254,6 +256,7 @@ final class RedisChannelStore implements ChannelStore {
     private void checkStall() {
         long expected = stallCheckFor;
         stallCheckFor = -1;
+        runWaiters();
         if (closed || waiters.isEmpty()) {
             return;
         }

@@ -273,6 +273,17 @@ class ClusterTest {
         assertEquals("server", reader.messages.get(0).get("from").asText());
         assertEquals("extra", reader.messages.get(0).get("text").asText());
 
+        // Node a has no member of the channel: each publish opens it there, waits for its own message, and lets go.
+        for (int n = 0; n < 30; n++) {
+            HttpResponse<String> more = api(a, "POST", "/api/publish", "{\"channel\":\"news\",\"text\":\"n" + n + "\"}");
+            assertEquals(200, more.statusCode(), more.body());
+            assertEquals(n + 2, JSON.readTree(more.body()).get("seq").asLong(), more.body());
+        }
+        awaitMessages(reader, 31);
+        for (int n = 0; n < 30; n++) {
+            assertEquals("n" + n, reader.messages.get(n + 1).get("text").asText());
+        }
+
         JsonNode listed = JSON.readTree(api(a, "GET", "/api/channels?prefix=ne", null).body());
         assertEquals(1, listed.get("total").asInt(), listed::toString);
         assertEquals("news", listed.get("channels").get(0).get("channel").asText());
@@ -281,6 +292,7 @@ class ClusterTest {
         assertEquals(reader.id(), channel.get("members").get(0).get("id").asText(), channel::toString);
         JsonNode history = JSON.readTree(api(a, "GET", "/api/channels/news/history", null).body());
         assertEquals("extra", history.get("messages").get(0).get("text").asText(), history::toString);
+        assertEquals(31, history.get("messages").size(), history::toString);
         assertEquals(404, api(a, "GET", "/api/channels/nowhere", null).statusCode());
 
         // A relay room spans the nodes: frames from a member on one reach the members on the other.
