@@ -105,12 +105,16 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
     /** Subscriptions per channel topic; changed, and SUBSCRIBE/UNSUBSCRIBE sent, under this map's lock. */
     private final Map<String, Integer> subscriptions = new java.util.HashMap<>();
     private final ConcurrentMap<String, PeerRequest> pending = new ConcurrentHashMap<>();
+    /** Members whose removal from presence failed while Redis was unreachable: channel, member id. */
+    private final java.util.Queue<String[]> leavesToRetry = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final AtomicLong requests = new AtomicLong();
     private final LongAdder roundTrips = new LongAdder();
     private final LongAdder publishes = new LongAdder();
     private final LongAdder reconnects = new LongAdder();
     private final LongAdder failures = new LongAdder();
     private volatile long lagMillis;
+    /** When Redis last answered a command ({@link System#nanoTime()}). */
+    private volatile long lastAnswerNanos = System.nanoTime();
     private volatile int nodes = 1;
     private volatile boolean beating;
     private SessionContext sessions;
@@ -213,9 +217,14 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
         return nodeId;
     }
 
-    /** Whether both connections to Redis are up. */
+    /**
+     * Whether Redis is reachable: both connections are up and Redis answered within half the node
+     * timeout (the heartbeat asks twice in that time), so that a Redis that hangs with its
+     * connections open counts as gone too.
+     */
     public boolean isConnected() {
-        return connection.isOpen() && pubsub.isOpen();
+        return connection.isOpen() && pubsub.isOpen()
+                && System.nanoTime() - lastAnswerNanos < config.nodeTimeout().toNanos() / 2;
     }
 
     /** Nodes alive at the latest heartbeat. */
@@ -372,9 +381,25 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
                 bytes(memberId), leaveEvent, joinEvent, bytes(topic(channel)), bytes(channel + '\n' + memberId));
     }
 
+    /**
+     * Removes a member from presence. One that cannot be removed now (Redis unreachable) is
+     * removed at the next heartbeat that reaches Redis, so that no member outlives its connection.
+     */
     CompletableFuture<Long> memberLeft(String channel, String memberId) {
-        return script("member-leave", ScriptOutputType.INTEGER, keys(membersKey(channel), membershipsKey()),
-                memberId, topic(channel), channel + '\n' + memberId);
+        CompletableFuture<Long> removed = script("member-leave", ScriptOutputType.INTEGER,
+                keys(membersKey(channel), membershipsKey()), memberId, topic(channel), channel + '\n' + memberId);
+        return removed.whenComplete((count, failure) -> {
+            if (failure != null) {
+                leavesToRetry.add(new String[] {channel, memberId});
+            }
+        });
+    }
+
+    private void retryLeaves() {
+        String[] leave;
+        while ((leave = leavesToRetry.poll()) != null) {
+            memberLeft(leave[0], leave[1]);
+        }
     }
 
     /** A new epoch for a channel whose state Redis does not have (never had, or lost). */
@@ -485,6 +510,7 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
                         stores.values().forEach(RedisChannelStore::rejoinMembers);
                     }
                     beating = true;
+                    retryLeaves();
                 })
                 .thenCompose(done -> script("sweep", ScriptOutputType.INTEGER, keys(prefix + "nodes"), prefix, ""))
                 .whenComplete((removed, failure) -> {
@@ -681,6 +707,7 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
         }
         return result.handle((value, failure) -> {
             if (failure == null) {
+                lastAnswerNanos = System.nanoTime();
                 return value;
             }
             failures.increment();

@@ -348,6 +348,56 @@ class ClusterTest {
         assertEquals("through an authenticated Redis", bob.messages.get(0).get("text").asText());
     }
 
+    @Test
+    void aRedisThatHangsMakesTheNodesUnreadyAndTheyRecoverWhenItAnswersAgain() throws Exception {
+        RedisProcess redis = redis();
+        String[] cluster = {"--redis", redis.uri(), "--node-timeout", "4s"};
+        NodeProcess a = keep(NodeProcess.start(cluster));
+        ClusterClient ann = client(a);
+        ann.join("hang", "ann", -1, null);
+        redis.pause();
+        // Its connections stay open; it just does not answer: unready after half the node timeout.
+        a.awaitHealth(503, Duration.ofSeconds(10));
+        ann.send("type", "publish", "channel", "hang", "text", "while frozen", "ref", "f");
+        assertEquals("unavailable", ann.next("error", 10_000).get("code").asText());
+        redis.resume();
+        a.awaitReady(Duration.ofSeconds(20));
+        ann.send("type", "publish", "channel", "hang", "text", "after", "ref", "g");
+        ann.next("ack", 10_000);
+    }
+
+    @Test
+    void aMemberWhoLeavesWhileRedisIsDownIsTakenOutOfPresenceOnceItIsBack() throws Exception {
+        // A Redis that keeps its data across a restart, and a node timeout longer than the outage:
+        // no node is taken for dead, so only the node's retry can take the member out.
+        RedisProcess redis = keep(RedisProcess.start(null, true));
+        String[] cluster = {"--redis", redis.uri(), "--node-timeout", "10s", "--api-key", API_KEY};
+        NodeProcess a = keep(NodeProcess.start(cluster));
+        NodeProcess b = keep(NodeProcess.start(cluster));
+        ClusterClient observer = client(a);
+        observer.join("room", "observer", -1, null);
+        ClusterClient leaving = client(b);
+        leaving.join("room", "leaving", -1, null);
+        assertEquals(2, JSON.readTree(api(a, "GET", "/api/channels/room", null).body()).get("memberCount").asInt());
+
+        redis.kill();
+        b.awaitHealth(503, Duration.ofSeconds(10));
+        leaving.close();
+        Thread.sleep(500); // node b sees the close and fails to record the leave
+        redis.restart();
+        a.awaitReady(Duration.ofSeconds(20));
+        b.awaitReady(Duration.ofSeconds(20));
+        await(() -> {
+            try {
+                JsonNode channel = JSON.readTree(api(a, "GET", "/api/channels/room", null).body());
+                return channel.get("memberCount").asInt() == 1
+                        && channel.get("members").get(0).get("id").asText().equals(observer.id());
+            } catch (Exception e) {
+                return false;
+            }
+        }, "presence holds the observer only");
+    }
+
     private static HttpResponse<String> api(NodeProcess node, String method, String path, String body) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + path))
                 .header("Authorization", "Bearer " + API_KEY).timeout(Duration.ofSeconds(10));

@@ -19,12 +19,14 @@ public final class RedisProcess implements AutoCloseable {
 
     private final int port;
     private final String password;
+    private final Path dataDir;
     private final Path log;
     private Process process;
 
-    private RedisProcess(int port, String password) throws IOException {
+    private RedisProcess(int port, String password, boolean persistent) throws IOException {
         this.port = port;
         this.password = password;
+        this.dataDir = persistent ? Files.createTempDirectory("pulse-redis-") : null;
         this.log = Files.createTempFile("pulse-redis-", ".log");
     }
 
@@ -35,15 +37,28 @@ public final class RedisProcess implements AutoCloseable {
 
     /** Starts one that requires {@code password} (AUTH), when not null. */
     public static RedisProcess start(String password) throws Exception {
+        return start(password, false);
+    }
+
+    /**
+     * @param persistent whether it writes every change to an append-only file, so that a
+     *        {@link #kill} and {@link #restart} lose nothing
+     */
+    public static RedisProcess start(String password, boolean persistent) throws Exception {
         ExternalClient.require("redis-server", "apt-get install redis-server", "redis-server", "--version");
-        RedisProcess redis = new RedisProcess(freePort(), password);
+        RedisProcess redis = new RedisProcess(freePort(), password, persistent);
         redis.start0();
         return redis;
     }
 
     private void start0() throws Exception {
         List<String> command = new java.util.ArrayList<>(List.of("redis-server", "--port", Integer.toString(port),
-                "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no"));
+                "--bind", "127.0.0.1", "--save", "", "--protected-mode", "no"));
+        if (dataDir == null) {
+            command.addAll(List.of("--appendonly", "no"));
+        } else {
+            command.addAll(List.of("--appendonly", "yes", "--appendfsync", "always", "--dir", dataDir.toString()));
+        }
         if (password != null) {
             command.addAll(List.of("--requirepass", password));
         }
@@ -72,22 +87,47 @@ public final class RedisProcess implements AutoCloseable {
         return "redis://127.0.0.1:" + port;
     }
 
-    /** Kills it (SIGKILL): everything it held is lost. */
+    /** Kills it (SIGKILL): everything it held is lost, unless it is persistent. */
     public void kill() throws InterruptedException {
         process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     }
 
-    /** Starts it again on the same port, empty. */
+    /** Freezes it (SIGSTOP): connections stay open, nothing is answered. */
+    public void pause() throws Exception {
+        signal("STOP");
+    }
+
+    /** Lets a paused Redis go on (SIGCONT), with everything it held. */
+    public void resume() throws Exception {
+        signal("CONT");
+    }
+
+    private void signal(String name) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+        if (kill.waitFor() != 0) {
+            fail("kill -" + name + " " + process.pid() + " failed");
+        }
+    }
+
+    /** Starts it again on the same port: empty, or (persistent) with all it held. */
     public void restart() throws Exception {
         start0();
     }
 
     @Override
     public void close() throws Exception {
+        if (process != null && process.isAlive()) {
+            resume();
+        }
         if (process != null) {
             kill();
         }
         Files.deleteIfExists(log);
+        if (dataDir != null) {
+            try (var files = Files.walk(dataDir)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            }
+        }
     }
 
     public static int freePort() throws IOException {
