@@ -7,8 +7,11 @@ import dev.pulse.server.api.HttpApi;
 import dev.pulse.server.config.PulseCommand;
 import dev.pulse.server.config.ServerConfig;
 import dev.pulse.server.echo.EchoHandler;
+import dev.pulse.server.access.AccessPolicy;
 import dev.pulse.server.cluster.RedisEngine;
 import dev.pulse.server.health.HealthCheck;
+import dev.pulse.server.line.LineServerInitializer;
+import dev.pulse.server.line.LineSessionHandler;
 import dev.pulse.server.monitor.LogTailPublisher;
 import dev.pulse.server.monitor.MetricsPublisher;
 import dev.pulse.server.monitor.ServerMetrics;
@@ -26,6 +29,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
@@ -69,6 +73,8 @@ public final class PulseServer implements AutoCloseable {
     private final ChannelGroup webSocketConnections = new DefaultChannelGroup("websockets", GlobalEventExecutor.INSTANCE);
     private final HealthCheck health;
     private final Channel serverChannel;
+    /** The line door's listening channel, or null when it is off. */
+    private final Channel lineChannel;
     private final AtomicBoolean stopped = new AtomicBoolean();
     private final CountDownLatch terminated = new CountDownLatch(1);
 
@@ -90,6 +96,7 @@ public final class PulseServer implements AutoCloseable {
         this.metricsPublisher = new MetricsPublisher(metrics, sessions.rooms());
         this.logTail = new LogTailPublisher(sessions.rooms());
         this.transport = Transport.select(config.nativeTransport());
+        AccessPolicy access = new AccessPolicy(config);
         this.tls = tlsContext(config);
         this.health = new HealthCheck(transport.toString(), webSocketConnections, tls, cluster);
         if (tls != null) {
@@ -113,10 +120,18 @@ public final class PulseServer implements AutoCloseable {
                     // every connection gets its own instance, 32 bytes of heap each.
                     .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator())
                     .childHandler(new PulseServerInitializer(endpoints.apply(sessions), health, metrics, stats,
-                            allConnections, webSocketConnections, config,
+                            allConnections, webSocketConnections, config, access,
                             new HttpApi(sessions, ByteBufAllocator.DEFAULT, metrics::apiRequest), tls,
                             sessions.broadcaster().deflate()));
             this.serverChannel = bootstrap.bind(config.host(), config.port()).sync().channel();
+            this.lineChannel = config.tcpPort() < 0 ? null : new ServerBootstrap()
+                    .group(bossGroup, workerGroup)
+                    .channel(transport.serverChannelClass())
+                    .option(ChannelOption.SO_REUSEADDR, true)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, queueWaterMark(config))
+                    .childHandler(new LineServerInitializer(sessions, allConnections, access.limiter()))
+                    .bind(config.host(), config.tcpPort()).sync().channel();
             sessions.rooms().start(workerGroup.next());
             if (cluster != null) {
                 cluster.start(sessions, workerGroup.next());
@@ -195,6 +210,11 @@ public final class PulseServer implements AutoCloseable {
         return ((InetSocketAddress) serverChannel.localAddress()).getPort();
     }
 
+    /** The line door's port, or -1 when it is off. */
+    public int tcpPort() {
+        return lineChannel == null ? -1 : ((InetSocketAddress) lineChannel.localAddress()).getPort();
+    }
+
     public ServerConfig config() {
         return config;
     }
@@ -227,6 +247,9 @@ public final class PulseServer implements AutoCloseable {
             long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
             health.shuttingDown();
             serverChannel.close().sync();
+            if (lineChannel != null) {
+                lineChannel.close().sync();
+            }
             metricsPublisher.stop();
             logTail.stop();
             sessions.rooms().stop();
@@ -240,6 +263,8 @@ public final class PulseServer implements AutoCloseable {
                 channel.eventLoop().execute(() -> {
                     if (channel.pipeline().get(WebSocketCodec.PROTOCOL) != null) {
                         channel.writeAndFlush(WebSocketFrame.close(WebSocketCloseStatus.GOING_AWAY));
+                    } else if (channel.pipeline().get(LineSessionHandler.class) != null) {
+                        channel.writeAndFlush("* closing: the server is shutting down").addListener(ChannelFutureListener.CLOSE);
                     } else {
                         // Still speaking HTTP: nothing to finish.
                         channel.close();

@@ -47,6 +47,11 @@ public final class AccessPolicy {
         }
     }
 
+    /** The connection limits WebSocket upgrades are held to, which the line door shares. */
+    public ConnectionLimiter limiter() {
+        return limiter;
+    }
+
     /**
      * The client's address: the peer's, unless the peer is a trusted proxy, in which case the
      * nearest address in {@code X-Forwarded-For} that is not itself a trusted proxy (each proxy

@@ -84,7 +84,7 @@ public final class ConnectionLimiter {
     }
 
     /** The peer's address; a channel keeps it once asked, so it is the same after the close. */
-    static InetAddress remoteIp(Channel channel) {
+    public static InetAddress remoteIp(Channel channel) {
         return channel.remoteAddress() instanceof InetSocketAddress
                 ? ((InetSocketAddress) channel.remoteAddress()).getAddress() : null;
     }

@@ -13,7 +13,8 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * A WebSocket connection that receives broadcasts. All its methods run on its channel's event
+ * A connection that receives broadcasts: a WebSocket, or (frames rendered by its pipeline) a line
+ * connection. All its methods run on its channel's event
  * loop, so its state needs no locks.
  *
  * <p>Once its queue passes the channel's high write-buffer water mark, Netty marks the channel
@@ -42,22 +43,25 @@ public final class Subscriber {
 
     /**
      * @param maxQueuedBytes the hard bound on bytes queued for this connection
-     * @throws IllegalArgumentException when the channel has no WebSocket protocol handler
      */
     public Subscriber(Channel channel, BroadcastStats stats, int maxQueuedBytes) {
         this.channel = channel;
         this.protocol = channel.pipeline().get(WebSocketProtocolHandler.class);
-        if (protocol == null) {
-            throw new IllegalArgumentException(channel + " has no " + WebSocketProtocolHandler.class.getSimpleName());
-        }
         this.stats = stats;
         this.maxQueuedBytes = maxQueuedBytes;
         PerMessageDeflateHandler deflate = channel.pipeline().get(PerMessageDeflateHandler.class);
-        this.compression = deflate == null || !deflate.agreement().serverCompresses() ? Compression.NONE
+        // A connection that does not speak WebSocket (the line door) renders frames in its pipeline.
+        this.compression = protocol == null ? Compression.PIPELINE
+                : deflate == null || !deflate.agreement().serverCompresses() ? Compression.NONE
                 : deflate.agreement().serverNoContextTakeover() ? Compression.SHARED : Compression.OWN;
     }
 
-    private enum Compression { NONE, SHARED, OWN }
+    /**
+     * How frames reach the connection: encoded as they are ({@code NONE}), in the broadcaster's
+     * shared compressed copy ({@code SHARED}), or as frame messages through the pipeline, for its
+     * own deflater ({@code OWN}) or for a handler that renders them otherwise ({@code PIPELINE}).
+     */
+    private enum Compression { NONE, SHARED, OWN, PIPELINE }
 
     /** Whether this member takes the broadcaster's compressed copy (permessage-deflate without server context takeover). */
     public boolean sharesCompression() {
@@ -139,7 +143,7 @@ public final class Subscriber {
     }
 
     private void write(ByteBuf frame) {
-        if (compression == Compression.OWN) {
+        if (compression == Compression.OWN || compression == Compression.PIPELINE) {
             writeThroughPipeline(frame);
         } else if (!protocol.writeEncoded(frame)) {
             return;
@@ -167,7 +171,11 @@ public final class Subscriber {
 
     void flushNow() {
         flushQueued = false;
-        protocol.flushEncoded();
+        if (protocol != null) {
+            protocol.flushEncoded();
+        } else {
+            channel.flush();
+        }
     }
 
     /**

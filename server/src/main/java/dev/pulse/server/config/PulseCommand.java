@@ -166,6 +166,16 @@ public final class PulseCommand {
                     + "at once (PULSE_CHANNEL_IDLE_TIMEOUT).")
     Duration channelIdleTimeout;
 
+    @Option(names = "--tcp-port", paramLabel = "PORT", defaultValue = "${env:PULSE_TCP_PORT:--1}",
+            description = "Port of the line door: plain TCP (telnet, nc), a line per command or message; -1 for none "
+                    + "(PULSE_TCP_PORT).")
+    int tcpPort;
+
+    @Option(names = "--tcp-max-line", paramLabel = "SIZE", converter = SizeConverter.class,
+            defaultValue = "${env:PULSE_TCP_MAX_LINE:-16448}",
+            description = "Longest line the line door takes, in bytes; longer ones are refused whole (PULSE_TCP_MAX_LINE).")
+    int tcpMaxLine;
+
     @Option(names = "--redis", paramLabel = "URI", defaultValue = "${env:PULSE_REDIS:-}",
             description = "Redis of the cluster this node joins, redis://[:password@]host:port or rediss://...; "
                     + "nodes sharing it and --cluster-name act as one server. Default: none, a single node (PULSE_REDIS).")
@@ -295,6 +305,8 @@ public final class PulseCommand {
                 .maxTextLength(maxTextLength)
                 .historySize(historySize)
                 .redis(redis)
+                .tcpPort(tcpPort)
+                .tcpMaxLine(tcpMaxLine)
                 .clusterName(clusterName)
                 .nodeTimeout(nodeTimeout)
                 .maxChannels(maxChannels)

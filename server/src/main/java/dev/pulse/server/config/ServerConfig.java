@@ -65,6 +65,10 @@ public final class ServerConfig {
      * members from presence (with {@code leave} events); it beats every quarter of this.
      */
     public static final Duration DEFAULT_NODE_TIMEOUT = Duration.ofSeconds(8);
+    /** No line door: {@code --tcp-port} turns it on. */
+    public static final int DEFAULT_TCP_PORT = -1;
+    /** A line of the line door: 4,096 characters of text take at most 16 KiB of UTF-8, with room for a command. */
+    public static final int DEFAULT_TCP_MAX_LINE = 16 * 1024 + 64;
     /** Connections still speaking HTTP (not upgraded), each holding up to 16 KiB of request buffers. */
     public static final int DEFAULT_MAX_HTTP_CONNECTIONS = 10_000;
     /** How long a connection may stay in HTTP, keep-alive requests and all, before it is closed. */
@@ -120,6 +124,8 @@ public final class ServerConfig {
     private final int maxJoinsPerConnection;
     private final Duration channelIdleTimeout;
     private final String redis;
+    private final int tcpPort;
+    private final int tcpMaxLine;
     private final String clusterName;
     private final Duration nodeTimeout;
     private final int historyBytes;
@@ -169,6 +175,8 @@ public final class ServerConfig {
         this.maxJoinsPerConnection = b.maxJoinsPerConnection;
         this.channelIdleTimeout = b.channelIdleTimeout;
         this.redis = b.redis;
+        this.tcpPort = b.tcpPort;
+        this.tcpMaxLine = b.tcpMaxLine;
         this.clusterName = b.clusterName;
         this.nodeTimeout = b.nodeTimeout;
         this.historyBytes = b.historyBytes;
@@ -224,6 +232,8 @@ public final class ServerConfig {
                 .maxJoinsPerConnection(maxJoinsPerConnection)
                 .channelIdleTimeout(channelIdleTimeout)
                 .redis(redis)
+                .tcpPort(tcpPort)
+                .tcpMaxLine(tcpMaxLine)
                 .clusterName(clusterName)
                 .nodeTimeout(nodeTimeout)
                 .historyBytes(historyBytes)
@@ -395,6 +405,16 @@ public final class ServerConfig {
         return redis;
     }
 
+    /** The line door's port, or -1 when it is off; 0 picks a free one. */
+    public int tcpPort() {
+        return tcpPort;
+    }
+
+    /** The longest line the line door takes, in bytes, its end included. */
+    public int tcpMaxLine() {
+        return tcpMaxLine;
+    }
+
     public String clusterName() {
         return clusterName;
     }
@@ -500,6 +520,8 @@ public final class ServerConfig {
                 + ", channelIdleTimeout=" + channelIdleTimeout
                 + ", redis=" + (redis == null ? "none" : redis.replaceAll("//[^@/]*@", "//(credentials)@"))
                 + ", clusterName=" + clusterName
+                + ", tcpPort=" + tcpPort
+                + ", tcpMaxLine=" + tcpMaxLine
                 + ", nodeTimeout=" + nodeTimeout
                 + ", historyBytes=" + historyBytes
                 + ", historyTotalBytes=" + historyTotalBytes
@@ -551,6 +573,8 @@ public final class ServerConfig {
         private int maxJoinsPerConnection = DEFAULT_MAX_JOINS_PER_CONNECTION;
         private Duration channelIdleTimeout = DEFAULT_CHANNEL_IDLE_TIMEOUT;
         private String redis = DEFAULT_REDIS;
+        private int tcpPort = DEFAULT_TCP_PORT;
+        private int tcpMaxLine = DEFAULT_TCP_MAX_LINE;
         private String clusterName = DEFAULT_CLUSTER_NAME;
         private Duration nodeTimeout = DEFAULT_NODE_TIMEOUT;
         private int historyBytes = DEFAULT_HISTORY_BYTES;
@@ -777,6 +801,20 @@ public final class ServerConfig {
                 throw new IllegalArgumentException("redis must be a redis:// or rediss:// URI: " + redis);
             }
             this.redis = redis == null || redis.isEmpty() ? null : redis;
+            return this;
+        }
+
+        /** @param tcpPort the line door's port; -1 for none, 0 for a free one */
+        public Builder tcpPort(int tcpPort) {
+            if (tcpPort < -1 || tcpPort > 65535) {
+                throw new IllegalArgumentException("tcpPort must be -1 (off) or 0-65535: " + tcpPort);
+            }
+            this.tcpPort = tcpPort;
+            return this;
+        }
+
+        public Builder tcpMaxLine(int tcpMaxLine) {
+            this.tcpMaxLine = atLeast(64, tcpMaxLine, "tcpMaxLine");
             return this;
         }
 

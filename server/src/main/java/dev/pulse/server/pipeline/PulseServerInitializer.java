@@ -52,14 +52,15 @@ public final class PulseServerInitializer extends ChannelInitializer<Channel> {
 
     public PulseServerInitializer(List<WebSocketEndpoint> endpoints, HealthCheck health, ServerMetrics metrics,
                                   ServerStats stats, ChannelGroup allConnections, ChannelGroup webSocketConnections,
-                                  ServerConfig config, HttpApi api, TlsContext tls, PerMessageDeflateConfig deflate) {
+                                  ServerConfig config, AccessPolicy access, HttpApi api, TlsContext tls,
+                                  PerMessageDeflateConfig deflate) {
         this.tls = tls;
         this.stats = stats;
         this.allConnections = allConnections;
         this.config = config;
         WebSocketPipeline webSocketPipeline = new WebSocketPipeline(config.closeTimeout().toMillis(), stats,
                 new Heartbeat(config.pingInterval(), config.pingTimeout()));
-        this.routes = new HttpRoutes(endpoints, health, webSocketConnections, config, new AccessPolicy(config), metrics,
+        this.routes = new HttpRoutes(endpoints, health, webSocketConnections, config, access, metrics,
                 stats, webSocketPipeline, new StaticFiles(), api, httpConnections::decrementAndGet, deflate);
         this.maxBody = config.apiKey() == null ? MAX_REQUEST_BODY : Math.max(MAX_REQUEST_BODY, HttpApi.maxBody(config));
     }

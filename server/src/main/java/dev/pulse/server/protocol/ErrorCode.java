@@ -38,6 +38,10 @@ public enum ErrorCode {
     METHOD_NOT_ALLOWED("method_not_allowed"),
     /** HTTP API: a request body that is not {@code application/json}. */
     UNSUPPORTED_MEDIA_TYPE("unsupported_media_type"),
+    /** The line door: a line that is not UTF-8. */
+    BAD_ENCODING("bad_encoding"),
+    /** The line door: a {@code /command} it does not know. */
+    UNKNOWN_COMMAND("unknown_command"),
     /** The request could not be served now (the server is stopping); try again, elsewhere or later. */
     UNAVAILABLE("unavailable");
 

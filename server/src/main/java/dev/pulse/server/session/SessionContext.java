@@ -82,7 +82,7 @@ public final class SessionContext {
     }
 
     /** A new connection id: random, and in a cluster led by this node's id, which routes direct messages to it. */
-    String newConnectionId() {
+    public String newConnectionId() {
         byte[] bytes = new byte[12];
         IDS.nextBytes(bytes);
         String random = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
