@@ -290,24 +290,31 @@ public final class HttpApi {
     }
 
     /**
-     * Publishes to every channel or to none: all are taken (created where needed) before any is
-     * published to, and given back after.
+     * Publishes to every channel or to none: where channels live in rooms, all are taken (created
+     * where needed) before any is published to, and given back after; in a cluster each goes
+     * straight to Redis, as every channel can take it.
      */
     private CompletableFuture<List<Long>> publishAll(List<String> channels, Payload payload, EventExecutor loop)
             throws ApiException {
-        List<Room> held = new ArrayList<>();
-        for (String channel : channels) {
-            Room room = sessions.rooms().acquire(channel, loop);
-            if (room == null) {
-                held.forEach(sessions.rooms()::release);
-                throw new ApiException(HttpResponseStatus.SERVICE_UNAVAILABLE, ErrorCode.TOO_MANY_CHANNELS,
-                        "the server holds its maximum of " + config.maxChannels() + " channels");
-            }
-            held.add(room);
-        }
         List<CompletableFuture<Long>> published = new ArrayList<>();
-        for (Room room : held) {
-            published.add(room.publishFromServer(payload).whenComplete((seq, failure) -> sessions.rooms().release(room)));
+        if (!sessions.rooms().publishesThroughRooms()) {
+            for (String channel : channels) {
+                published.add(sessions.rooms().publishWithoutRoom(channel, payload));
+            }
+        } else {
+            List<Room> held = new ArrayList<>();
+            for (String channel : channels) {
+                Room room = sessions.rooms().acquire(channel, loop);
+                if (room == null) {
+                    held.forEach(sessions.rooms()::release);
+                    throw new ApiException(HttpResponseStatus.SERVICE_UNAVAILABLE, ErrorCode.TOO_MANY_CHANNELS,
+                            "the server holds its maximum of " + config.maxChannels() + " channels");
+                }
+                held.add(room);
+            }
+            for (Room room : held) {
+                published.add(room.publishFromServer(payload).whenComplete((seq, failure) -> sessions.rooms().release(room)));
+            }
         }
         return CompletableFuture.allOf(published.toArray(new CompletableFuture<?>[0])).thenApply(done -> {
             List<Long> seqs = new ArrayList<>();

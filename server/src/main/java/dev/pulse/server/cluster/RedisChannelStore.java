@@ -52,8 +52,8 @@ final class RedisChannelStore implements ChannelStore {
     private boolean overflowed;
     private boolean closed;
     private String epoch;
-    /** The seq of the last message given to the room. */
-    private long delivered;
+    /** The seq of the last message given to the room; read by other threads only as a hint. */
+    private volatile long delivered;
     private long stallCheckFor = -1;
 
     RedisChannelStore(RedisEngine engine, Room room) {
@@ -292,6 +292,11 @@ final class RedisChannelStore implements ChannelStore {
         } else {
             whenSynced.add(task);
         }
+    }
+
+    /** The seq of the last message given to the room: where numbering resumes if Redis lost the channel. */
+    long delivered() {
+        return delivered;
     }
 
     // ---- ChannelStore

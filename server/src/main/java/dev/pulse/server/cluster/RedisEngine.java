@@ -9,6 +9,7 @@ import dev.pulse.server.protocol.ClientRequest;
 import dev.pulse.server.protocol.ServerMessages.MemberInfo;
 import dev.pulse.server.room.ChannelEngine;
 import dev.pulse.server.room.ChannelStore;
+import dev.pulse.server.room.MessageDraft;
 import dev.pulse.server.room.Room;
 import dev.pulse.server.relay.RelayBus;
 import dev.pulse.server.relay.RelayRoom;
@@ -260,6 +261,18 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
     /** Publish-to-delivery time of the latest message received, in ms (by the publishing node's clock). */
     public long lagMillis() {
         return lagMillis;
+    }
+
+    @Override
+    public boolean publishesWithoutRooms() {
+        return true;
+    }
+
+    /** A server publish (the HTTP API's): one script call; the nodes with members receive it on the topic. */
+    @Override
+    public CompletableFuture<Long> publish(MessageDraft draft) {
+        RedisChannelStore local = stores.get(draft.channel());
+        return publish(draft.channel(), draft.split(), local == null ? 0 : local.delivered());
     }
 
     @Override

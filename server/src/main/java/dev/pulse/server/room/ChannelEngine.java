@@ -11,6 +11,24 @@ import java.util.concurrent.CompletableFuture;
  */
 public interface ChannelEngine {
 
+    /**
+     * Whether the server can publish into a channel that has no room on this node: true when the
+     * channel lives elsewhere (Redis), false when a room is where it lives.
+     */
+    default boolean publishesWithoutRooms() {
+        return false;
+    }
+
+    /**
+     * Publishes a message from the server into a channel without a room here (when
+     * {@link #publishesWithoutRooms}); every node's room of it receives it in order.
+     *
+     * @return completed with the message's seq
+     */
+    default CompletableFuture<Long> publish(MessageDraft draft) {
+        throw new UnsupportedOperationException("channels of this engine live in rooms: publish through one");
+    }
+
     /** Opens the store of one life of {@code room}; called once, when the room is made. */
     ChannelStore open(Room room);
 

@@ -3,6 +3,8 @@ package dev.pulse.server.room;
 import dev.pulse.server.broadcast.Broadcaster;
 import dev.pulse.server.config.ServerConfig;
 import dev.pulse.server.protocol.ClientRequest;
+import dev.pulse.server.protocol.Payload;
+import dev.pulse.server.protocol.ServerMessages;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -215,6 +217,19 @@ public final class RoomRegistry {
 
     public Room get(String name) {
         return rooms.get(name);
+    }
+
+    /**
+     * Whether a publish from the server needs the channel's room on this node: it does when
+     * channels live in rooms; in a cluster, {@link #publishWithoutRoom} goes straight to Redis.
+     */
+    public boolean publishesThroughRooms() {
+        return !engine.publishesWithoutRooms();
+    }
+
+    /** Publishes from the server into {@code name} without a room here; see {@link #publishesThroughRooms}. */
+    public CompletableFuture<Long> publishWithoutRoom(String name, Payload payload) {
+        return engine.publish(new MessageDraft(name, ServerMessages.FROM_SERVER, null, payload, System.currentTimeMillis()));
     }
 
     /** The channel's history, wherever it lives; completed with null when there is no such channel. */
