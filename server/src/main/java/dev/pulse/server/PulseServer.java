@@ -92,7 +92,7 @@ public final class PulseServer implements AutoCloseable {
         this.cluster = config.redis() == null ? null : new RedisEngine(config);
         this.sessions = cluster == null ? new SessionContext(config, ByteBufAllocator.DEFAULT)
                 : new SessionContext(config, ByteBufAllocator.DEFAULT, cluster, cluster, cluster, cluster.nodeId());
-        this.metrics = new ServerMetrics(stats, sessions, webSocketConnections);
+        this.metrics = new ServerMetrics(stats, sessions, webSocketConnections, allConnections);
         this.metricsPublisher = new MetricsPublisher(metrics, sessions.rooms());
         this.logTail = new LogTailPublisher(sessions.rooms());
         this.transport = Transport.select(config.nativeTransport());

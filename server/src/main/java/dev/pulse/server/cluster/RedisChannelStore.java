@@ -30,8 +30,8 @@ final class RedisChannelStore implements ChannelStore {
     private static final Logger log = LoggerFactory.getLogger(RedisChannelStore.class);
     /** Messages kept to bridge a join's read and the deliveries that followed it. */
     static final int RECENT = 64;
-    /** Messages held while resynchronising; beyond, they are dropped and read from the stream instead. */
-    private static final int MAX_BUFFERED = 4096;
+    /** Bytes of topic messages held while resynchronising; beyond, they are dropped and read from the stream instead. */
+    private static final int MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
     /** How long a published message or a join may wait for the topic before the stream is read. */
     private static final long STALL_MILLIS = 1000;
 
@@ -39,19 +39,25 @@ final class RedisChannelStore implements ChannelStore {
 
     private record Waiter(long seq, Runnable task) { }
 
+    /** A join waiting for the room's first read of Redis, and what to do if that read cannot be made. */
+    private record Pending(Runnable task, Consumer<Throwable> failed) { }
+
     private final RedisEngine engine;
     private final Room room;
     private final String channel;
     private final ArrayDeque<Recent> recent = new ArrayDeque<>();
     private final ArrayDeque<byte[]> buffered = new ArrayDeque<>();
     private final List<Waiter> waiters = new ArrayList<>();
-    private final List<Runnable> whenSynced = new ArrayList<>();
+    private final List<Pending> whenSynced = new ArrayList<>();
+    private int bufferedBytes;
     /** Whether the first read after subscribing has placed {@link #delivered}. */
     private boolean synced;
     private boolean syncing;
     private boolean overflowed;
     private boolean closed;
     private String epoch;
+    /** {@link #epoch} as it starts a topic message, to compare without decoding it. */
+    private byte[] epochBytes = new byte[0];
     /** The seq of the last message given to the room; read by other threads only as a hint. */
     private volatile long delivered;
     private long stallCheckFor = -1;
@@ -70,6 +76,7 @@ final class RedisChannelStore implements ChannelStore {
             }
             if (failure != null) {
                 log.debug("{}: subscribing failed ({}); trying again", channel, failure.getMessage());
+                failWaitingJoins(failure);
                 room.executor().schedule(this::subscribe, STALL_MILLIS, TimeUnit.MILLISECONDS);
                 return;
             }
@@ -105,12 +112,12 @@ final class RedisChannelStore implements ChannelStore {
             hold(payload);
             return;
         }
-        String messageEpoch = new String(payload, 1, first - 1, StandardCharsets.US_ASCII);
+        boolean sameEpoch = Arrays.equals(payload, 1, first, epochBytes, 0, epochBytes.length);
         long seq = parseLong(payload, first + 1, second);
-        if (seq <= delivered && messageEpoch.equals(epoch)) {
+        if (seq <= delivered && sameEpoch) {
             return;
         }
-        if (seq > delivered + 1 || !messageEpoch.equals(epoch)) {
+        if (seq > delivered + 1 || !sameEpoch) {
             // A gap, or a new epoch (Redis lost the channel's state and a node started a new one, or
             // the channel had none): what came before this one is read from the stream.
             hold(payload);
@@ -121,8 +128,9 @@ final class RedisChannelStore implements ChannelStore {
     }
 
     private void hold(byte[] payload) {
-        if (buffered.size() < MAX_BUFFERED) {
+        if (bufferedBytes + payload.length <= MAX_BUFFERED_BYTES) {
             buffered.add(payload);
+            bufferedBytes += payload.length;
         } else {
             overflowed = true;
         }
@@ -133,9 +141,14 @@ final class RedisChannelStore implements ChannelStore {
             log.info("{}: epoch {} replaces {} (Redis lost the channel's state); numbering goes on from {}",
                     channel, newEpoch, epoch, seq);
         }
-        epoch = newEpoch;
+        setEpoch(newEpoch);
         delivered = seq;
         recent.clear();
+    }
+
+    private void setEpoch(String newEpoch) {
+        epoch = newEpoch;
+        epochBytes = newEpoch == null ? new byte[0] : newEpoch.getBytes(StandardCharsets.US_ASCII);
     }
 
     private void deliver(long seq, byte[] message) {
@@ -178,6 +191,7 @@ final class RedisChannelStore implements ChannelStore {
                     }
                     if (failure != null) {
                         log.debug("{}: resynchronising failed ({}); trying again", channel, failure.getMessage());
+                        failWaitingJoins(failure);
                         syncing = true;
                         room.executor().schedule(() -> {
                             syncing = false;
@@ -191,9 +205,9 @@ final class RedisChannelStore implements ChannelStore {
                         overflowed = false;
                         synchronise();
                     } else if (!syncing) {
-                        List<Runnable> ready = new ArrayList<>(whenSynced);
+                        List<Pending> ready = new ArrayList<>(whenSynced);
                         whenSynced.clear();
-                        ready.forEach(Runnable::run);
+                        ready.forEach(pending -> pending.task().run());
                     }
                 }));
     }
@@ -202,7 +216,7 @@ final class RedisChannelStore implements ChannelStore {
     private boolean caughtUp(RedisEngine.ChannelState state, boolean first) {
         if (first) {
             synced = true;
-            epoch = state.epoch();
+            setEpoch(state.epoch());
             delivered = state.seq();
             // A publish made before this read may already be counted in it: its answer is due.
             runWaiters();
@@ -233,6 +247,7 @@ final class RedisChannelStore implements ChannelStore {
     private void drainHeld() {
         List<byte[]> held = new ArrayList<>(buffered);
         buffered.clear();
+        bufferedBytes = 0;
         for (byte[] payload : held) {
             handle(payload);
         }
@@ -286,12 +301,20 @@ final class RedisChannelStore implements ChannelStore {
         ready.forEach(Runnable::run);
     }
 
-    private void whenSynced(Runnable task) {
+    /** Runs {@code task} once the room has placed the channel's seq; {@code failed} if Redis cannot be read meanwhile. */
+    private void whenSynced(Runnable task, Consumer<Throwable> failed) {
         if (synced && !syncing) {
             task.run();
         } else {
-            whenSynced.add(task);
+            whenSynced.add(new Pending(task, failed));
         }
+    }
+
+    /** Joins cannot wait for a Redis that does not answer: they are told {@code unavailable}, and may try again. */
+    private void failWaitingJoins(Throwable failure) {
+        List<Pending> failing = new ArrayList<>(whenSynced);
+        whenSynced.clear();
+        failing.forEach(pending -> pending.failed().accept(failure));
     }
 
     /** The seq of the last message given to the room: where numbering resumes if Redis lost the channel. */
@@ -358,7 +381,7 @@ final class RedisChannelStore implements ChannelStore {
                         adopt(state.epoch(), state.seq());
                     }
                     whenDelivered(state.seq(), () -> then.accept(view(state, since, sinceEpoch, maxBytes, membersBytes)));
-                })));
+                })), failed);
     }
 
     /** The join's answer from a read of Redis, brought up to what the room has delivered since. */
@@ -436,6 +459,7 @@ final class RedisChannelStore implements ChannelStore {
         waiters.clear();
         whenSynced.clear();
         buffered.clear();
+        bufferedBytes = 0;
         pending.forEach(Runnable::run);
     }
 

@@ -282,9 +282,16 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
 
     @Override
     public CompletableFuture<Room.HistoryPage> history(String channel, Room local, long since, int limit) {
-        return this.read(channel, since, null, limit, -1, null, 0).thenApply(state -> state.epoch() == null ? null
-                : new Room.HistoryPage(state.epoch(), state.seq(), state.messages(), state.missed(since, null),
-                        state.more(since, null)));
+        // As on one node: without since, the oldest kept first, a page of at most limit.
+        return this.read(channel, Math.max(since, 0), null, limit, -1, null, 0).thenApply(state -> {
+            if (state.epoch() == null) {
+                return null;
+            }
+            long[] seqs = state.seqs();
+            boolean more = seqs.length == limit && seqs[seqs.length - 1] < state.seq();
+            return new Room.HistoryPage(state.epoch(), state.seq(), state.messages(), since < 0 ? 0 : state.missed(since, null),
+                    more);
+        });
     }
 
     @Override
@@ -333,12 +340,6 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
                 return 0;
             }
             return seqs.length == 0 ? Math.max(0, seq - since) : Math.max(0, seqs[0] - 1 - since);
-        }
-
-        /** Whether messages after the last one given are kept. */
-        boolean more(long since, String sinceEpoch) {
-            return seqs.length > 0 && seqs[seqs.length - 1] < seq && seqs.length == messages.size()
-                    && !(since < 0 || (sinceEpoch != null && !sinceEpoch.equals(epoch)));
         }
     }
 

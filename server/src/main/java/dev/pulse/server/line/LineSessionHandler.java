@@ -10,6 +10,7 @@ import dev.pulse.server.protocol.Payload;
 import dev.pulse.server.protocol.ProtocolException;
 import dev.pulse.server.room.Room;
 import dev.pulse.server.session.SessionContext;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -29,7 +30,9 @@ import io.netty.handler.timeout.IdleStateEvent;
  * </pre>
  *
  * Answers and channel messages reach the client as lines through {@link LineRenderer}. A
- * connection that sends nothing for {@code --ping-timeout} is closed.
+ * connection that sends nothing for {@code --ping-timeout} is closed; one whose queue is past the
+ * high mark is not read from until it drains, and an answer that would take it past
+ * {@code --max-queued-bytes} closes it.
  */
 public final class LineSessionHandler extends ChannelInboundHandlerAdapter {
 
@@ -80,7 +83,7 @@ public final class LineSessionHandler extends ChannelInboundHandlerAdapter {
             }
             handle(ctx, (String) msg);
         } catch (ProtocolException e) {
-            ctx.write("! error " + e.code().wire() + ": " + e.getMessage());
+            reply(ctx, "! error " + e.code().wire() + ": " + e.getMessage());
         }
     }
 
@@ -132,14 +135,14 @@ public final class LineSessionHandler extends ChannelInboundHandlerAdapter {
 
     private void authenticate(ChannelHandlerContext ctx, String token) throws ProtocolException {
         if (authenticator == null) {
-            ctx.write("* no token needed here");
+            reply(ctx, "* no token needed here");
             return;
         }
         try {
             TokenAuthenticator.Principal principal = authenticator.verify(token);
             authenticated = true;
             name = principal.subject();
-            ctx.write("* authenticated as " + name);
+            reply(ctx, "* authenticated as " + name);
         } catch (TokenAuthenticator.AuthenticationException e) {
             throw new ProtocolException(ErrorCode.UNAUTHORIZED, e.getMessage(), null);
         }
@@ -154,7 +157,7 @@ public final class LineSessionHandler extends ChannelInboundHandlerAdapter {
                     "a name is 1-" + ClientRequest.MAX_NAME_LENGTH + " characters, none of them a control character", null);
         }
         name = nick;
-        ctx.write("* you are " + name + (joined == null ? "" : " (from your next /join of a channel)"));
+        reply(ctx, "* you are " + name + (joined == null ? "" : " (from your next /join of a channel)"));
     }
 
     private void join(ChannelHandlerContext ctx, String channel) throws ProtocolException {
@@ -163,7 +166,7 @@ public final class LineSessionHandler extends ChannelInboundHandlerAdapter {
             throw new ProtocolException(ErrorCode.BAD_CHANNEL, "the line door has no system channels", null);
         }
         if (joined != null && joined.name().equals(channel)) {
-            ctx.write("* already in " + channel);
+            reply(ctx, "* already in " + channel);
             return;
         }
         Room room = context.rooms().acquire(channel, ctx.channel().eventLoop());
@@ -185,6 +188,19 @@ public final class LineSessionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * Answers on this connection, within {@code --max-queued-bytes}: a client that sends without
+     * reading is closed as a slow consumer rather than queued for without end (and while its queue
+     * is past the high mark it is not read from at all).
+     */
+    private void reply(ChannelHandlerContext ctx, String line) {
+        if (subscriber.hasRoomFor(ByteBufUtil.utf8Bytes(line) + 2)) {
+            ctx.write(line);
+        } else {
+            close(ctx, Subscriber.SLOW_CONSUMER.reason());
+        }
+    }
+
     private static void close(ChannelHandlerContext ctx, String why) {
         ctx.writeAndFlush("* closing: " + why).addListener(ChannelFutureListener.CLOSE);
     }
@@ -200,6 +216,8 @@ public final class LineSessionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        // Like a WebSocket (WebSocketProtocolHandler): nothing more is read while answers cannot leave.
+        ctx.channel().config().setAutoRead(ctx.channel().isWritable());
         if (ctx.channel().isWritable()) {
             subscriber.onWritable();
         }

@@ -45,6 +45,7 @@ public final class ServerMetrics {
     private final ServerStats stats;
     private final SessionContext sessions;
     private final ChannelGroup connections;
+    private final ChannelGroup allConnections;
     private final long startNanos = System.nanoTime();
     private volatile RedisEngine cluster;
     private final java.util.concurrent.atomic.LongAdder apiRequests = new java.util.concurrent.atomic.LongAdder();
@@ -59,15 +60,18 @@ public final class ServerMetrics {
 
     /**
      * @param connections open WebSocket connections, all endpoints
+     * @param allConnections every open connection (HTTP, WebSocket, the line door), whose queues
+     *        {@code pulse_queued_bytes} adds up
      */
-    public ServerMetrics(ServerStats stats, SessionContext sessions, ChannelGroup connections) {
+    public ServerMetrics(ServerStats stats, SessionContext sessions, ChannelGroup connections, ChannelGroup allConnections) {
         this.stats = stats;
         this.sessions = sessions;
         this.connections = connections;
+        this.allConnections = allConnections;
         BroadcastStats broadcast = sessions.stats();
         Gauge.builder("pulse.connections", connections::size).description("open WebSocket connections").register(registry);
         Gauge.builder("pulse.queued.bytes", this::queuedBytes)
-                .description("bytes written to WebSocket connections and not yet taken by the kernel").register(registry);
+                .description("bytes written to connections and not yet taken by the kernel").register(registry);
         Gauge.builder("pulse.sessions", sessions::sessionCount).description("open /ws connections").register(registry);
         Gauge.builder("pulse.channels", sessions.rooms()::size).description("channels held").register(registry);
         Gauge.builder("pulse.channel.members", sessions.rooms()::totalMembers).description("memberships over all channels")
@@ -114,13 +118,13 @@ public final class ServerMetrics {
     }
 
     /**
-     * Bytes queued for all WebSocket connections, waiting for their peers to read: what slow and
+     * Bytes queued for all connections, waiting for their peers to read: what slow and
      * non-reading clients cost the server. Each connection's share is bounded by
      * {@code --max-queued-bytes} (broadcasts and answers) or by reading from it no more (echoes).
      */
     public long queuedBytes() {
         long total = 0;
-        for (Channel channel : connections) {
+        for (Channel channel : allConnections) {
             ChannelOutboundBuffer queue = channel.unsafe().outboundBuffer();
             if (queue != null) {
                 total += queue.totalPendingWriteBytes();

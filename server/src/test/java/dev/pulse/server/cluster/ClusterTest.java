@@ -154,9 +154,7 @@ class ClusterTest {
             }
         });
         publishing.start();
-        while (acked.get() < 100) {
-            Thread.sleep(5);
-        }
+        await(() -> acked.get() >= 100, "a third of the messages acknowledged");
         victim.kill();
         long killedAt = System.nanoTime();
 
@@ -360,6 +358,11 @@ class ClusterTest {
         a.awaitHealth(503, Duration.ofSeconds(10));
         ann.send("type", "publish", "channel", "hang", "text", "while frozen", "ref", "f");
         assertEquals("unavailable", ann.next("error", 10_000).get("code").asText());
+        // A channel new to the node waits for its first read of Redis: the join is refused, not left hanging.
+        ann.send("type", "join", "channel", "fresh", "ref", "j");
+        JsonNode refused = ann.next("error", 10_000);
+        assertEquals("unavailable", refused.get("code").asText(), refused::toString);
+        assertEquals("j", refused.get("ref").asText());
         redis.resume();
         a.awaitReady(Duration.ofSeconds(20));
         ann.send("type", "publish", "channel", "hang", "text", "after", "ref", "g");
@@ -383,7 +386,7 @@ class ClusterTest {
         redis.kill();
         b.awaitHealth(503, Duration.ofSeconds(10));
         leaving.close();
-        Thread.sleep(500); // node b sees the close and fails to record the leave
+        await(() -> metric(b, "pulse_redis_failures_total") > 0, "node b tried to record the leave, and failed");
         redis.restart();
         a.awaitReady(Duration.ofSeconds(20));
         b.awaitReady(Duration.ofSeconds(20));
@@ -396,6 +399,22 @@ class ClusterTest {
                 return false;
             }
         }, "presence holds the observer only");
+    }
+
+    /** A counter or gauge of the node's {@code /metrics}, or -1 when it does not answer. */
+    private static double metric(NodeProcess node, String name) {
+        try {
+            String text = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/metrics"))
+                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).body();
+            for (String line : text.split("\n")) {
+                if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+                    return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                }
+            }
+            return -1;
+        } catch (Exception e) {
+            return -1;
+        }
     }
 
     private static HttpResponse<String> api(NodeProcess node, String method, String path, String body) throws Exception {

@@ -163,6 +163,63 @@ class LineDoorTest {
         assertTrue(first.next().startsWith("* joined lobby"), "the first is unaffected");
     }
 
+    /**
+     * A client that sends commands as fast as it can and never reads their answers: the server
+     * stops reading from it once its queue passes the high mark, and never queues more than
+     * {@code --max-queued-bytes} for it. Before, every line was read and answered: the 26 MB of
+     * answers to 16 MB of commands would have been queued.
+     */
+    @Test
+    void aClientThatNeverReadsItsAnswersCannotGrowItsQueuePastTheBound() throws Exception {
+        int bound = 64 * 1024;
+        server.start(b -> b.tcpPort(0).maxQueuedBytes(bound).messageRate(1e9).messageBurst(1_000_000_000));
+        Socket socket = new Socket();
+        sockets.add(socket);
+        socket.setReceiveBufferSize(4096);
+        socket.connect(new java.net.InetSocketAddress("127.0.0.1", server.server().tcpPort()));
+        byte[] line = "/nick a\n".getBytes(StandardCharsets.US_ASCII);
+        int lines = 2_000_000;
+        java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+        Thread writer = new Thread(() -> {
+            try {
+                OutputStream out = socket.getOutputStream();
+                byte[] batch = new byte[line.length * 1000];
+                for (int i = 0; i < 1000; i++) {
+                    System.arraycopy(line, 0, batch, i * line.length, line.length);
+                }
+                for (int i = 0; i < lines / 1000; i++) {
+                    out.write(batch);
+                    written.addAndGet(batch.length);
+                }
+            } catch (IOException closed) {
+                // the server closed it as a slow consumer, or the test did
+            }
+        }, "line-flooder");
+        writer.setDaemon(true);
+        writer.start();
+        long maxQueued = 0;
+        long lastWritten = -1;
+        long stalledSince = System.nanoTime();
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (writer.isAlive() && System.nanoTime() < deadline) {
+            maxQueued = Math.max(maxQueued, server.server().metrics().queuedBytes());
+            if (written.get() != lastWritten) {
+                lastWritten = written.get();
+                stalledSince = System.nanoTime();
+            } else if (System.nanoTime() - stalledSince > 1_000_000_000L) {
+                break;
+            }
+            writer.join(10);
+        }
+        maxQueued = Math.max(maxQueued, server.server().metrics().queuedBytes());
+        System.out.printf("[line door, non-reading] sent %d of %d bytes; at most %d bytes queued (bound %d)%n",
+                written.get(), (long) lines * line.length, maxQueued, bound);
+        // Past the bound only the closing line, and Netty's per-write bookkeeping (96 bytes an entry).
+        assertTrue(maxQueued <= bound + 256, "queued " + maxQueued + " bytes for one line client, bound " + bound);
+        assertTrue(written.get() < (long) lines * line.length || !writer.isAlive(),
+                "the writer neither finished nor stalled");
+    }
+
     @Test
     void aSilentConnectionIsClosedAfterThePingTimeout() throws Exception {
         server.start(b -> b.tcpPort(0).pingInterval(Duration.ofMillis(200)).pingTimeout(Duration.ofMillis(600)));
