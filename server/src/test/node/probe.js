@@ -1,3 +1,4 @@
 // Exits 0 when the clients the interop tests use are installed next to this file.
 require('ws');
 require('websocket');
+require('socket.io-client');

@@ -21,6 +21,7 @@ import dev.pulse.server.pipeline.WebSocketEndpoint;
 import dev.pulse.server.protocol.ServerMessages;
 import dev.pulse.server.relay.RelayHandler;
 import dev.pulse.server.session.SessionContext;
+import dev.pulse.server.socketio.EngineIoServer;
 import dev.pulse.server.session.SessionHandler;
 import dev.pulse.server.tls.TlsContext;
 import dev.pulse.server.transport.Transport;
@@ -85,6 +86,7 @@ public final class PulseServer implements AutoCloseable {
     private final LogTailPublisher logTail;
     private final TlsContext tls;
     private final RedisEngine cluster;
+    private final EngineIoServer engineIo;
 
     private PulseServer(ServerConfig config, Function<SessionContext, List<WebSocketEndpoint>> endpoints)
             throws InterruptedException {
@@ -105,6 +107,7 @@ public final class PulseServer implements AutoCloseable {
         if (cluster != null) {
             metrics.cluster(cluster);
         }
+        this.engineIo = new EngineIoServer(sessions, access, queueWaterMark(config));
         this.bossGroup = transport.newEventLoopGroup(1, "pulse-accept");
         this.workerGroup = transport.newEventLoopGroup(config.ioThreads(), "pulse-io");
         try {
@@ -122,7 +125,7 @@ public final class PulseServer implements AutoCloseable {
                     .childHandler(new PulseServerInitializer(endpoints.apply(sessions), health, metrics, stats,
                             allConnections, webSocketConnections, config, access,
                             new HttpApi(sessions, ByteBufAllocator.DEFAULT, metrics::apiRequest), tls,
-                            sessions.broadcaster().deflate()));
+                            sessions.broadcaster().deflate(), engineIo));
             this.serverChannel = bootstrap.bind(config.host(), config.port()).sync().channel();
             this.lineChannel = config.tcpPort() < 0 ? null : new ServerBootstrap()
                     .group(bossGroup, workerGroup)
@@ -258,6 +261,8 @@ public final class PulseServer implements AutoCloseable {
             }
             int clients = webSocketConnections.size();
             log.info("shutting down: closing {} WebSocket connection(s) with 1001", clients);
+            // socket.io sessions waiting in a long poll get Engine.IO's close packet.
+            engineIo.closeAll();
             for (Channel channel : allConnections) {
                 // Decided on the channel's own loop, so that an upgrade in progress there is either done or not begun.
                 channel.eventLoop().execute(() -> {

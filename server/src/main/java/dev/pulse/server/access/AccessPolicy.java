@@ -94,9 +94,17 @@ public final class AccessPolicy {
      * @return null when admitted, else why not
      */
     public Refusal admit(Channel channel, HttpRequest request, boolean authenticate) {
-        String origin = request.headers().get(HttpHeaderNames.ORIGIN);
-        if (!origins.allows(origin, request.headers().get(HttpHeaderNames.HOST))) {
-            return new Refusal(HttpResponseStatus.FORBIDDEN, "origin not allowed: " + origin, "origin");
+        return admit(channel, request, authenticate, true);
+    }
+
+    /**
+     * As {@link #admit(Channel, HttpRequest, boolean)}; {@code takeSlot} false for a connection that
+     * carries a session which holds a slot already (a socket.io upgrade from polling).
+     */
+    public Refusal admit(Channel channel, HttpRequest request, boolean authenticate, boolean takeSlot) {
+        Refusal refusal = checkOrigin(request);
+        if (refusal != null) {
+            return refusal;
         }
         TokenAuthenticator.Principal principal = null;
         if (authenticate && authenticator != null) {
@@ -111,7 +119,7 @@ public final class AccessPolicy {
                 return new Refusal(HttpResponseStatus.UNAUTHORIZED, e.getMessage(), "auth");
             }
         }
-        switch (limiter.tryAcquire(channel, clientAddress(channel, request))) {
+        switch (takeSlot ? limiter.tryAcquire(channel, clientAddress(channel, request)) : ConnectionLimiter.Result.ACQUIRED) {
             case SERVER_FULL:
                 return new Refusal(HttpResponseStatus.SERVICE_UNAVAILABLE, "the server is at its connection limit",
                         "server_full");
@@ -123,6 +131,15 @@ public final class AccessPolicy {
         }
         if (principal != null) {
             channel.attr(PRINCIPAL).set(principal);
+        }
+        return null;
+    }
+
+    /** The origin check alone (403): for cross-origin HTTP requests such as socket.io's long-polling. */
+    public Refusal checkOrigin(HttpRequest request) {
+        String origin = request.headers().get(HttpHeaderNames.ORIGIN);
+        if (!origins.allows(origin, request.headers().get(HttpHeaderNames.HOST))) {
+            return new Refusal(HttpResponseStatus.FORBIDDEN, "origin not allowed: " + origin, "origin");
         }
         return null;
     }

@@ -6,9 +6,11 @@ import dev.pulse.codec.WebSocketHandshakeException;
 import dev.pulse.codec.WebSocketServerHandshaker;
 import dev.pulse.server.access.AccessPolicy;
 import dev.pulse.server.api.HttpApi;
+import dev.pulse.server.socketio.EngineIoServer;
 import dev.pulse.server.web.StaticFiles;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -35,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * Owns a connection while it speaks HTTP: answers {@code /health}, refuses what it cannot serve,
@@ -167,12 +170,14 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
         boolean upgradeAttempt = WebSocketServerHandshaker.isUpgradeAttempt(request);
         WebSocketEndpoint endpoint = routes.endpoint(path);
         StaticFiles.File file = routes.files.get(path);
-        if (path.startsWith(HttpApi.PREFIX)) {
+        if (routes.engineIo != null && EngineIoServer.PATH.equals(path)) {
+            serveEngineIo(ctx, request, query, upgradeAttempt);
+        } else if (path.startsWith(HttpApi.PREFIX)) {
             answerLater(ctx, request, routes.api.handle(request, path, query, ctx.channel().eventLoop()));
         } else if (endpoint != null && (upgradeAttempt || file == null)) {
             // A WebSocket path; "/" is one too, for upgrades only: a plain GET there gets the page.
             if (upgradeAttempt) {
-                upgrade(ctx, request, endpoint, path);
+                upgrade(ctx, request, endpoint, () -> endpoint.newHandler(path), true);
             } else if (isGetOrHead(request)) {
                 FullHttpResponse response = text(HttpResponseStatus.UPGRADE_REQUIRED,
                         path + " is a WebSocket endpoint: connect with a WebSocket client");
@@ -252,7 +257,30 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
         }
     }
 
-    private void upgrade(ChannelHandlerContext ctx, FullHttpRequest request, WebSocketEndpoint endpoint, String path) {
+    /** socket.io's {@code /socket.io/}: long-polling requests, or a WebSocket that opens or upgrades a session. */
+    private void serveEngineIo(ChannelHandlerContext ctx, FullHttpRequest request, Map<String, List<String>> query,
+                               boolean upgradeAttempt) {
+        if (!upgradeAttempt) {
+            answerLater(ctx, request, routes.engineIo.serve(request, query, ctx.channel()));
+            return;
+        }
+        FullHttpResponse refusal = routes.engineIo.checkUpgrade(query);
+        if (refusal != null) {
+            routes.stats.onHandshakeFailure("bad_request");
+            respond(ctx, request, refusal, true);
+            return;
+        }
+        // An upgrade from polling belongs to a session that holds a connection slot already.
+        upgrade(ctx, request, routes.socketIoEndpoint, () -> routes.engineIo.webSocketHandler(query),
+                EngineIoServer.opensSession(query));
+    }
+
+    /**
+     * @param handler makes the endpoint's handler once the upgrade is admitted
+     * @param takeSlot whether the connection counts against the connection limits
+     */
+    private void upgrade(ChannelHandlerContext ctx, FullHttpRequest request, WebSocketEndpoint endpoint,
+                         Supplier<ChannelHandler> handler, boolean takeSlot) {
         FullHttpResponse response;
         try {
             response = endpoint.handshaker().handshake(request);
@@ -262,7 +290,7 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
             respond(ctx, request, WebSocketServerHandshaker.refusal(e), true);
             return;
         }
-        AccessPolicy.Refusal refusal = routes.access.admit(ctx.channel(), request, endpoint.authenticated());
+        AccessPolicy.Refusal refusal = routes.access.admit(ctx.channel(), request, endpoint.authenticated(), takeSlot);
         if (refusal != null) {
             log.debug("{} handshake refused with {}: {}", ctx.channel(), refusal.status().code(), refusal.reason());
             routes.stats.onHandshakeFailure(refusal.metric());
@@ -284,7 +312,7 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
         ChannelPipeline pipeline = ctx.pipeline();
         // The 101 is encoded; from here on writes (an endpoint's greeting, say) must bypass HTTP.
         pipeline.get(HttpServerCodec.class).removeOutboundHandler();
-        routes.webSocketPipeline.install(pipeline, ctx.name(), endpoint, path, routes.deflate, agreement);
+        routes.webSocketPipeline.install(pipeline, ctx.name(), endpoint, handler.get(), routes.deflate, agreement);
         // The codec goes last: bytes it still holds are handed to the WebSocket decoder.
         pipeline.remove(HttpObjectAggregator.class);
         pipeline.remove(this);

@@ -7,6 +7,7 @@ import dev.pulse.server.config.ServerConfig;
 import dev.pulse.server.health.HealthCheck;
 import dev.pulse.server.monitor.ServerMetrics;
 import dev.pulse.server.monitor.ServerStats;
+import dev.pulse.server.socketio.EngineIoServer;
 import dev.pulse.server.web.StaticFiles;
 import io.netty.channel.group.ChannelGroup;
 
@@ -36,10 +37,15 @@ final class HttpRoutes {
     final Runnable leftHttpPhase;
     /** The permessage-deflate preferences, or null when compression is off. */
     final PerMessageDeflateConfig deflate;
+    /** socket.io's Engine.IO sessions on {@code /socket.io/}, or null when off. */
+    final EngineIoServer engineIo;
+    /** The WebSocket side of {@code /socket.io/}: its handshake and message limits. */
+    final WebSocketEndpoint socketIoEndpoint;
 
     HttpRoutes(List<WebSocketEndpoint> endpoints, HealthCheck health, ChannelGroup webSocketConnections, ServerConfig config,
                AccessPolicy access, ServerMetrics metrics, ServerStats stats, WebSocketPipeline webSocketPipeline,
-               StaticFiles files, HttpApi api, Runnable leftHttpPhase, PerMessageDeflateConfig deflate) {
+               StaticFiles files, HttpApi api, Runnable leftHttpPhase, PerMessageDeflateConfig deflate,
+               EngineIoServer engineIo) {
         for (WebSocketEndpoint endpoint : endpoints) {
             if (endpoint.isPrefix()) {
                 prefixed.add(endpoint);
@@ -58,6 +64,11 @@ final class HttpRoutes {
         this.api = api;
         this.leftHttpPhase = leftHttpPhase;
         this.deflate = deflate;
+        this.engineIo = engineIo;
+        this.socketIoEndpoint = engineIo == null ? null : new WebSocketEndpoint(EngineIoServer.PATH, List.of(),
+                engineIo.decoderConfig(), false, () -> {
+                    throw new IllegalStateException("the router makes /socket.io/ handlers itself");
+                });
     }
 
     /** The WebSocket endpoint answering {@code path}, or null. */

@@ -3,6 +3,7 @@ package dev.pulse.server.pipeline;
 import dev.pulse.codec.PerMessageDeflateConfig;
 import dev.pulse.server.access.AccessPolicy;
 import dev.pulse.server.api.HttpApi;
+import dev.pulse.server.socketio.EngineIoServer;
 import dev.pulse.server.config.ServerConfig;
 import dev.pulse.server.health.HealthCheck;
 import dev.pulse.server.monitor.ServerMetrics;
@@ -45,7 +46,8 @@ public final class PulseServerInitializer extends ChannelInitializer<Channel> {
     private final ServerConfig config;
     private final ServerStats stats;
     private final HttpRoutes routes;
-    private final int maxBody;
+    private final int apiMaxBody;
+    private final int socketIoMaxBody;
     private final TlsContext tls;
     /** Connections in their HTTP phase, bounded by {@code --max-http-connections}. */
     private final AtomicInteger httpConnections = new AtomicInteger();
@@ -53,7 +55,7 @@ public final class PulseServerInitializer extends ChannelInitializer<Channel> {
     public PulseServerInitializer(List<WebSocketEndpoint> endpoints, HealthCheck health, ServerMetrics metrics,
                                   ServerStats stats, ChannelGroup allConnections, ChannelGroup webSocketConnections,
                                   ServerConfig config, AccessPolicy access, HttpApi api, TlsContext tls,
-                                  PerMessageDeflateConfig deflate) {
+                                  PerMessageDeflateConfig deflate, EngineIoServer engineIo) {
         this.tls = tls;
         this.stats = stats;
         this.allConnections = allConnections;
@@ -61,8 +63,9 @@ public final class PulseServerInitializer extends ChannelInitializer<Channel> {
         WebSocketPipeline webSocketPipeline = new WebSocketPipeline(config.closeTimeout().toMillis(), stats,
                 new Heartbeat(config.pingInterval(), config.pingTimeout()));
         this.routes = new HttpRoutes(endpoints, health, webSocketConnections, config, access, metrics,
-                stats, webSocketPipeline, new StaticFiles(), api, httpConnections::decrementAndGet, deflate);
-        this.maxBody = config.apiKey() == null ? MAX_REQUEST_BODY : Math.max(MAX_REQUEST_BODY, HttpApi.maxBody(config));
+                stats, webSocketPipeline, new StaticFiles(), api, httpConnections::decrementAndGet, deflate, engineIo);
+        this.apiMaxBody = config.apiKey() == null ? MAX_REQUEST_BODY : Math.max(MAX_REQUEST_BODY, HttpApi.maxBody(config));
+        this.socketIoMaxBody = engineIo == null ? MAX_REQUEST_BODY : Math.max(MAX_REQUEST_BODY, engineIo.maxPayload());
     }
 
     @Override
@@ -79,24 +82,31 @@ public final class PulseServerInitializer extends ChannelInitializer<Channel> {
         }
         ch.pipeline()
                 .addLast("http-codec", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE, MAX_REQUEST_BODY))
-                .addLast("http-aggregator", new RequestAggregator(maxBody))
+                .addLast("http-aggregator", new RequestAggregator(apiMaxBody, socketIoMaxBody))
                 .addLast("http-router", new HttpRequestRouter(routes))
                 .addLast("errors", ConnectionErrorHandler.INSTANCE);
     }
 
     /**
-     * Takes request bodies of up to 8 KiB, and of up to the API's limit on {@code /api/} paths
-     * (when the API is on); a declared length over the limit is answered 413 before the body is read.
+     * Takes request bodies of up to 8 KiB, up to the API's limit on {@code /api/} paths (when the
+     * API is on) and up to socket.io's {@code maxPayload} on {@code /socket.io/}; a declared length
+     * over the limit is answered 413 before the body is read.
      */
     static final class RequestAggregator extends HttpObjectAggregator {
-        RequestAggregator(int maxBody) {
-            super(maxBody);
+        private final int apiMaxBody;
+        private final int socketIoMaxBody;
+
+        RequestAggregator(int apiMaxBody, int socketIoMaxBody) {
+            super(Math.max(apiMaxBody, socketIoMaxBody));
+            this.apiMaxBody = apiMaxBody;
+            this.socketIoMaxBody = socketIoMaxBody;
         }
 
         @Override
         protected boolean isContentLengthInvalid(HttpMessage start, int maxContentLength) {
-            int limit = start instanceof HttpRequest && ((HttpRequest) start).uri().startsWith(HttpApi.PREFIX)
-                    ? maxContentLength : Math.min(MAX_REQUEST_BODY, maxContentLength);
+            String uri = start instanceof HttpRequest ? ((HttpRequest) start).uri() : "";
+            int limit = uri.startsWith(HttpApi.PREFIX) ? apiMaxBody
+                    : uri.startsWith(EngineIoServer.PATH) ? socketIoMaxBody : MAX_REQUEST_BODY;
             return HttpUtil.getContentLength(start, -1L) > limit;
         }
     }

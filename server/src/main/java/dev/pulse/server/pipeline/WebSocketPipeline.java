@@ -6,6 +6,7 @@ import dev.pulse.codec.WebSocketCodec;
 import dev.pulse.codec.WebSocketFrameDecoder;
 import dev.pulse.server.heartbeat.Heartbeat;
 import dev.pulse.codec.WebSocketTrafficObserver;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPipeline;
 
 /**
@@ -32,11 +33,11 @@ final class WebSocketPipeline {
     }
 
     /** Installs after the handler named {@code baseName}; call on the connection's event loop. */
-    void install(ChannelPipeline pipeline, String baseName, WebSocketEndpoint endpoint, String requestPath,
+    void install(ChannelPipeline pipeline, String baseName, WebSocketEndpoint endpoint, ChannelHandler handler,
                  PerMessageDeflateConfig deflate, PerMessageDeflateAgreement agreement) {
         String last = WebSocketCodec.install(pipeline, baseName, endpoint.decoderConfig(), closeTimeoutMillis, meter,
                 deflate, agreement);
-        pipeline.addAfter(last, ENDPOINT, endpoint.newHandler(requestPath));
+        pipeline.addAfter(last, ENDPOINT, handler);
         heartbeat.watch(pipeline.channel(), pipeline.get(WebSocketFrameDecoder.class));
     }
 }

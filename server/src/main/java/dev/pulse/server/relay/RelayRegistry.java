@@ -31,7 +31,7 @@ public final class RelayRegistry {
     }
 
     /** The room named {@code name}, created when needed, held until {@link #release}; null when the table is full. */
-    RelayRoom acquire(String name, EventExecutor executor) {
+    public RelayRoom acquire(String name, EventExecutor executor) {
         return rooms.compute(name, (n, room) -> {
             if (room == null) {
                 if (rooms.size() >= maxRooms) {
@@ -45,7 +45,7 @@ public final class RelayRegistry {
         });
     }
 
-    void release(RelayRoom room) {
+    public void release(RelayRoom room) {
         boolean[] dropped = {false};
         rooms.computeIfPresent(room.name(), (n, current) -> {
             dropped[0] = current == room && --room.holders == 0;

@@ -47,14 +47,14 @@ public final class RelayRoom {
         return memberCount;
     }
 
-    void join(Subscriber subscriber) {
+    public void join(Subscriber subscriber) {
         run(() -> {
             audience.add(subscriber);
             memberCount = audience.size();
         });
     }
 
-    void leave(Subscriber subscriber) {
+    public void leave(Subscriber subscriber) {
         run(() -> {
             audience.remove(subscriber);
             memberCount = audience.size();

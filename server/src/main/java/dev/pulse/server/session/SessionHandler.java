@@ -55,7 +55,7 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
     private boolean nameFromToken;
     private ScheduledFuture<?> expiry;
 
-    SessionHandler(SessionContext context) {
+    public SessionHandler(SessionContext context) {
         this.context = context;
         this.id = context.newConnectionId();
         this.rateLimiter = new RateLimiter(context.config().messageRate(), context.config().messageBurst());

@@ -1,0 +1,314 @@
+package dev.pulse.server.socketio;
+
+import dev.pulse.codec.WebSocketDecoderConfig;
+import dev.pulse.server.access.AccessPolicy;
+import dev.pulse.server.config.ServerConfig;
+import dev.pulse.server.session.SessionContext;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.CharsetUtil;
+
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+/**
+ * Engine.IO protocol 4 on {@code /socket.io/}: opens sessions, answers long-polling GETs and POSTs,
+ * and says whether a WebSocket may open a session or upgrade one. Each session is an
+ * {@link EngineIoChannel} with a {@link SocketIoCodec} and, once the client has connected to the
+ * namespace, Pulse's {@link dev.pulse.server.session.SessionHandler}: socket.io clients are sessions
+ * like {@code /ws} ones.
+ *
+ * <p>Refusals are the reference server's: HTTP 400 with {@code {"code":N,"message":...}}, code 0
+ * unknown transport, 1 unknown session id, 2 bad handshake method, 3 bad request, 5 unsupported
+ * protocol version; 403 with code 4 for an origin that is not allowed; 413 for a body over
+ * {@code maxPayload}; 503/429 when the connection limits are reached. Cross-origin polling gets
+ * CORS headers for the origins the server allows.
+ */
+public final class EngineIoServer {
+
+    /** Where socket.io clients connect by default. */
+    public static final String PATH = "/socket.io/";
+
+    private static final SecureRandom IDS = new SecureRandom();
+    private static final String OK = "ok";
+
+    private final SessionContext context;
+    private final AccessPolicy access;
+    private final WriteBufferWaterMark waterMark;
+    private final ConcurrentMap<String, EngineIoChannel> sessions = new ConcurrentHashMap<>();
+    private final WebSocketDecoderConfig decoderConfig;
+    private final int maxPayload;
+    private final String openFields;
+    private final long pingIntervalMillis;
+    private final long pingTimeoutMillis;
+
+    public EngineIoServer(SessionContext context, AccessPolicy access, WriteBufferWaterMark waterMark) {
+        ServerConfig config = context.config();
+        this.context = context;
+        this.access = access;
+        this.waterMark = waterMark;
+        this.maxPayload = config.wsMaxMessageSize();
+        this.decoderConfig = WebSocketDecoderConfig.builder()
+                .maxFramePayloadLength(maxPayload)
+                .maxMessagePayloadLength(maxPayload)
+                .build();
+        this.pingIntervalMillis = config.pingInterval().toMillis();
+        // Pulse's --ping-timeout counts from the last sign of life, Engine.IO's from the ping: silence is
+        // noticed after --ping-timeout on both.
+        this.pingTimeoutMillis = config.pingTimeout().toMillis() - pingIntervalMillis;
+        this.openFields = "\"pingInterval\":" + pingIntervalMillis + ",\"pingTimeout\":" + pingTimeoutMillis
+                + ",\"maxPayload\":" + maxPayload + '}';
+    }
+
+    /** The most bytes a client may send in one POST or WebSocket message. */
+    public int maxPayload() {
+        return maxPayload;
+    }
+
+    /** The limits of a session's WebSocket messages. */
+    public WebSocketDecoderConfig decoderConfig() {
+        return decoderConfig;
+    }
+
+    /** Open sessions, on either transport. */
+    public int sessionCount() {
+        return sessions.size();
+    }
+
+    /** Ends every session (the server is stopping): waiting polls get the close packet. */
+    public void closeAll() {
+        sessions.values().forEach(EngineIoChannel::close);
+    }
+
+    /**
+     * Answers a request that is not a WebSocket upgrade. Call on {@code connection}'s event loop.
+     *
+     * @param query the decoded query of the request target
+     */
+    public CompletableFuture<FullHttpResponse> serve(FullHttpRequest request, Map<String, List<String>> query,
+                                                     Channel connection) {
+        String origin = request.headers().get(HttpHeaderNames.ORIGIN);
+        AccessPolicy.Refusal refusal = access.checkOrigin(request);
+        if (refusal != null) {
+            return done(error(HttpResponseStatus.FORBIDDEN, 4, "Forbidden", null));
+        }
+        if (HttpMethod.OPTIONS.equals(request.method())) {
+            return done(preflight(request, origin));
+        }
+        FullHttpResponse invalid = checkQuery(query, "polling");
+        if (invalid != null) {
+            return done(cors(invalid, origin));
+        }
+        String sid = first(query, "sid");
+        boolean get = HttpMethod.GET.equals(request.method());
+        if (sid == null) {
+            return done(cors(get ? open(request, connection) : error(HttpResponseStatus.BAD_REQUEST, 2,
+                    "Bad handshake method", null), origin));
+        }
+        EngineIoChannel session = sessions.get(sid);
+        if (session == null) {
+            return done(error(HttpResponseStatus.BAD_REQUEST, 1, "Session ID unknown", origin));
+        }
+        if (get) {
+            CompletableFuture<String> body = new CompletableFuture<>();
+            session.eventLoop().execute(() -> session.poll(connection).whenComplete((text, failure) -> body.complete(text)));
+            return body.thenApply(text -> text == null
+                    ? error(HttpResponseStatus.BAD_REQUEST, 3, "Bad request", origin)
+                    : cors(text(HttpResponseStatus.OK, text), origin));
+        }
+        if (!HttpMethod.POST.equals(request.method())) {
+            return done(error(HttpResponseStatus.BAD_REQUEST, 2, "Bad handshake method", origin));
+        }
+        if (request.content().readableBytes() > maxPayload) {
+            session.close();
+            return done(error(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, 3, "Payload too large", origin));
+        }
+        List<EngineIoPacket> packets;
+        try {
+            packets = EngineIoPacket.parsePayload(utf8(request), maxPayload);
+        } catch (MalformedPacketException | CharacterCodingException e) {
+            session.close();
+            return done(error(HttpResponseStatus.BAD_REQUEST, 3, "Bad request", origin));
+        }
+        CompletableFuture<FullHttpResponse> answer = new CompletableFuture<>();
+        session.eventLoop().execute(() -> {
+            boolean accepted = session.isActive() && !session.onWebSocket();
+            if (accepted) {
+                session.receive(packets);
+            }
+            answer.complete(accepted ? cors(text(HttpResponseStatus.OK, OK), origin)
+                    : error(HttpResponseStatus.BAD_REQUEST, 3, "Bad request", origin));
+        });
+        return answer;
+    }
+
+    /**
+     * Whether a WebSocket upgrade on {@code /socket.io/} may go ahead: null when it may (then the
+     * connection takes the handler of {@link #webSocketHandler}), else the refusal to send.
+     */
+    public FullHttpResponse checkUpgrade(Map<String, List<String>> query) {
+        FullHttpResponse invalid = checkQuery(query, "websocket");
+        if (invalid != null) {
+            return invalid;
+        }
+        String sid = first(query, "sid");
+        if (sid != null && sessions.get(sid) == null) {
+            return error(HttpResponseStatus.BAD_REQUEST, 1, "Session ID unknown", null);
+        }
+        return null;
+    }
+
+    /** Whether an upgrade request opens a new session (and so takes a connection slot) rather than upgrading one. */
+    public static boolean opensSession(Map<String, List<String>> query) {
+        return first(query, "sid") == null;
+    }
+
+    /** The handler of an admitted WebSocket: it opens a session, or upgrades the one named by {@code sid}. */
+    public ChannelHandler webSocketHandler(Map<String, List<String>> query) {
+        return new EngineIoWebSocketHandler(this, first(query, "sid"));
+    }
+
+    // ---- sessions ----
+
+    /** Opens a session carried by {@code webSocket} from the start; call on its event loop. */
+    EngineIoChannel openOnWebSocket(Channel webSocket) {
+        EngineIoChannel session = newSession(webSocket);
+        webSocket.writeAndFlush(dev.pulse.codec.WebSocketFrame.text(openPacket(session, false)), webSocket.voidPromise());
+        session.useWebSocket(webSocket);
+        return session;
+    }
+
+    EngineIoChannel session(String sid) {
+        return sessions.get(sid);
+    }
+
+    private FullHttpResponse open(FullHttpRequest request, Channel connection) {
+        EngineIoChannel session = new EngineIoChannel(newSid(), connection, waterMark,
+                pingIntervalMillis, pingTimeoutMillis, this::closed);
+        AccessPolicy.Refusal refusal = access.admit(session, request, false);
+        if (refusal != null) {
+            return error(refusal.status(), 3, refusal.reason(), null);
+        }
+        register(session, connection);
+        return text(HttpResponseStatus.OK, openPacket(session, true));
+    }
+
+    private EngineIoChannel newSession(Channel transport) {
+        EngineIoChannel session = new EngineIoChannel(newSid(), transport, waterMark,
+                pingIntervalMillis, pingTimeoutMillis, this::closed);
+        register(session, transport);
+        return session;
+    }
+
+    /** On the transport's own loop, so that a session opened on a WebSocket costs no hand-over. */
+    private void register(EngineIoChannel session, Channel transport) {
+        session.pipeline().addLast("socket.io", new SocketIoCodec(context));
+        sessions.put(session.sid(), session);
+        transport.eventLoop().register(session);
+    }
+
+    private void closed(EngineIoChannel session) {
+        sessions.remove(session.sid(), session);
+    }
+
+    private String openPacket(EngineIoChannel session, boolean polling) {
+        return "0{\"sid\":\"" + session.sid() + "\",\"upgrades\":" + (polling ? "[\"websocket\"]" : "[]") + ','
+                + openFields;
+    }
+
+    private static String newSid() {
+        byte[] bytes = new byte[15];
+        IDS.nextBytes(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+
+    // ---- HTTP ----
+
+    private static FullHttpResponse checkQuery(Map<String, List<String>> query, String transport) {
+        if (!"4".equals(first(query, "EIO"))) {
+            return error(HttpResponseStatus.BAD_REQUEST, 5, "Unsupported protocol version", null);
+        }
+        String asked = first(query, "transport");
+        if (!"polling".equals(asked) && !"websocket".equals(asked)) {
+            return error(HttpResponseStatus.BAD_REQUEST, 0, "Transport unknown", null);
+        }
+        if (!transport.equals(asked)) {
+            return error(HttpResponseStatus.BAD_REQUEST, 3, "Bad request", null);
+        }
+        return null;
+    }
+
+    private static String first(Map<String, List<String>> query, String name) {
+        List<String> values = query.get(name);
+        return values == null || values.isEmpty() ? null : values.get(0);
+    }
+
+    private static String utf8(FullHttpRequest request) throws CharacterCodingException {
+        return CharsetUtil.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT)
+                .decode(request.content().nioBuffer())
+                .toString();
+    }
+
+    private static CompletableFuture<FullHttpResponse> done(FullHttpResponse response) {
+        return CompletableFuture.completedFuture(response);
+    }
+
+    private static FullHttpResponse text(HttpResponseStatus status, String body) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                Unpooled.copiedBuffer(body, CharsetUtil.UTF_8));
+        response.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=UTF-8")
+                .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
+        return response;
+    }
+
+    private static FullHttpResponse error(HttpResponseStatus status, int code, String message, String origin) {
+        String json = "{\"code\":" + code + ",\"message\":\"" + message.replace("\\", "\\\\").replace("\"", "\\\"") + "\"}";
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                Unpooled.copiedBuffer(json, CharsetUtil.UTF_8));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+        return cors(response, origin);
+    }
+
+    /** The CORS answer for an allowed origin (the only kind that gets this far); none without an Origin. */
+    private static FullHttpResponse cors(FullHttpResponse response, String origin) {
+        if (origin != null) {
+            response.headers()
+                    .set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, origin)
+                    .set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_CREDENTIALS, "true")
+                    .set(HttpHeaderNames.VARY, HttpHeaderNames.ORIGIN);
+        }
+        return response;
+    }
+
+    private static FullHttpResponse preflight(FullHttpRequest request, String origin) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NO_CONTENT,
+                Unpooled.EMPTY_BUFFER);
+        response.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS, "GET, POST");
+        String headers = request.headers().get(HttpHeaderNames.ACCESS_CONTROL_REQUEST_HEADERS);
+        if (headers != null) {
+            response.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS, headers);
+        }
+        response.headers().set(HttpHeaderNames.ACCESS_CONTROL_MAX_AGE, 86400);
+        return cors(response, origin);
+    }
+}
