@@ -83,7 +83,11 @@ const scenarios = {
     const [a, b, c, d] = await Promise.all([0, 1, 2, 3].map(() => connected(connect({ transports: ['websocket'] }))));
     await join(a, 'room1', 'a');
     await join(b, 'room1', 'b');
-    await join(c, 'room2', 'c');
+    // As many tutorials write it: the room's name alone.
+    const joinedByName = await new Promise(resolve => c.emit('join', 'room2', resolve));
+    if (joinedByName.type !== 'joined' || joinedByName.channel !== 'room2') {
+      fail('join by name answered ' + JSON.stringify(joinedByName));
+    }
     const got = { a: [], b: [], c: [], d: [] };
     for (const [name, socket] of Object.entries({ a, b, c, d })) {
       socket.on('chat message', (...args) => got[name].push(['chat message', ...args]));
@@ -110,7 +114,7 @@ const scenarios = {
         fail(name + ' did not get the announce once: ' + JSON.stringify(got[name]));
       }
     }
-    ok('room event to b only, binary attachment intact, ack ' + JSON.stringify(relayed) + ', announce to all 4');
+    ok('room event to b only, binary attachment intact, ack called back' + (relayed === undefined ? ' with no arguments' : ' with ' + JSON.stringify(relayed)) + ', announce to all 4');
   },
 
   // A socket that starts on polling (the default) and upgrades while a publisher streams to it:

@@ -40,7 +40,8 @@ import java.util.Set;
  * secret) installs the session handler and is answered {@code 40{"sid":ID}}, ID being the Pulse
  * connection id; other namespaces get CONNECT_ERROR. The events {@code join}, {@code leave},
  * {@code publish}, {@code direct} and {@code ping} become the {@code /ws} requests of that type,
- * their first argument the request's fields, their ack id its {@code ref}. Any other event is
+ * their first argument the request's fields (or, for join and leave, the channel's name), their
+ * ack id its {@code ref}. Any other event is
  * relayed untouched, binary attachments included, to the other socket.io sockets of the channels
  * the sender has joined, or, when it has joined none, to every socket.io socket (the sender too,
  * as {@code io.emit} would).
@@ -204,6 +205,10 @@ final class SocketIoCodec extends ChannelDuplexHandler {
     private void request(ChannelHandlerContext ctx, String type, ArrayNode args, long ackId, boolean binary) {
         String ref = ref(ackId);
         JsonNode fields = args.size() > 1 ? args.get(1) : JSON.createObjectNode();
+        if (fields.isTextual() && ("join".equals(type) || "leave".equals(type))) {
+            // socket.emit('join', 'lobby'), as many tutorials write it
+            fields = JSON.createObjectNode().put("channel", fields.asText());
+        }
         if (binary || !fields.isObject()) {
             answer(ctx, ServerMessages.error(binary ? ErrorCode.BINARY_NOT_SUPPORTED : ErrorCode.BAD_FIELD,
                     binary ? type + " takes JSON only; binary attachments are for relayed events"

@@ -10,7 +10,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import com.sun.net.httpserver.HttpServer;
 import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
@@ -23,6 +25,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 import java.io.File;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -148,6 +151,60 @@ class BrowserIT {
         assertEquals(List.of("hello from ann", "hi ann, bob here"), messages(bob));
         screenshot(ann, "chat-ann");
         screenshot(bob, "chat-bob");
+    }
+
+    /**
+     * A tutorial-style page using the {@code socket.io-client} browser bundle (served by the test,
+     * from the npm package, on an origin of its own) chats with Pulse's own page through one channel.
+     */
+    @Test
+    void aSocketIoPageAndAWsPageChatThroughOneChannel() throws Exception {
+        Path bundle = Path.of(System.getProperty("basedir", "."), "src", "test", "node", "node_modules",
+                "socket.io-client", "dist", "socket.io.min.js");
+        if (!Files.isReadable(bundle)) {
+            ExternalClient.unavailable("socket.io-client is not installed (cd server/src/test/node && npm install --no-package-lock)");
+        }
+        HttpServer pages = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        String pageOrigin = "http://127.0.0.1:" + pages.getAddress().getPort();
+        server.start(b -> b.allowedOrigins(List.of(pageOrigin)));
+        String page = "<!doctype html><html><body><div id=\"state\">connecting</div><div id=\"joined\"></div>"
+                + "<ul id=\"messages\"></ul><script src=\"/socket.io.min.js\"></script><script>"
+                + "var socket = io('http://127.0.0.1:" + server.port() + "');"
+                + "socket.on('connect', function () {"
+                + "  document.getElementById('state').textContent = 'open';"
+                + "  socket.emit('join', {channel: 'lobby', name: 'sio-bob'}, function (answer) {"
+                + "    document.getElementById('joined').textContent = answer.type + ' ' + answer.memberCount; });"
+                + "});"
+                + "socket.on('message', function (m) { var li = document.createElement('li');"
+                + "  li.textContent = m.name + ': ' + m.text; document.getElementById('messages').appendChild(li); });"
+                + "function say(text) { socket.emit('publish', {channel: 'lobby', text: text}); }"
+                + "</script></body></html>";
+        pages.createContext("/", exchange -> {
+            boolean script = exchange.getRequestURI().getPath().equals("/socket.io.min.js");
+            byte[] body = script ? Files.readAllBytes(bundle) : page.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", script ? "text/javascript" : "text/html; charset=utf-8");
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        pages.start();
+        try {
+            WebDriver ann = open();
+            join(ann, "ann", "lobby");
+            WebDriver bob = open(pageOrigin + "/");
+            new WebDriverWait(bob, WAIT).until(b -> b.findElement(By.id("joined")).getText().equals("joined 2"));
+            new WebDriverWait(ann, WAIT).until(b -> b.findElement(By.id("members")).getText().contains("sio-bob"));
+            say(ann, "hello socket.io");
+            new WebDriverWait(bob, WAIT).until(b -> b.findElement(By.id("messages")).getText().contains("ann: hello socket.io"));
+            ((JavascriptExecutor) bob).executeScript("say('hi ann, from the socket.io page')");
+            awaitMessage(ann, "hi ann, from the socket.io page");
+            new WebDriverWait(bob, WAIT).until(b -> "websocket".equals(
+                    ((JavascriptExecutor) b).executeScript("return socket.io.engine.transport.name")));
+            screenshot(ann, "socketio-ann");
+            screenshot(bob, "socketio-bob");
+        } finally {
+            pages.stop(0);
+        }
     }
 
     @Test
