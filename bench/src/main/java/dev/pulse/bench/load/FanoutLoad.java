@@ -35,6 +35,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class FanoutLoad implements Callable<Integer> {
 
     private static final byte[] MESSAGE = "{\"type\":\"message\"".getBytes(CharsetUtil.US_ASCII);
+    /** The same message as a socket.io event. */
+    private static final byte[] SOCKET_IO_MESSAGE = "42[\"message\",{\"type\":\"message\"".getBytes(CharsetUtil.US_ASCII);
     private static final byte[] TEXT_FIELD = "\"text\":\"".getBytes(CharsetUtil.US_ASCII);
 
     @Option(names = "--label", description = "the server's name in the JSON line")
@@ -47,6 +49,11 @@ public final class FanoutLoad implements Callable<Integer> {
             description = "more nodes of a cluster (their /ws): subscribers are spread over --url and these, the publisher "
                     + "stays on --url, and server CPU is the sum of all nodes'")
     List<URI> nodeUrls = new ArrayList<>();
+
+    @Option(names = "--socketio-url",
+            description = "subscribe with the socket.io protocol instead, over its WebSocket transport, e.g. "
+                    + "ws://127.0.0.1:8080/socket.io/?EIO=4&transport=websocket (the publisher stays on --url)")
+    URI socketIoUrl;
 
     @Option(names = "--cpu-pid", split = ",",
             description = "more processes whose CPU time counts as the server's (a cluster's Redis)")
@@ -104,7 +111,7 @@ public final class FanoutLoad implements Callable<Integer> {
             List<Channel> channels = new ArrayList<>();
             List<java.util.concurrent.CompletableFuture<Channel>> batch = new ArrayList<>();
             for (int i = 0; i < subscribers; i++) {
-                batch.add(client.connect(urls.get(i % urls.size()), Subscriber::new));
+                batch.add(client.connect(socketIoUrl != null ? socketIoUrl : urls.get(i % urls.size()), Subscriber::new));
                 if (batch.size() == 200 || i == subscribers - 1) {
                     for (java.util.concurrent.CompletableFuture<Channel> f : batch) {
                         channels.add(f.get(30, TimeUnit.SECONDS));
@@ -223,7 +230,7 @@ public final class FanoutLoad implements Callable<Integer> {
             WebSocketFrame frame = (WebSocketFrame) msg;
             try {
                 ByteBuf payload = frame.content();
-                if (startsWith(payload, MESSAGE)) {
+                if (startsWith(payload, socketIoUrl != null ? SOCKET_IO_MESSAGE : MESSAGE)) {
                     int at = textStart(payload);
                     if (at < payload.writerIndex()) {
                         long sent = 0;
@@ -271,6 +278,20 @@ public final class FanoutLoad implements Callable<Integer> {
     }
 
     private void onControl(ChannelHandlerContext ctx, String json) {
+        if (socketIoUrl != null && !json.startsWith("{")) {
+            if (json.equals("2")) {
+                send(ctx, "3");
+            } else if (json.startsWith("0{")) {
+                send(ctx, "40");
+            } else if (json.startsWith("42[\"welcome\"")) {
+                send(ctx, "42[\"join\",{\"channel\":\"" + channel + "\"}]");
+            } else if (json.startsWith("42[")) {
+                // any other answer, as the /ws message it wraps
+                onControl(ctx, json.substring(json.indexOf(',') + 1, json.length() - 1));
+            }
+            ctx.flush();
+            return;
+        }
         if (json.startsWith("{\"type\":\"welcome\"")) {
             send(ctx, "{\"type\":\"join\",\"channel\":\"" + channel + "\"}");
             ctx.flush();

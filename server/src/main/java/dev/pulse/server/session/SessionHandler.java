@@ -34,7 +34,9 @@ import java.util.concurrent.TimeUnit;
  * {@code pong}, the {@code ack} of a direct message) are written during the read and flushed with
  * the read batch; everything a room produces arrives through the {@link Broadcaster}.
  *
- * <p>Installed after {@link dev.pulse.codec.WebSocketProtocolHandler}; sees complete messages.
+ * <p>Installed after {@link dev.pulse.codec.WebSocketProtocolHandler}, or after a transport that
+ * hands it the same text frames and renders what it writes (socket.io's
+ * {@code dev.pulse.server.socketio.SocketIoCodec}); sees complete messages.
  */
 public final class SessionHandler extends ChannelInboundHandlerAdapter {
 

@@ -8,6 +8,7 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.AbstractChannel;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelConfig;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelMetadata;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
@@ -60,6 +61,8 @@ final class EngineIoChannel extends AbstractChannel {
     /** The GET waiting for packets, with the connection it came on; null when none waits. */
     private CompletableFuture<String> poll;
     private Channel pollConnection;
+    /** Listens for the close of the connection the poll came on; removed once the poll is answered. */
+    private ChannelFutureListener pollClosed;
     private ScheduledFuture<?> heartbeat;
     private boolean pongDue;
 
@@ -118,7 +121,12 @@ final class EngineIoChannel extends AbstractChannel {
      */
     CompletableFuture<String> poll(Channel connection) {
         CompletableFuture<String> answer = new CompletableFuture<>();
-        if (poll != null || webSocket != null || !isActive()) {
+        if (webSocket != null || !isActive()) {
+            // A late poll of an upgraded session is refused; the session carries on over its WebSocket.
+            answer.complete(null);
+            return answer;
+        }
+        if (poll != null) {
             close();
             answer.complete(null);
             return answer;
@@ -126,11 +134,12 @@ final class EngineIoChannel extends AbstractChannel {
         poll = answer;
         pollConnection = connection;
         // A client whose poll connection goes away has gone away: the reference server closes too.
-        connection.closeFuture().addListener(closed -> eventLoop().execute(() -> {
+        pollClosed = closed -> eventLoop().execute(() -> {
             if (poll == answer) {
                 close();
             }
-        }));
+        });
+        connection.closeFuture().addListener(pollClosed);
         flush();
         if (poll == answer && probing != null) {
             // Upgrading: an empty answer lets the client pause polling and send the upgrade packet.
@@ -142,6 +151,12 @@ final class EngineIoChannel extends AbstractChannel {
     /** A WebSocket sent {@code 2probe}: answered, and the waiting poll released with a noop. */
     void probe(Channel candidate) {
         probing = candidate;
+        // A probe that never upgrades must not keep releasing polls with noops.
+        candidate.closeFuture().addListener(closed -> eventLoop().execute(() -> {
+            if (probing == candidate) {
+                probing = null;
+            }
+        }));
         candidate.writeAndFlush(WebSocketFrame.text("3probe"), candidate.voidPromise());
         if (poll != null) {
             answerPoll("6");
@@ -181,8 +196,11 @@ final class EngineIoChannel extends AbstractChannel {
 
     private void answerPoll(String body) {
         CompletableFuture<String> answer = poll;
+        // A keep-alive connection brings many polls: each one's listener goes with its answer.
+        pollConnection.closeFuture().removeListener(pollClosed);
         poll = null;
         pollConnection = null;
+        pollClosed = null;
         answer.complete(body);
     }
 

@@ -7,6 +7,8 @@ import dev.pulse.server.session.SessionContext;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -17,6 +19,8 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.CharsetUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -219,7 +223,7 @@ public final class EngineIoServer {
 
     /** On the transport's own loop, so that a session opened on a WebSocket costs no hand-over. */
     private void register(EngineIoChannel session, Channel transport) {
-        session.pipeline().addLast("socket.io", new SocketIoCodec(context));
+        session.pipeline().addLast("socket.io", new SocketIoCodec(context)).addLast("errors", SessionErrors.INSTANCE);
         sessions.put(session.sid(), session);
         transport.eventLoop().register(session);
     }
@@ -237,6 +241,19 @@ public final class EngineIoServer {
         byte[] bytes = new byte[15];
         IDS.nextBytes(bytes);
         return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+
+    /** The end of a session's pipeline: an error that reaches it ends the session, logged without a stack trace. */
+    @ChannelHandler.Sharable
+    static final class SessionErrors extends ChannelInboundHandlerAdapter {
+        static final SessionErrors INSTANCE = new SessionErrors();
+        private static final Logger log = LoggerFactory.getLogger(SessionErrors.class);
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            log.warn("{} closing the session after an unexpected error: {}", ctx.channel(), cause.toString());
+            ctx.close();
+        }
     }
 
     // ---- HTTP ----

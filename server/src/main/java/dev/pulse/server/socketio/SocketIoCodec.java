@@ -171,7 +171,7 @@ final class SocketIoCodec extends ChannelDuplexHandler {
         session = new SessionHandler(context);
         writeText(ctx, "0{\"sid\":\"" + session.id() + "\"}");
         // Its welcome follows the CONNECT answer, as the first event.
-        ctx.pipeline().addLast("session", session);
+        ctx.pipeline().addAfter(ctx.name(), "session", session);
     }
 
     private void connectError(ChannelHandlerContext ctx, String message) {

@@ -1,7 +1,11 @@
 /**
- * The wire formats socket.io clients speak (issue 14, under way): Engine.IO protocol 4 packets and
- * long-polling payloads ({@link dev.pulse.server.socketio.EngineIoPacket}) and Socket.IO protocol 5
- * packets ({@link dev.pulse.server.socketio.SocketIoPacket}). Parsing only, for now: the transports
- * and the mapping onto channels come next.
+ * socket.io clients on {@code /socket.io/}: Engine.IO protocol 4 ({@link
+ * dev.pulse.server.socketio.EngineIoServer} answers long-polling and says which WebSockets may open
+ * or upgrade a session; each session is an {@link dev.pulse.server.socketio.EngineIoChannel}, a
+ * channel of its own whatever transport carries it) and Socket.IO protocol 5 ({@link
+ * dev.pulse.server.socketio.SocketIoCodec}, which maps events onto the same
+ * {@link dev.pulse.server.session.SessionHandler} as {@code /ws}). The packet formats are
+ * {@link dev.pulse.server.socketio.EngineIoPacket} and {@link dev.pulse.server.socketio.SocketIoPacket}.
+ * docs/SOCKETIO.md is the user's view.
  */
 package dev.pulse.server.socketio;

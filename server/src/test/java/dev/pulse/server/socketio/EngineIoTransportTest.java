@@ -98,8 +98,11 @@ class EngineIoTransportTest {
                 assertTrue(overPolling == 100 && beforeUpgrade < 300, "some over each transport");
                 System.out.printf("upgrade mid-stream: 300 of 300 in order, %d over polling, %d after the upgrade%n",
                         beforeUpgrade, 300 - beforeUpgrade);
-                // Polling is over for this session.
+                // Polling is over for this session, which carries on over its WebSocket.
                 assertEquals(400, reader.get("transport=polling&sid=" + reader.sid()).statusCode());
+                publish(publisher, 1, 300);
+                collectSeqs(List.of(new String(ws.read().payload(), StandardCharsets.UTF_8)), seqs);
+                assertEquals(301, seqs.size());
             }
         }
     }
