@@ -1,8 +1,12 @@
 package dev.pulse.server.socketio;
 
+import dev.pulse.codec.PerMessageDeflateHandler;
 import dev.pulse.codec.WebSocketCloseStatus;
 import dev.pulse.codec.WebSocketFrame;
+import dev.pulse.codec.WebSocketFrameEncoder;
 import dev.pulse.codec.WebSocketOpcode;
+import dev.pulse.codec.WebSocketProtocolHandler;
+import dev.pulse.server.broadcast.Broadcaster;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.AbstractChannel;
@@ -56,6 +60,8 @@ final class EngineIoChannel extends AbstractChannel {
 
     /** The WebSocket carrying the session, once upgraded or from the start; null while polling. */
     private Channel webSocket;
+    /** The WebSocket's protocol handler, when frames may be written to it encoded; else null. */
+    private WebSocketProtocolHandler protocol;
     /** A WebSocket that sent the probe and is waiting for the upgrade packet. */
     private Channel probing;
     /** The GET waiting for packets, with the connection it came on; null when none waits. */
@@ -179,6 +185,9 @@ final class EngineIoChannel extends AbstractChannel {
     /** A session opened on a WebSocket, or one that upgraded to it. */
     void useWebSocket(Channel ws) {
         webSocket = ws;
+        // On the same loop and without compression, frames go to the WebSocket encoded, by its short way.
+        protocol = ws.eventLoop() == eventLoop() && ws.pipeline().get(PerMessageDeflateHandler.class) == null
+                ? ws.pipeline().get(WebSocketProtocolHandler.class) : null;
         ws.closeFuture().addListener(closed -> eventLoop().execute(() -> {
             if (webSocket == ws) {
                 close();
@@ -212,12 +221,21 @@ final class EngineIoChannel extends AbstractChannel {
             boolean wrote = false;
             Object msg;
             while ((msg = queue.current()) != null && webSocket.isWritable()) {
-                webSocket.write(((WebSocketFrame) msg).retain(), webSocket.voidPromise());
+                WebSocketFrame frame = (WebSocketFrame) msg;
+                if (protocol != null) {
+                    protocol.writeEncoded(encode(frame));
+                } else {
+                    webSocket.write(frame.retain(), webSocket.voidPromise());
+                }
                 queue.remove();
                 wrote = true;
             }
             if (wrote) {
-                webSocket.flush();
+                if (protocol != null) {
+                    protocol.flushEncoded();
+                } else {
+                    webSocket.flush();
+                }
             }
             return;
         }
@@ -238,6 +256,25 @@ final class EngineIoChannel extends AbstractChannel {
             queue.remove();
         }
         answerPoll(body.toString());
+    }
+
+    /**
+     * The frame encoded for the WebSocket: its header written into the room the codec left in front
+     * of a packet it rendered (the packet is then sent where it lies), or, for other packets, header
+     * and payload copied into one buffer. Returns a new reference; the frame keeps its own.
+     */
+    private ByteBuf encode(WebSocketFrame frame) {
+        ByteBuf payload = frame.content();
+        int length = payload.readableBytes();
+        int headerLength = WebSocketFrameEncoder.headerLength(length, false);
+        if (payload.readerIndex() != SocketIoCodec.HEADROOM || payload.refCnt() != 1) {
+            return Broadcaster.encode(alloc(), frame.opcode(), payload);
+        }
+        int start = SocketIoCodec.HEADROOM - headerLength;
+        int end = payload.writerIndex();
+        payload.setIndex(start, start);
+        WebSocketFrameEncoder.writeHeader(payload, frame.opcode(), true, 0, length, false);
+        return payload.writerIndex(end).retain();
     }
 
     private static void appendForPolling(StringBuilder body, WebSocketFrame packet) {

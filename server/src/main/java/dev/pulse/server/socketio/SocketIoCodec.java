@@ -57,11 +57,15 @@ final class SocketIoCodec extends ChannelDuplexHandler {
     /** The relay room of every socket.io socket; a channel's is this plus its name. Neither is a valid room name on {@code /rooms/}. */
     static final String RELAY_PREFIX = "socket.io/";
 
+    /** Room for the longest header of an unmasked WebSocket frame, in front of every packet rendered here. */
+    static final int HEADROOM = 10;
+
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> REQUESTS = Set.of("join", "leave", "publish", "direct", "ping");
     /** Answers that carry the ref of the request they answer. */
     private static final Set<String> ANSWERS = Set.of("joined", "left", "ack", "error", "pong");
     private static final byte[] TYPE_FIELD = "{\"type\":\"".getBytes(CharsetUtil.US_ASCII);
+    private static final byte[] MESSAGE = "{\"type\":\"message\"".getBytes(CharsetUtil.US_ASCII);
 
     private final SessionContext context;
     private final TokenAuthenticator authenticator;
@@ -294,6 +298,10 @@ final class SocketIoCodec extends ChannelDuplexHandler {
 
     /** A Pulse message as an event named by its type, or as the ack of the request whose ref it carries. */
     private WebSocketFrame render(ChannelHandlerContext ctx, ByteBuf json) {
+        // What rooms fan out needs no parsing: only answers carry a ref or change a relay membership.
+        if (startsWith(json, MESSAGE)) {
+            return wrap(ctx, "42[\"message\",", json, "]");
+        }
         String type = typeOf(json);
         if (ANSWERS.contains(type)) {
             JsonNode message;
@@ -335,19 +343,34 @@ final class SocketIoCodec extends ChannelDuplexHandler {
         context.relays().release(room);
     }
 
+    private static boolean startsWith(ByteBuf buf, byte[] prefix) {
+        if (buf.readableBytes() < prefix.length) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length; i++) {
+            if (buf.getByte(buf.readerIndex() + i) != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static String typeOf(ByteBuf json) {
         int start = json.readerIndex() + TYPE_FIELD.length;
-        for (int i = 0; i < TYPE_FIELD.length; i++) {
-            if (json.getByte(json.readerIndex() + i) != TYPE_FIELD[i]) {
-                throw new IllegalStateException("a server message starts with its type");
-            }
+        if (!startsWith(json, TYPE_FIELD)) {
+            throw new IllegalStateException("a server message starts with its type");
         }
         int end = json.indexOf(start, json.writerIndex(), (byte) '"');
         return json.toString(start, end - start, CharsetUtil.US_ASCII);
     }
 
+    /**
+     * The packet, with {@link #HEADROOM} bytes left free in front of it, where a WebSocket transport
+     * writes the frame header instead of copying the packet behind one.
+     */
     private static WebSocketFrame wrap(ChannelHandlerContext ctx, String prefix, ByteBuf json, String suffix) {
-        ByteBuf packet = ctx.alloc().buffer(prefix.length() + json.readableBytes() + suffix.length());
+        ByteBuf packet = ctx.alloc().directBuffer(HEADROOM + prefix.length() + json.readableBytes() + suffix.length());
+        packet.setIndex(HEADROOM, HEADROOM);
         packet.writeCharSequence(prefix, CharsetUtil.UTF_8);
         packet.writeBytes(json, json.readerIndex(), json.readableBytes());
         packet.writeCharSequence(suffix, CharsetUtil.UTF_8);

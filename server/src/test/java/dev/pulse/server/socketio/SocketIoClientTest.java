@@ -65,6 +65,13 @@ class SocketIoClientTest {
         run("chat", "websocket");
     }
 
+    /** With permessage-deflate agreed, packets go through the WebSocket's pipeline, to be compressed there. */
+    @Test
+    void webSocketOnlyWithCompressionAgreed() throws Exception {
+        server.start(b -> b.messageRate(10_000).messageBurst(10_000).deflate(true).deflateThreshold(16));
+        run("chat", "websocket");
+    }
+
     @Test
     void customEventsGoToTheSendersRoomsWithBinaryAttachmentsOrToEveryoneFromNoRoom() throws Exception {
         startServer();
