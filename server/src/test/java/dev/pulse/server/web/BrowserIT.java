@@ -79,8 +79,15 @@ class BrowserIT {
         return open("http://127.0.0.1:" + server.port() + "/");
     }
 
-    /** A headless Chromium on {@code url}; {@code extraArguments} for TLS trust, say. */
+    /** A headless Chromium on Pulse's page at {@code url}, once the page is connected; {@code extraArguments} for TLS trust, say. */
     private WebDriver open(String url, String... extraArguments) {
+        WebDriver browser = launch(url, extraArguments);
+        awaitState(browser, "open");
+        return browser;
+    }
+
+    /** A headless Chromium on {@code url}. */
+    private WebDriver launch(String url, String... extraArguments) {
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM);
         options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -93,7 +100,6 @@ class BrowserIT {
         WebDriver browser = new ChromeDriver(service, options);
         browsers.add(browser);
         browser.get(url);
-        awaitState(browser, "open");
         return browser;
     }
 
@@ -153,45 +159,56 @@ class BrowserIT {
         screenshot(bob, "chat-bob");
     }
 
-    /**
-     * A tutorial-style page using the {@code socket.io-client} browser bundle (served by the test,
-     * from the npm package, on an origin of its own) chats with Pulse's own page through one channel.
-     */
-    @Test
-    void aSocketIoPageAndAWsPageChatThroughOneChannel() throws Exception {
+    /** The {@code socket.io-client} browser bundle from the npm package the tests install. */
+    private static Path socketIoBundle() {
         Path bundle = Path.of(System.getProperty("basedir", "."), "src", "test", "node", "node_modules",
                 "socket.io-client", "dist", "socket.io.min.js");
         if (!Files.isReadable(bundle)) {
             ExternalClient.unavailable("socket.io-client is not installed (cd server/src/test/node && npm install --no-package-lock)");
         }
+        return bundle;
+    }
+
+    /** Serves {@code page} at {@code /} and the socket.io bundle at {@code /socket.io.min.js}, on an origin of its own. */
+    private static HttpServer pageServer(Path bundle, java.util.function.Supplier<String> page) throws IOException {
         HttpServer pages = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        String pageOrigin = "http://127.0.0.1:" + pages.getAddress().getPort();
-        server.start(b -> b.allowedOrigins(List.of(pageOrigin)));
-        String page = "<!doctype html><html><body><div id=\"state\">connecting</div><div id=\"joined\"></div>"
-                + "<ul id=\"messages\"></ul><script src=\"/socket.io.min.js\"></script><script>"
-                + "var socket = io('http://127.0.0.1:" + server.port() + "');"
-                + "socket.on('connect', function () {"
-                + "  document.getElementById('state').textContent = 'open';"
-                + "  socket.emit('join', {channel: 'lobby', name: 'sio-bob'}, function (answer) {"
-                + "    document.getElementById('joined').textContent = answer.type + ' ' + answer.memberCount; });"
-                + "});"
-                + "socket.on('message', function (m) { var li = document.createElement('li');"
-                + "  li.textContent = m.name + ': ' + m.text; document.getElementById('messages').appendChild(li); });"
-                + "function say(text) { socket.emit('publish', {channel: 'lobby', text: text}); }"
-                + "</script></body></html>";
         pages.createContext("/", exchange -> {
             boolean script = exchange.getRequestURI().getPath().equals("/socket.io.min.js");
-            byte[] body = script ? Files.readAllBytes(bundle) : page.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            byte[] body = script ? Files.readAllBytes(bundle) : page.get().getBytes(java.nio.charset.StandardCharsets.UTF_8);
             exchange.getResponseHeaders().set("Content-Type", script ? "text/javascript" : "text/html; charset=utf-8");
             exchange.sendResponseHeaders(200, body.length);
             exchange.getResponseBody().write(body);
             exchange.close();
         });
         pages.start();
+        return pages;
+    }
+
+    /**
+     * A page using the {@code socket.io-client} browser bundle (served by the test, from the npm
+     * package, on an origin of its own) chats with Pulse's own page through one channel.
+     */
+    @Test
+    void aSocketIoPageAndAWsPageChatThroughOneChannel() throws Exception {
+        Path bundle = socketIoBundle();
+        String[] pulseUrl = new String[1];
+        HttpServer pages = pageServer(bundle, () -> "<!doctype html><html><body><div id=\"joined\"></div><ul id=\"messages\"></ul><script src=\"/socket.io.min.js\"></script><script>"
+                + "var socket = io('" + pulseUrl[0] + "');"
+                + "socket.on('connect', function () {"
+                + "  socket.emit('join', {channel: 'lobby', name: 'sio-bob'}, function (answer) {"
+                + "    document.getElementById('joined').textContent = answer.type + ' ' + answer.memberCount; });"
+                + "});"
+                + "socket.on('message', function (m) { var li = document.createElement('li');"
+                + "  li.textContent = m.name + ': ' + m.text; document.getElementById('messages').appendChild(li); });"
+                + "function say(text) { socket.emit('publish', {channel: 'lobby', text: text}); }"
+                + "</script></body></html>");
+        String pageOrigin = "http://127.0.0.1:" + pages.getAddress().getPort();
         try {
+            server.start(b -> b.allowedOrigins(List.of(pageOrigin)));
+            pulseUrl[0] = "http://127.0.0.1:" + server.port();
             WebDriver ann = open();
             join(ann, "ann", "lobby");
-            WebDriver bob = open(pageOrigin + "/");
+            WebDriver bob = launch(pageOrigin + "/");
             new WebDriverWait(bob, WAIT).until(b -> b.findElement(By.id("joined")).getText().equals("joined 2"));
             new WebDriverWait(ann, WAIT).until(b -> b.findElement(By.id("members")).getText().contains("sio-bob"));
             say(ann, "hello socket.io");
@@ -205,6 +222,76 @@ class BrowserIT {
         } finally {
             pages.stop(0);
         }
+    }
+
+    /**
+     * The chat page of socket.io's own getting-started tutorial, as people copy it: a form, a list,
+     * {@code socket.emit('chat message', ...)} and {@code socket.on('chat message', ...)}, its server
+     * answering with {@code io.emit}. Only the URL given to {@code io()} differs. Two such pages
+     * see each other's messages and their own, in order.
+     */
+    @Test
+    void theSocketIoChatTutorialPageWorksWithOnlyItsUrlChanged() throws Exception {
+        Path bundle = socketIoBundle();
+        String[] pulseUrl = new String[1];
+        HttpServer pages = pageServer(bundle, () -> """
+                <!DOCTYPE html>
+                <html>
+                  <head><title>Socket.IO chat</title></head>
+                  <body>
+                    <ul id="messages"></ul>
+                    <form id="form" action="">
+                      <input id="input" autocomplete="off" /><button>Send</button>
+                    </form>
+                    <script src="/socket.io.min.js"></script>
+                    <script>
+                      var socket = io('%s');
+
+                      var messages = document.getElementById('messages');
+                      var form = document.getElementById('form');
+                      var input = document.getElementById('input');
+
+                      form.addEventListener('submit', function(e) {
+                        e.preventDefault();
+                        if (input.value) {
+                          socket.emit('chat message', input.value);
+                          input.value = '';
+                        }
+                      });
+
+                      socket.on('chat message', function(msg) {
+                        var item = document.createElement('li');
+                        item.textContent = msg;
+                        messages.appendChild(item);
+                        window.scrollTo(0, document.body.scrollHeight);
+                      });
+                    </script>
+                  </body>
+                </html>
+                """.formatted(pulseUrl[0]));
+        String pageOrigin = "http://127.0.0.1:" + pages.getAddress().getPort();
+        try {
+            server.start(b -> b.allowedOrigins(List.of(pageOrigin)));
+            pulseUrl[0] = "http://127.0.0.1:" + server.port();
+            List<WebDriver> chats = List.of(openTutorial(pageOrigin), openTutorial(pageOrigin));
+            chats.get(0).findElement(By.id("input")).sendKeys("hello from the first page", Keys.ENTER);
+            chats.get(1).findElement(By.id("input")).sendKeys("and from the second", Keys.ENTER);
+            for (WebDriver chat : chats) {
+                new WebDriverWait(chat, WAIT).until(b -> b.findElement(By.id("messages")).getText()
+                        .equals("hello from the first page\nand from the second"));
+            }
+            screenshot(chats.get(0), "socketio-tutorial");
+        } finally {
+            pages.stop(0);
+        }
+    }
+
+    /** A tutorial page, once its socket is connected (the page itself shows nothing until then). */
+    private WebDriver openTutorial(String pageOrigin) {
+        WebDriver browser = launch(pageOrigin + "/");
+        new WebDriverWait(browser, WAIT).until(b -> Boolean.TRUE.equals(
+                ((JavascriptExecutor) b).executeScript("return socket.connected")));
+        return browser;
     }
 
     @Test
