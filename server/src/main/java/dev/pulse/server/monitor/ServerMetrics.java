@@ -72,7 +72,7 @@ public final class ServerMetrics {
         Gauge.builder("pulse.connections", connections::size).description("open WebSocket connections").register(registry);
         Gauge.builder("pulse.queued.bytes", this::queuedBytes)
                 .description("bytes written to connections and not yet taken by the kernel").register(registry);
-        Gauge.builder("pulse.sessions", sessions::sessionCount).description("open /ws connections").register(registry);
+        Gauge.builder("pulse.sessions", sessions::sessionCount).description("open sessions: /ws connections and connected socket.io sockets").register(registry);
         Gauge.builder("pulse.channels", sessions.rooms()::size).description("channels held").register(registry);
         Gauge.builder("pulse.channel.members", sessions.rooms()::totalMembers).description("memberships over all channels")
                 .register(registry);

@@ -124,23 +124,23 @@ public final class SessionContext {
         return sessions;
     }
 
-    /** The open {@code /ws} connection with {@code id}, or null. */
+    /** The open session ({@code /ws} or socket.io) with {@code id}, or null. */
     public SessionHandler session(String id) {
         return sessions.get(id);
     }
 
-    /** The open {@code /ws} connections, in no order. */
+    /** The open sessions ({@code /ws} and socket.io), in no order. */
     public Iterable<SessionHandler> allSessions() {
         return sessions.values();
     }
 
-    /** The channel of the open {@code /ws} connection with {@code id}, or null. */
+    /** The channel of the open session with {@code id}, or null. */
     public Channel channelOf(String id) {
         SessionHandler session = sessions.get(id);
         return session == null ? null : session.channel();
     }
 
-    /** Open {@code /ws} connections. */
+    /** Open sessions: {@code /ws} connections and connected socket.io sockets. */
     public int sessionCount() {
         return sessions.size();
     }

@@ -67,21 +67,26 @@ final class EngineIoWebSocketHandler extends ChannelInboundHandlerAdapter {
         }
         EngineIoChannel target = session;
         if (carrying) {
-            if (target.eventLoop().inEventLoop()) {
-                target.receive(List.of(packet));
-            } else {
-                target.eventLoop().execute(() -> target.receive(List.of(packet)));
-            }
+            onSessionLoop(() -> target.receive(List.of(packet)));
             return;
         }
         // Upgrading: only the probe and then the upgrade packet belong here.
         if (packet.type() == EngineIoPacket.Type.PING && "probe".equals(packet.text())) {
-            target.eventLoop().execute(() -> target.probe(ctx.channel()));
+            onSessionLoop(() -> target.probe(ctx.channel()));
         } else if (packet.type() == EngineIoPacket.Type.UPGRADE) {
             carrying = true;
-            target.eventLoop().execute(() -> target.upgrade(ctx.channel()));
+            onSessionLoop(() -> target.upgrade(ctx.channel()));
         } else {
             fail(ctx);
+        }
+    }
+
+    /** Runs at once when the session shares this connection's loop (no hand-over), else as a task there; in order either way. */
+    private void onSessionLoop(Runnable task) {
+        if (session.eventLoop().inEventLoop()) {
+            task.run();
+        } else {
+            session.eventLoop().execute(task);
         }
     }
 
@@ -89,15 +94,14 @@ final class EngineIoWebSocketHandler extends ChannelInboundHandlerAdapter {
         ctx.writeAndFlush(WebSocketFrame.close(BAD_PACKET), ctx.voidPromise());
         if (session != null) {
             EngineIoChannel target = session;
-            target.eventLoop().execute(target::close);
+            onSessionLoop(target::close);
         }
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         if (ctx.channel().isWritable() && carrying) {
-            EngineIoChannel target = session;
-            target.eventLoop().execute(target::transportWritable);
+            onSessionLoop(session::transportWritable);
         }
         ctx.fireChannelWritabilityChanged();
     }
