@@ -8,7 +8,19 @@
 # summary and a PNG chart go to bench/results/<timestamp>/.
 #
 # Knobs (environment): ROUNDS (3), DURATION (seconds measured per echo row, 5), WARMUP (2),
-# SKIP_BUILD=1, SKIP_JMH=1 (JMH is separate: see bench/RESULTS.md).
+# SKIP_BUILD=1, SKIP_JMH=1 (JMH is separate: see bench/RESULTS.md), SERVERS ("pulse netty"; "" to
+# run the peers alone).
+#
+# Peers, optional: PEER_<NAME>="command {port}" adds a server of your own build (uWebSockets, say:
+# PEER_UWS="/path/to/uws_echo {port}") to every round, pinned and measured like the others, as a
+# column of its own. It must echo WebSocket messages on /echo and answer GET /health; its CPU is
+# read from /proc by pid. With PEER_<NAME>_FANOUT=1 it also gets the fan-out rows (it must then
+# speak the /ws subset the fan-out load uses: join, joined, publish, ack, message). Memory rows
+# are for JVM servers only.
+# UWS_LOAD_TEST=/path/to/load_test (uWebSockets' benchmarks/load_test.c, built by you) adds the
+# echo cells of issue 13 measured with that generator (one binary message in flight per
+# connection): 100 and 1,000 connections × 16 B and 1 KiB, C_DURATION seconds each (12) after
+# C_WARMUP (5), with the server's user and system CPU per message.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -30,6 +42,14 @@ mkdir -p "$out"
 raw="$out/raw.jsonl"
 : > "$raw"
 server_pid=""
+pid_args=()
+PEERS_PORT=18083
+C_DURATION="${C_DURATION:-12}"
+C_WARMUP="${C_WARMUP:-5}"
+peers=()
+for var in $(compgen -v PEER_ || true); do
+  case "$var" in *_FANOUT) ;; *) peers+=("$var") ;; esac
+done
 
 stop_server() {
   if [ -n "$server_pid" ]; then
@@ -53,6 +73,22 @@ start_server() { # name
       >"$out/server-$name.log" 2>&1 &
   fi
   server_pid=$!
+  pid_args=()
+  await_health "$name" "$port"
+}
+
+start_peer() { # variable
+  local var=$1 name command
+  name=$(echo "${var#PEER_}" | tr 'A-Z' 'a-z')
+  command=${!var}
+  taskset -c 0 bash -c "exec ${command//\{port\}/$PEERS_PORT}" >"$out/server-$name.log" 2>&1 &
+  server_pid=$!
+  pid_args=(-Dpulse.bench.serverPid=$server_pid)
+  await_health "$name" "$PEERS_PORT"
+}
+
+await_health() { # name port
+  local name=$1 port=$2
   for _ in $(seq 1 100); do
     curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1 && return 0
     sleep 0.1
@@ -63,29 +99,84 @@ start_server() { # name
 load() { # name shape args...
   local name=$1 shape=$2
   shift 2
-  taskset -c 1 java -jar "$BENCH_JAR" "$shape" --label "$name" "$@" | tee -a "$out/load.log" | grep '^{' >> "$raw" || {
+  taskset -c 1 java "${pid_args[@]}" -jar "$BENCH_JAR" "$shape" --label "$name" "$@" | tee -a "$out/load.log" | grep '^{' >> "$raw" || {
     echo "load $shape $* against $name failed"; tail -5 "$out/load.log"; exit 1; }
 }
 
-run_rows() { # name port
-  local name=$1 port=$2
+ticks() { # pid -> "user system" clock ticks
+  awk '{print $14, $15}' "/proc/$1/stat"
+}
+
+c_echo() { # name port connections size: one echo cell with uWebSockets' C load generator
+  local name=$1 port=$2 connections=$3 size=$4 log="$out/c-echo-$1-$3-$4.log" gen before after lines
+  # Line-buffered: its Msg/sec line every 4 s must reach the log before the generator is stopped.
+  taskset -c 1 stdbuf -oL "$UWS_LOAD_TEST" "$connections" 127.0.0.1 "$port" 0 0 "$size" >"$log" 2>&1 &
+  gen=$!
+  sleep "$C_WARMUP"
+  lines=$(grep -c '^Msg/sec' "$log" || true)
+  before=$(ticks "$server_pid")
+  sleep "$C_DURATION"
+  after=$(ticks "$server_pid")
+  kill "$gen" 2>/dev/null || true
+  wait "$gen" 2>/dev/null || true
+  python3 - "$log" "$lines" "$before" "$after" "$name" "$connections" "$size" "$C_DURATION" <<'PY' >> "$raw"
+import json, sys
+log, skip, before, after, name, connections, size, seconds = sys.argv[1:]
+rates = [float(l.split()[1]) for l in open(log) if l.startswith("Msg/sec")][int(skip):]
+if not rates:
+    sys.exit("no Msg/sec lines from the C load generator in " + log)
+user = (int(after.split()[0]) - int(before.split()[0])) / 100
+system = (int(after.split()[1]) - int(before.split()[1])) / 100
+rate = sum(rates) / len(rates)
+messages = rate * float(seconds)
+cpu = max(user + system, 0.01)
+print(json.dumps({"shape": "echo-c", "server": name, "connections": int(connections), "size": int(size),
+                  "seconds": float(seconds), "messagesPerSecond": round(rate),
+                  "serverCpuSeconds": round(cpu, 2), "serverCpuShare": round(cpu / float(seconds), 4),
+                  "messagesPerServerCpuSecond": round(messages / cpu),
+                  "userMicrosPerMessage": round(1e6 * user / messages, 3),
+                  "systemMicrosPerMessage": round(1e6 * system / messages, 3)}))
+PY
+}
+
+run_rows() { # name port [peer variable]
+  local name=$1 port=$2 peer=${3:-}
+  if [ -n "${UWS_LOAD_TEST:-}" ]; then
+    for connections in 100 1000; do
+      for size in 16 1024; do
+        c_echo "$name" "$port" $connections $size
+      done
+    done
+  fi
   for connections in 1 100 1000; do
     for size in 16 1024 65536; do
       load "$name" echo --url "ws://127.0.0.1:$port/echo" --connections $connections --size $size \
         --window 1 --warmup "$WARMUP" --duration "$DURATION"
     done
   done
-  load "$name" fanout --url "ws://127.0.0.1:$port/ws" --subscribers 1000 --messages 2000 --size 64 --window 8
-  load "$name" fanout --url "ws://127.0.0.1:$port/ws" --subscribers 10000 --messages 200 --size 64 --window 8
+  local fanout_var="${peer}_FANOUT"
+  if [ -z "$peer" ] || [ "${!fanout_var:-}" = 1 ]; then
+    load "$name" fanout --url "ws://127.0.0.1:$port/ws" --subscribers 1000 --messages 2000 --size 64 --window 8
+    load "$name" fanout --url "ws://127.0.0.1:$port/ws" --subscribers 10000 --messages 200 --size 64 --window 8
+  fi
   load "$name" connect --url "ws://127.0.0.1:$port/echo" --count 5000 --concurrency 50
-  load "$name" idle --url "ws://127.0.0.1:$port/echo" --connections 10000
+  if [ -z "$peer" ]; then
+    load "$name" idle --url "ws://127.0.0.1:$port/echo" --connections 10000
+  fi
 }
 
 for round in $(seq 1 "$ROUNDS"); do
-  for name in pulse netty; do
+  for name in ${SERVERS-pulse netty}; do
     echo "== round $round/$ROUNDS: $name"
     start_server "$name"
     if [ "$name" = pulse ]; then run_rows pulse $PULSE_PORT; else run_rows netty $NETTY_PORT; fi
+    stop_server
+  done
+  for var in "${peers[@]}"; do
+    name=$(echo "${var#PEER_}" | tr 'A-Z' 'a-z')
+    echo "== round $round/$ROUNDS: $name"
+    start_peer "$var"
+    run_rows "$name" $PEERS_PORT "$var"
     stop_server
   done
 done

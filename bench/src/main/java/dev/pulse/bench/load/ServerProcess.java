@@ -14,7 +14,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The server process a load runs against, seen from outside: its pid and heap from
- * {@code GET /health} (Pulse and the reference server both answer it), its CPU time from
+ * {@code GET /health} (Pulse and the reference server both answer it; for another server the pid
+ * is given as {@value #PID_PROPERTY}), its CPU time from
  * {@code /proc/<pid>/stat} and its resident memory from {@code /proc/<pid>/status}.
  */
 final class ServerProcess {
@@ -31,8 +32,15 @@ final class ServerProcess {
         LoadClient.requireLoopback(url);
         String scheme = "wss".equalsIgnoreCase(url.getScheme()) ? "https" : "http";
         this.health = URI.create(scheme + "://" + url.getHost() + ":" + url.getPort() + "/health");
-        this.pid = health().get("pid").asLong();
+        String given = System.getProperty(PID_PROPERTY);
+        this.pid = given != null ? Long.parseLong(given) : health().get("pid").asLong();
     }
+
+    /**
+     * Names the server's pid for a server that does not give it on {@code /health} (a peer such as
+     * uWebSockets under {@code bench/compare.sh}): {@code java -Dpulse.bench.serverPid=PID -jar ...}.
+     */
+    static final String PID_PROPERTY = "pulse.bench.serverPid";
 
     JsonNode health() throws IOException, InterruptedException {
         String body = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(trustAll()).build()

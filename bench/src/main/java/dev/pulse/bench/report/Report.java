@@ -48,30 +48,46 @@ public final class Report implements Callable<Integer> {
             byRow.computeIfAbsent(key(run), k -> new LinkedHashMap<>())
                     .computeIfAbsent(run.path("server").asText(), k -> new ArrayList<>()).add(run);
         }
-        StringBuilder table = new StringBuilder();
-        table.append("| load | figure | Pulse | Netty built-in | Pulse / Netty | Pulse spread | Netty spread | server CPU share (Pulse / Netty) |\n");
-        table.append("|---|---|---|---|---|---|---|---|\n");
+        // Peers (uWebSockets, say) get a column and a ratio of their own when the run has them.
+        List<String> peers = new ArrayList<>();
+        byRow.values().forEach(servers -> servers.keySet().stream()
+                .filter(name -> !name.equals("pulse") && !name.equals("netty") && !peers.contains(name))
+                .forEach(peers::add));
+        StringBuilder table = new StringBuilder("| load | figure | Pulse | Netty built-in |");
+        peers.forEach(peer -> table.append(' ').append(peer).append(" |"));
+        table.append(" Pulse / Netty |");
+        peers.forEach(peer -> table.append(" Pulse / ").append(peer).append(" |"));
+        table.append(" Pulse spread | Netty spread | server CPU share (Pulse / Netty) |\n|---|---|---|---|");
+        table.append("---|---|".repeat(peers.size())).append("---|---|---|---|\n");
         ArrayNode summary = JSON.createArrayNode();
         List<String> chartLabels = new ArrayList<>();
         List<Double> chartRatios = new ArrayList<>();
         for (Map.Entry<String, Map<String, List<JsonNode>>> entry : byRow.entrySet()) {
             List<JsonNode> pulse = entry.getValue().getOrDefault("pulse", List.of());
             List<JsonNode> netty = entry.getValue().getOrDefault("netty", List.of());
-            if (pulse.isEmpty() && netty.isEmpty()) {
+            JsonNode sample = entry.getValue().values().stream().filter(runs -> !runs.isEmpty()).map(runs -> runs.get(0))
+                    .findFirst().orElse(null);
+            if (sample == null) {
                 continue;
             }
-            JsonNode sample = pulse.isEmpty() ? netty.get(0) : pulse.get(0);
             for (Row row : rows(sample)) {
                 double p = median(pulse, row.metric());
                 double n = median(netty, row.metric());
-                double ratio = row.higherIsBetter() ? p / n : n / p;
-                table.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %.2f× | %s | %s | %s / %s |%n",
-                        entry.getKey(), row.title() + (row.unit().isEmpty() ? "" : " (" + row.unit() + ")"),
-                        format(p), format(n), ratio, spread(pulse, row.metric()), spread(netty, row.metric()),
-                        share(pulse), share(netty)));
+                double ratio = ratio(row, p, n);
+                table.append(String.format(Locale.ROOT, "| %s | %s | %s | %s |", entry.getKey(),
+                        row.title() + (row.unit().isEmpty() ? "" : " (" + row.unit() + ")"), format(p), format(n)));
                 ObjectNode item = summary.addObject();
                 item.put("load", entry.getKey()).put("figure", row.title()).put("pulse", p).put("netty", n)
                         .put("ratio", ratio).put("rounds", Math.max(pulse.size(), netty.size()));
+                StringBuilder peerRatios = new StringBuilder();
+                for (String peer : peers) {
+                    double q = median(entry.getValue().getOrDefault(peer, List.of()), row.metric());
+                    table.append(' ').append(format(q)).append(" |");
+                    peerRatios.append(' ').append(times(ratio(row, p, q))).append(" |");
+                    item.put(peer, q);
+                }
+                table.append(String.format(Locale.ROOT, " %s |%s %s | %s | %s / %s |%n", times(ratio), peerRatios,
+                        spread(pulse, row.metric()), spread(netty, row.metric()), share(pulse), share(netty)));
                 if (row.metric().endsWith("PerServerCpuSecond") || row.metric().endsWith("PerConnection")) {
                     chartLabels.add(entry.getKey() + (row.metric().startsWith("heap") ? " heap" : row.metric().startsWith("rss") ? " RSS" : ""));
                     chartRatios.add(ratio);
@@ -86,6 +102,11 @@ public final class Report implements Callable<Integer> {
         return 0;
     }
 
+    /** Pulse's figure against another's, so that above 1 Pulse is better. */
+    private static double ratio(Row row, double pulse, double other) {
+        return row.higherIsBetter() ? pulse / other : other / pulse;
+    }
+
     private static String key(JsonNode run) {
         switch (run.path("shape").asText()) {
             case "echo":
@@ -94,6 +115,9 @@ public final class Report implements Callable<Integer> {
             case "fanout":
                 return String.format(Locale.ROOT, "fan-out to %d, %d B, window %d", run.path("subscribers").asInt(),
                         run.path("size").asInt(), run.path("window").asInt());
+            case "echo-c":
+                return String.format(Locale.ROOT, "echo %d conn × %s, uWS's C load generator", run.path("connections").asInt(),
+                        bytes(run.path("size").asInt()));
             case "connect":
                 return "handshakes";
             case "idle":
@@ -109,6 +133,11 @@ public final class Report implements Callable<Integer> {
                 return List.of(new Row("msg per server CPU-s", "messagesPerServerCpuSecond", "", true),
                         new Row("msg/s", "messagesPerSecond", "", true),
                         new Row("RTT p99", "p99Us", "µs", false));
+            case "echo-c":
+                return List.of(new Row("msg per server CPU-s", "messagesPerServerCpuSecond", "", true),
+                        new Row("msg/s", "messagesPerSecond", "", true),
+                        new Row("server user CPU per msg", "userMicrosPerMessage", "µs", false),
+                        new Row("server system CPU per msg", "systemMicrosPerMessage", "µs", false));
             case "fanout":
                 return List.of(new Row("deliveries per server CPU-s", "deliveriesPerServerCpuSecond", "", true),
                         new Row("deliveries/s", "deliveriesPerSecond", "", true),
@@ -160,7 +189,11 @@ public final class Report implements Callable<Integer> {
         if (Math.abs(value) >= 1000) {
             return String.format(Locale.ROOT, "%,.0f", value);
         }
-        return String.format(Locale.ROOT, "%.1f", value);
+        return String.format(Locale.ROOT, Math.abs(value) < 10 ? "%.2f" : "%.1f", value);
+    }
+
+    private static String times(double ratio) {
+        return Double.isNaN(ratio) || Double.isInfinite(ratio) ? "–" : String.format(Locale.ROOT, "%.2f×", ratio);
     }
 
     private static String bytes(int size) {
