@@ -34,6 +34,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.util.NetUtil;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -111,10 +112,16 @@ public final class PulseServer implements AutoCloseable {
         this.bossGroup = transport.newEventLoopGroup(1, "pulse-accept");
         this.workerGroup = transport.newEventLoopGroup(config.ioThreads(), "pulse-io");
         try {
+            PulseServerInitializer initializer = new PulseServerInitializer(endpoints.apply(sessions), health, metrics,
+                    stats, allConnections, webSocketConnections, config, access,
+                    new HttpApi(sessions, ByteBufAllocator.DEFAULT, metrics::apiRequest), tls,
+                    sessions.broadcaster().deflate(), engineIo);
             ServerBootstrap bootstrap = new ServerBootstrap()
                     .group(bossGroup, workerGroup)
                     .channel(transport.serverChannelClass())
-                    .option(ChannelOption.SO_BACKLOG, 1024)
+                    // As deep as the kernel allows (net.core.somaxconn): a reconnect storm waits there.
+                    .option(ChannelOption.SO_BACKLOG, NetUtil.SOMAXCONN)
+                    .handler(initializer.acceptGate())
                     // A restart binds the port again at once, past the TIME_WAIT of the connections it closed.
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
@@ -122,10 +129,7 @@ public final class PulseServer implements AutoCloseable {
                     // One allocator for all (its handles keep the per-connection state): by default
                     // every connection gets its own instance, 32 bytes of heap each.
                     .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator())
-                    .childHandler(new PulseServerInitializer(endpoints.apply(sessions), health, metrics, stats,
-                            allConnections, webSocketConnections, config, access,
-                            new HttpApi(sessions, ByteBufAllocator.DEFAULT, metrics::apiRequest), tls,
-                            sessions.broadcaster().deflate(), engineIo));
+                    .childHandler(initializer);
             this.serverChannel = bootstrap.bind(config.host(), config.port()).sync().channel();
             this.lineChannel = config.tcpPort() < 0 ? null : new ServerBootstrap()
                     .group(bossGroup, workerGroup)

@@ -5,6 +5,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.net.InetAddress;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,27 +35,28 @@ public final class IdleLoad implements Callable<Integer> {
             + "(time for jmap -histo:live on the server), at most 600")
     int holdSeconds;
 
+    @Option(names = "--source", description = "the loopback address to connect from (127.0.0.2, say); "
+            + "any when not given")
+    InetAddress source;
+
+    @Option(names = "--no-measure", description = "only open and hold the connections (one of several client "
+            + "processes; another measures)")
+    boolean noMeasure;
+
     @Override
     public Integer call() throws Exception {
+        if (source != null && !source.isLoopbackAddress()) {
+            throw new IllegalArgumentException("--source must be a loopback address, not " + source);
+        }
         ServerProcess server = new ServerProcess(url);
         try (LoadClient client = new LoadClient(1)) {
+            if (noMeasure) {
+                return holdOnly(client);
+            }
             long heapBefore = server.heapAfterGc();
             long rssBefore = server.rssBytes();
             long directBefore = server.directMemoryBytes();
-            List<Channel> channels = new ArrayList<>(connections);
-            List<CompletableFuture<Channel>> batch = new ArrayList<>();
-            for (int i = 0; i < connections; i++) {
-                batch.add(client.connect(url, ChannelInboundHandlerAdapter::new));
-                if (batch.size() == 200 || i == connections - 1) {
-                    for (CompletableFuture<Channel> f : batch) {
-                        channels.add(f.get(30, TimeUnit.SECONDS));
-                    }
-                    batch.clear();
-                }
-                if ((i + 1) % 2000 == 0) {
-                    System.out.printf("opened %d/%d idle connections%n", i + 1, connections);
-                }
-            }
+            List<Channel> channels = open(client);
             long heap = server.heapAfterGc() - heapBefore;
             long rss = server.rssBytes() - rssBefore;
             long direct = server.directMemoryBytes() - directBefore;
@@ -70,5 +72,35 @@ public final class IdleLoad implements Callable<Integer> {
             channels.forEach(Channel::close);
             return 0;
         }
+    }
+
+    /** Opens the connections, says so, and holds them for --hold seconds (at most 600), or until killed. */
+    private int holdOnly(LoadClient client) throws Exception {
+        List<Channel> channels = open(client);
+        System.out.printf("holding %d connections from %s%n", connections, source == null ? "any address" : source.getHostAddress());
+        long closedBefore = channels.stream().filter(c -> !c.isActive()).count();
+        Thread.sleep(TimeUnit.SECONDS.toMillis(Math.min(Math.max(holdSeconds, 1), 600)));
+        long closed = channels.stream().filter(c -> !c.isActive()).count() - closedBefore;
+        System.out.printf("closed by the server while held: %d%n", closed);
+        channels.forEach(Channel::close);
+        return closed == 0 ? 0 : 1;
+    }
+
+    private List<Channel> open(LoadClient client) throws Exception {
+        List<Channel> channels = new ArrayList<>(connections);
+        List<CompletableFuture<Channel>> batch = new ArrayList<>();
+        for (int i = 0; i < connections; i++) {
+            batch.add(client.connect(url, ChannelInboundHandlerAdapter::new, source));
+            if (batch.size() == 200 || i == connections - 1) {
+                for (CompletableFuture<Channel> f : batch) {
+                    channels.add(f.get(30, TimeUnit.SECONDS));
+                }
+                batch.clear();
+            }
+            if ((i + 1) % 2000 == 0) {
+                System.out.printf("opened %d/%d idle connections%n", i + 1, connections);
+            }
+        }
+        return channels;
     }
 }

@@ -75,6 +75,15 @@ public final class LoadClient implements AutoCloseable {
      * The future completes with the channel once the handler is in place.
      */
     public CompletableFuture<Channel> connect(URI uri, Supplier<? extends ChannelHandler> handler) {
+        return connect(uri, handler, null);
+    }
+
+    /**
+     * As {@link #connect(URI, Supplier)}, from {@code source} (a loopback address such as
+     * 127.0.0.2; null for any): each source address has its own ephemeral ports, so spreading
+     * connections over 127.0.0.0/8 passes the ~28,000 one address can hold to one server port.
+     */
+    public CompletableFuture<Channel> connect(URI uri, Supplier<? extends ChannelHandler> handler, InetAddress source) {
         CompletableFuture<Channel> upgraded = new CompletableFuture<>();
         WebSocketClientHandshaker handshaker = new WebSocketClientHandshaker(uri, List.of());
         bootstrap.clone()
@@ -90,7 +99,8 @@ public final class LoadClient implements AutoCloseable {
                                 .addLast("handshake", new HandshakeHandler(handshaker, handler, upgraded));
                     }
                 })
-                .connect(uri.getHost(), uri.getPort())
+                .connect(new java.net.InetSocketAddress(uri.getHost(), uri.getPort()),
+                        source == null ? null : new java.net.InetSocketAddress(source, 0))
                 .addListener(f -> {
                     if (!f.isSuccess()) {
                         upgraded.completeExceptionally(f.cause());

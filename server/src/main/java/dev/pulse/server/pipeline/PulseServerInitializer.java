@@ -12,6 +12,7 @@ import dev.pulse.server.tls.TlsContext;
 import dev.pulse.server.heartbeat.Heartbeat;
 import dev.pulse.server.web.StaticFiles;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -31,9 +32,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Sets up each accepted connection for its HTTP phase: {@link HttpServerCodec}, a small
  * {@link HttpObjectAggregator} for the handshake request, {@link HttpRequestRouter}, and a last
- * handler that keeps errors a client causes out of the WARN log. A connection accepted while
- * {@code --max-http-connections} others are still in their HTTP phase is closed at once (counted
- * as the handshake failure {@code http_full}): each holds up to 16 KiB of request buffers.
+ * handler that keeps errors a client causes out of the WARN log. At most
+ * {@code --max-http-connections} connections are in their HTTP phase at once (each holds up to
+ * 16 KiB of request buffers): at the limit the server stops accepting ({@link #acceptGate()} on the
+ * listening channel) and new connections wait in the kernel's backlog until one leaves the HTTP
+ * phase, so a reconnect storm is served late rather than refused.
  */
 public final class PulseServerInitializer extends ChannelInitializer<Channel> {
 
@@ -51,6 +54,9 @@ public final class PulseServerInitializer extends ChannelInitializer<Channel> {
     private final TlsContext tls;
     /** Connections in their HTTP phase, bounded by {@code --max-http-connections}. */
     private final AtomicInteger httpConnections = new AtomicInteger();
+    private final AcceptGate acceptGate = new AcceptGate();
+    /** The listening channel, known once it has accepted. */
+    private volatile Channel listener;
 
     public PulseServerInitializer(List<WebSocketEndpoint> endpoints, HealthCheck health, ServerMetrics metrics,
                                   ServerStats stats, ChannelGroup allConnections, ChannelGroup webSocketConnections,
@@ -63,17 +69,55 @@ public final class PulseServerInitializer extends ChannelInitializer<Channel> {
         WebSocketPipeline webSocketPipeline = new WebSocketPipeline(config.closeTimeout().toMillis(), stats,
                 new Heartbeat(config.pingInterval(), config.pingTimeout()));
         this.routes = new HttpRoutes(endpoints, health, webSocketConnections, config, access, metrics,
-                stats, webSocketPipeline, new StaticFiles(), api, httpConnections::decrementAndGet, deflate, engineIo);
+                stats, webSocketPipeline, new StaticFiles(), api, this::leftHttpPhase, deflate, engineIo);
         this.apiMaxBody = config.apiKey() == null ? MAX_REQUEST_BODY : Math.max(MAX_REQUEST_BODY, HttpApi.maxBody(config));
         this.socketIoMaxBody = engineIo == null ? MAX_REQUEST_BODY : Math.max(MAX_REQUEST_BODY, engineIo.maxPayload());
     }
 
+    /** The handler of the listening channel, which counts each connection into its HTTP phase as it is accepted. */
+    public ChannelHandler acceptGate() {
+        return acceptGate;
+    }
+
+    /**
+     * Runs on the listening channel's loop, for each accepted connection before it is registered:
+     * at the limit, accepting stops at once, so none is accepted beyond it.
+     */
+    @ChannelHandler.Sharable
+    final class AcceptGate extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object child) {
+            listener = ctx.channel();
+            if (httpConnections.incrementAndGet() >= config.maxHttpConnections()) {
+                ctx.channel().config().setAutoRead(false);
+                // One may have left meanwhile, before it could see that accepting had stopped.
+                if (httpConnections.get() < config.maxHttpConnections()) {
+                    ctx.channel().config().setAutoRead(true);
+                }
+            }
+            ctx.fireChannelRead(child);
+        }
+    }
+
+    /** A connection upgraded or closed: its place is free, and accepting resumes if it had stopped. */
+    private void leftHttpPhase() {
+        Channel accepting = listener;
+        if (httpConnections.decrementAndGet() < config.maxHttpConnections() && accepting != null
+                && !accepting.config().isAutoRead()) {
+            accepting.eventLoop().execute(() -> {
+                if (httpConnections.get() < config.maxHttpConnections()) {
+                    accepting.config().setAutoRead(true);
+                }
+            });
+        }
+    }
+
     @Override
     protected void initChannel(Channel ch) {
-        if (httpConnections.incrementAndGet() > config.maxHttpConnections()) {
-            httpConnections.decrementAndGet();
+        if (httpConnections.get() > config.maxHttpConnections()) {
+            // Counted by the accept gate, which stops accepting at the limit: only a server built without it gets here.
             stats.onHandshakeFailure("http_full");
-            ch.close();
+            ch.close().addListener(closed -> leftHttpPhase());
             return;
         }
         allConnections.add(ch);
