@@ -2,7 +2,10 @@ package dev.pulse.server.socketio;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 
 /**
  * One Socket.IO protocol 5 packet, as it travels in an Engine.IO {@code message}:
@@ -23,7 +26,15 @@ public record SocketIoPacket(Type type, String namespace, int attachments, long 
     /** Binary attachments one packet may announce. */
     public static final int MAX_ATTACHMENTS = 10;
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Refuses anything after the JSON value, and keeps every number as written (a float too large
+     * for a double would otherwise become Infinity, and be relayed as the string "Infinity").
+     */
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
+            .build();
     /** Beyond this an ack id would not be a JavaScript safe integer. */
     private static final long MAX_ACK_ID = (1L << 53) - 1;
 
@@ -68,7 +79,8 @@ public record SocketIoPacket(Type type, String namespace, int attachments, long 
         if (idEnd < packet.length()) {
             try {
                 data = JSON.readTree(packet.substring(idEnd));
-            } catch (JsonProcessingException e) {
+            } catch (JsonProcessingException | NumberFormatException | ArithmeticException e) {
+                // The number exceptions: a number kept exactly whose exponent is beyond what it can hold.
                 throw new MalformedPacketException("the packet's data is not JSON");
             }
         }

@@ -11,6 +11,16 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 /** The examples of the Socket.IO protocol 5 document, parsed and encoded back; and what it rules out. */
 class SocketIoPacketTest {
 
+    /** Found by the fuzzer: a float beyond a double's range used to come back as the string "Infinity". */
+    @Test
+    void numbersAreRelayedAsWritten() throws MalformedPacketException {
+        for (String wire : new String[] {"2[\"n\",1e999]", "2[\"n\",1.50,-7,12345678901234567890]"}) {
+            SocketIoPacket packet = SocketIoPacket.parse(wire);
+            assertEquals(packet, SocketIoPacket.parse(packet.encode()), wire);
+        }
+        assertEquals("2[\"n\",1.50,-7,12345678901234567890]", SocketIoPacket.parse("2[\"n\",1.50,-7,12345678901234567890]").encode());
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {
         "0", "0/admin,", "0{\"token\":\"123\"}", "0/admin,{\"token\":\"123\"}", "0{\"sid\":\"oSO0OpakMV_3jnilAAAA\"}",
@@ -42,7 +52,7 @@ class SocketIoPacketTest {
     @ValueSource(strings = {
         "", "7", "x", "2", "2{\"a\":1}", "2[]", "2[{}]", "2[\"unterminated", "3[\"no id\"]", "1/admin,{}",
         "0[]", "4", "5[\"no count\"]", "5-[\"x\"]", "50-[\"x\"]", "511-[\"x\"]", "5a-[\"x\"]",
-        "29007199254740993[\"too large an id\"]", "2/admin[\"no comma\"]"
+        "29007199254740993[\"too large an id\"]", "2/admin[\"no comma\"]", "2[\"trailing\"]garbage", "2[\"two\"][\"values\"]", "2[\"n\",-6E74400000000000000040]"
     })
     void packetsThatBreakTheProtocolAreRefused(String wire) {
         assertThrows(MalformedPacketException.class, () -> SocketIoPacket.parse(wire));
