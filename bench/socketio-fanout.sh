@@ -68,17 +68,5 @@ for round in $(seq 1 "$ROUNDS"); do
   stop_server
 done
 
-python3 - "$raw" <<'PY' | tee "$out/table.md"
-import json, sys, statistics
-rows = {}
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    rows.setdefault(r["server"], []).append(r)
-print("| subscribers speak | deliveries/s | deliveries per server CPU-second | p50 ms | p99 ms | rounds |")
-print("|---|---|---|---|---|---|")
-for name, rs in rows.items():
-    med = lambda k: statistics.median(r[k] for r in rs)
-    print(f"| {name} | {med('deliveriesPerSecond'):,.0f} | {med('deliveriesPerServerCpuSecond'):,.0f} | "
-          f"{med('p50Ms'):.1f} | {med('p99Ms'):.1f} | {len(rs)} |")
-PY
+python3 bench/fanout-table.py "$raw" "subscribers speak" | tee "$out/table.md"
 echo "== results in $out"

@@ -78,12 +78,24 @@ public final class IdleLoad implements Callable<Integer> {
     private int holdOnly(LoadClient client) throws Exception {
         List<Channel> channels = open(client);
         System.out.printf("holding %d connections from %s%n", connections, source == null ? "any address" : source.getHostAddress());
-        long closedBefore = channels.stream().filter(c -> !c.isActive()).count();
-        Thread.sleep(TimeUnit.SECONDS.toMillis(Math.min(Math.max(holdSeconds, 1), 600)));
-        long closed = channels.stream().filter(c -> !c.isActive()).count() - closedBefore;
+        // Held until the time is up, or until the server has closed every one of them.
+        CompletableFuture<Void> allClosed = CompletableFuture.allOf(channels.stream()
+                .map(IdleLoad::closed).toArray(CompletableFuture[]::new));
+        try {
+            allClosed.get(Math.min(Math.max(holdSeconds, 1), 600), TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            // the hold is over
+        }
+        long closed = channels.stream().filter(c -> !c.isActive()).count();
         System.out.printf("closed by the server while held: %d%n", closed);
         channels.forEach(Channel::close);
         return closed == 0 ? 0 : 1;
+    }
+
+    private static CompletableFuture<Void> closed(Channel channel) {
+        CompletableFuture<Void> closed = new CompletableFuture<>();
+        channel.closeFuture().addListener(f -> closed.complete(null));
+        return closed;
     }
 
     private List<Channel> open(LoadClient client) throws Exception {

@@ -24,8 +24,6 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
-import java.security.SecureRandom;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -50,7 +48,6 @@ public final class EngineIoServer {
     /** Where socket.io clients connect by default. */
     public static final String PATH = "/socket.io/";
 
-    private static final SecureRandom IDS = new SecureRandom();
     private static final String OK = "ok";
 
     private final SessionContext context;
@@ -204,7 +201,7 @@ public final class EngineIoServer {
     }
 
     private FullHttpResponse open(FullHttpRequest request, Channel connection) {
-        EngineIoChannel session = new EngineIoChannel(newSid(), connection, waterMark,
+        EngineIoChannel session = new EngineIoChannel(context.newConnectionId(), connection, waterMark,
                 pingIntervalMillis, pingTimeoutMillis, this::closed);
         AccessPolicy.Refusal refusal = access.admit(session, request, false);
         if (refusal != null) {
@@ -215,7 +212,7 @@ public final class EngineIoServer {
     }
 
     private EngineIoChannel newSession(Channel transport) {
-        EngineIoChannel session = new EngineIoChannel(newSid(), transport, waterMark,
+        EngineIoChannel session = new EngineIoChannel(context.newConnectionId(), transport, waterMark,
                 pingIntervalMillis, pingTimeoutMillis, this::closed);
         register(session, transport);
         return session;
@@ -237,11 +234,6 @@ public final class EngineIoServer {
                 + openFields;
     }
 
-    private static String newSid() {
-        byte[] bytes = new byte[15];
-        IDS.nextBytes(bytes);
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-    }
 
     /** The end of a session's pipeline: an error that reaches it ends the session, logged without a stack trace. */
     @ChannelHandler.Sharable

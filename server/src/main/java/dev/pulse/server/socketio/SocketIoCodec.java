@@ -71,8 +71,11 @@ final class SocketIoCodec extends ChannelDuplexHandler {
     private final TokenAuthenticator authenticator;
     private final RateLimiter relayRate;
     private SessionHandler session;
-    /** The sender of relayed events, and their receiver. */
-    private Subscriber relaySubscriber;
+    /**
+     * This session as the sender and receiver of relayed events, and the bound on what the codec's
+     * own answers may queue (a client that never polls or reads is closed past it).
+     */
+    private Subscriber subscriber;
     private RelayRoom everyone;
     private final Map<String, RelayRoom> channelRooms = new HashMap<>();
     /** A binary event or ack waiting for its attachments. */
@@ -84,6 +87,11 @@ final class SocketIoCodec extends ChannelDuplexHandler {
         String secret = context.config().jwtSecret();
         this.authenticator = secret == null ? null : new TokenAuthenticator(secret);
         this.relayRate = new RateLimiter(context.config().messageRate(), context.config().messageBurst());
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        subscriber = new Subscriber(ctx.channel(), context.stats(), context.config().maxQueuedBytes());
     }
 
     // ---- inbound ----
@@ -167,10 +175,9 @@ final class SocketIoCodec extends ChannelDuplexHandler {
                 return;
             }
         }
-        relaySubscriber = new Subscriber(ctx.channel(), context.stats(), context.config().maxQueuedBytes());
         everyone = context.relays().acquire(RELAY_PREFIX, ctx.channel().eventLoop());
         if (everyone != null) {
-            everyone.join(relaySubscriber);
+            everyone.join(subscriber);
         }
         session = new SessionHandler(context);
         writeText(ctx, "0{\"sid\":\"" + session.id() + "\"}");
@@ -243,7 +250,7 @@ final class SocketIoCodec extends ChannelDuplexHandler {
             return;
         }
         for (RelayRoom room : channelRooms.values()) {
-            room.relay(Broadcaster.encodeText(ctx.alloc(), utf8), relaySubscriber);
+            room.relay(Broadcaster.encodeText(ctx.alloc(), utf8), subscriber);
         }
     }
 
@@ -251,13 +258,34 @@ final class SocketIoCodec extends ChannelDuplexHandler {
         return ackId < 0 ? null : Long.toString(ackId);
     }
 
+    /** A Pulse answer of the codec's own (an error), rendered like the session's. */
     private void answer(ChannelHandlerContext ctx, byte[] json) {
-        write(ctx, WebSocketFrame.text(Unpooled.wrappedBuffer(json)), ctx.voidPromise());
+        if (hasRoomFor(ctx, json.length + HEADROOM)) {
+            write(ctx, WebSocketFrame.text(Unpooled.wrappedBuffer(json)), ctx.voidPromise());
+        }
     }
 
     /** Writes a Socket.IO packet, in an Engine.IO {@code message}. */
-    private static void writeText(ChannelHandlerContext ctx, String socketIoPacket) {
-        ctx.write(WebSocketFrame.text(Unpooled.copiedBuffer("4" + socketIoPacket, CharsetUtil.UTF_8)), ctx.voidPromise());
+    private void writeText(ChannelHandlerContext ctx, String socketIoPacket) {
+        ByteBuf packet = Unpooled.copiedBuffer("4" + socketIoPacket, CharsetUtil.UTF_8);
+        if (hasRoomFor(ctx, packet.readableBytes())) {
+            ctx.write(WebSocketFrame.text(packet), ctx.voidPromise());
+        } else {
+            packet.release();
+        }
+    }
+
+    /**
+     * Whether an answer fits within {@code --max-queued-bytes}, as the session's own answers must
+     * ({@link SessionHandler}); a client whose answers pile up unread (it never polls, or does not
+     * read its WebSocket) is closed instead.
+     */
+    private boolean hasRoomFor(ChannelHandlerContext ctx, int size) {
+        if (subscriber.hasRoomFor(size)) {
+            return true;
+        }
+        ctx.close();
+        return false;
     }
 
     // ---- outbound ----
@@ -321,13 +349,13 @@ final class SocketIoCodec extends ChannelDuplexHandler {
 
     /** Joins and leaves the relay room of a channel with the session. */
     private void follow(ChannelHandlerContext ctx, String type, String channel) {
-        if (channel == null || relaySubscriber == null) {
+        if (channel == null || session == null) {
             return;
         }
         if ("joined".equals(type) && !channelRooms.containsKey(channel)) {
             RelayRoom room = context.relays().acquire(RELAY_PREFIX + channel, ctx.channel().eventLoop());
             if (room != null) {
-                room.join(relaySubscriber);
+                room.join(subscriber);
                 channelRooms.put(channel, room);
             }
         } else if ("left".equals(type)) {
@@ -339,7 +367,7 @@ final class SocketIoCodec extends ChannelDuplexHandler {
     }
 
     private void leave(RelayRoom room) {
-        room.leave(relaySubscriber);
+        room.leave(subscriber);
         context.relays().release(room);
     }
 
@@ -396,23 +424,21 @@ final class SocketIoCodec extends ChannelDuplexHandler {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (ctx.channel().isWritable() && relaySubscriber != null) {
-            relaySubscriber.onWritable();
+        if (ctx.channel().isWritable()) {
+            subscriber.onWritable();
         }
         ctx.fireChannelWritabilityChanged();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        if (relaySubscriber != null) {
-            channelRooms.values().forEach(this::leave);
-            channelRooms.clear();
-            if (everyone != null) {
-                leave(everyone);
-                everyone = null;
-            }
-            relaySubscriber.close();
+        channelRooms.values().forEach(this::leave);
+        channelRooms.clear();
+        if (everyone != null) {
+            leave(everyone);
+            everyone = null;
         }
+        subscriber.close();
         ctx.fireChannelInactive();
     }
 

@@ -198,6 +198,21 @@ class EngineIoTransportTest {
         }
     }
 
+    /**
+     * The codec's own answers (here CONNECT_ERROR for another namespace, thousands in one body)
+     * are held to --max-queued-bytes like every answer: a client that never polls is closed, not
+     * queued for without end.
+     */
+    @Test
+    void aClientThatNeverPollsIsClosedAtTheQueueBound() throws Exception {
+        server.start(b -> b.maxQueuedBytes(64 * 1024));
+        PollingClient client = new PollingClient(server.port());
+        client.open();
+        // 6,000 packets of 9 bytes fit one 64 KiB body; their 6,000 answers of ~40 bytes would not fit the queue.
+        client.send(String.join(String.valueOf(EngineIoPacket.SEPARATOR), java.util.Collections.nCopies(6000, "40/admin,")));
+        assertEquals(400, client.get("transport=polling&sid=" + client.sid()).statusCode(), "the session was closed");
+    }
+
     @Test
     void otherNamespacesGetConnectError() throws Exception {
         start();
