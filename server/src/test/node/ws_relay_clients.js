@@ -4,7 +4,8 @@
 const WebSocket = require('ws');
 
 const url = process.argv[2];
-const timer = setTimeout(() => fail('timed out'), 20000);
+const timer = setTimeout(() => fail('timed out; messages received by each client: '
+  + clients.map(c => c.received.length).join(', ')), 20000);
 const clients = [0, 1, 2].map(i => ({ i, ws: new WebSocket(url), received: [] }));
 let open = 0;
 

@@ -26,7 +26,7 @@ import java.util.zip.Inflater;
  *       loop's shared deflater and inflater serve them and are reset after each. With it, this
  *       connection keeps its own, released when it closes.</li>
  * </ul>
- * Place it between {@link WebSocketMessageAggregator} and {@link WebSocketProtocolHandler}: it sees
+ * Place it between {@link WebSocketFrameCodec} and {@link WebSocketProtocolHandler}: it sees
  * whole messages coming in and unfragmented frames going out.
  */
 public final class PerMessageDeflateHandler extends ChannelDuplexHandler {

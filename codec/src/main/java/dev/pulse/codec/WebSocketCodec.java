@@ -7,9 +7,7 @@ import io.netty.channel.ChannelPipeline;
  */
 public final class WebSocketCodec {
 
-    public static final String ENCODER = "ws-encoder";
-    public static final String DECODER = "ws-decoder";
-    public static final String AGGREGATOR = "ws-aggregator";
+    public static final String FRAMES = "ws-frames";
     public static final String DEFLATE = "ws-deflate";
     public static final String PROTOCOL = "ws-protocol";
 
@@ -17,7 +15,7 @@ public final class WebSocketCodec {
     }
 
     /**
-     * Adds encoder, decoder, aggregator and protocol handler after the handler named
+     * Adds the frame codec and the protocol handler after the handler named
      * {@code baseName}. Server or client mode follows {@link WebSocketDecoderConfig#expectMaskedFrames()}:
      * a server expects masked frames and sends unmasked ones, a client the reverse.
      *
@@ -47,12 +45,10 @@ public final class WebSocketCodec {
                                  PerMessageDeflateConfig deflate, PerMessageDeflateAgreement agreement) {
         WebSocketDecoderConfig decoderConfig = agreement == null ? config
                 : config.toBuilder().allowedRsvBits(config.allowedRsvBits() | PerMessageDeflateHandler.RSV1).build();
-        pipeline.addAfter(baseName, ENCODER, new WebSocketFrameEncoder(!config.expectMaskedFrames()));
-        pipeline.addAfter(ENCODER, DECODER, new WebSocketFrameDecoder(decoderConfig));
-        pipeline.addAfter(DECODER, AGGREGATOR, new WebSocketMessageAggregator(config.maxMessagePayloadLength()));
-        String beforeProtocol = AGGREGATOR;
+        pipeline.addAfter(baseName, FRAMES, new WebSocketFrameCodec(decoderConfig));
+        String beforeProtocol = FRAMES;
         if (agreement != null) {
-            pipeline.addAfter(AGGREGATOR, DEFLATE,
+            pipeline.addAfter(FRAMES, DEFLATE,
                     new PerMessageDeflateHandler(deflate, agreement, config.maxMessagePayloadLength()));
             beforeProtocol = DEFLATE;
         }

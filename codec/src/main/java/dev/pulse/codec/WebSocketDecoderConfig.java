@@ -1,7 +1,7 @@
 package dev.pulse.codec;
 
 /**
- * How {@link WebSocketFrameDecoder} and {@link WebSocketMessageAggregator} read a peer's frames.
+ * How {@link WebSocketFrameCodec} reads a peer's frames.
  * Immutable; start from {@link #DEFAULT} (server mode, 1 MiB limits) or {@link #builder()}.
  */
 public final class WebSocketDecoderConfig {

@@ -12,6 +12,11 @@ import io.netty.util.CharsetUtil;
  * <p>The payload is reference counted: whoever holds a frame releases it, or passes it on. The
  * decoder emits frames whose payload may be a slice of the read buffer, so keep a retained copy
  * rather than the frame itself when a message must outlive the read.
+ *
+ * <p>A message the decoder read as one frame keeps its own frame header in front of the payload,
+ * where the server's encoder writes the reply's header, so that a message written back costs no
+ * copy. A frame is therefore written once: to send one message to several connections, write a
+ * {@link #retainedDuplicate()} to each (or encode it once and write the bytes).
  */
 public final class WebSocketFrame extends DefaultByteBufHolder {
 
@@ -21,6 +26,8 @@ public final class WebSocketFrame extends DefaultByteBufHolder {
     private final byte opcode;
     private final byte rsv;
     private final boolean fin;
+    /** Bytes in front of the payload's reader index that an encoder may overwrite; 0 once used. */
+    private byte headroom;
 
     /**
      * @param opcode one of {@link WebSocketOpcode}
@@ -36,6 +43,24 @@ public final class WebSocketFrame extends DefaultByteBufHolder {
         this.opcode = (byte) opcode;
         this.fin = fin;
         this.rsv = (byte) rsv;
+    }
+
+    /** A frame whose payload has {@code headroom} free bytes in front of its reader index (at most 14). */
+    WebSocketFrame(int opcode, boolean fin, int rsv, ByteBuf payload, int headroom) {
+        this(opcode, fin, rsv, payload);
+        this.headroom = (byte) headroom;
+    }
+
+    /**
+     * A final frame whose payload has {@code headroom} bytes in front of its reader index that no
+     * one reads: a server's encoder writes the frame header there instead of copying the payload
+     * behind a new one (a frame header takes at most 10 bytes).
+     */
+    public static WebSocketFrame withHeadroom(int opcode, ByteBuf payload, int headroom) {
+        if (headroom < 0 || headroom > payload.readerIndex() || headroom > Byte.MAX_VALUE) {
+            throw new IllegalArgumentException("headroom " + headroom + " with the reader index at " + payload.readerIndex());
+        }
+        return new WebSocketFrame(opcode, true, 0, payload, headroom);
     }
 
     public static WebSocketFrame text(ByteBuf utf8) {
@@ -100,6 +125,16 @@ public final class WebSocketFrame extends DefaultByteBufHolder {
 
     public boolean isControl() {
         return WebSocketOpcode.isControl(opcode);
+    }
+
+    /**
+     * The free bytes in front of the payload, which are the caller's from now on: the next call
+     * returns 0.
+     */
+    int takeHeadroom() {
+        int free = headroom;
+        headroom = 0;
+        return free;
     }
 
     /**

@@ -6,7 +6,7 @@ import io.netty.handler.codec.DecoderException;
  * A peer broke RFC 6455. Carries the status the connection must be closed with: 1002 for a
  * malformed frame, 1007 for invalid UTF-8, 1009 for a frame or message over the limit.
  *
- * <p>Raised by {@link WebSocketFrameDecoder} and {@link WebSocketMessageAggregator}, and turned
+ * <p>Raised by {@link WebSocketFrameCodec} and {@link PerMessageDeflateHandler}, and turned
  * into a Close frame by {@link WebSocketProtocolHandler}. The peer caused it, so it has no stack
  * trace: it is an answer, not a bug.
  */

@@ -29,7 +29,7 @@ import java.util.concurrent.TimeUnit;
  *       none), then the TCP connection is closed.</li>
  *   <li>When a Close frame is written from later in the pipeline, this handler waits up to the
  *       close timeout for the peer's Close, then closes the TCP connection either way.</li>
- *   <li>A {@link WebSocketProtocolException} from the decoder or the aggregator is the one path
+ *   <li>A {@link WebSocketProtocolException} from the decoder (or the inflater) is the one path
  *       by which a violation ends a connection: a Close frame with its status, then the output is
  *       shut down (FIN) and input is discarded until the peer closes or the close timeout ends.</li>
  *   <li>Once a Close is sent nothing else is: later writes fail and their messages are released.
@@ -43,7 +43,7 @@ import java.util.concurrent.TimeUnit;
  *   <li>Every message handed on, every data frame written and every Close sent is reported to a
  *       {@link WebSocketTrafficObserver}, so that metering adds no handler to the pipeline.</li>
  * </ul>
- * Place it after {@link WebSocketMessageAggregator}; the next handler sees only complete text and
+ * Place it after {@link WebSocketFrameCodec}; the next handler sees only complete text and
  * binary messages.
  */
 public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
@@ -72,7 +72,7 @@ public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
     /** Something was written since the last flush: read batches that answer nothing cost no flush. */
     private boolean flushPending;
     private ScheduledFuture<?> closeTimeout;
-    /** Where frames encoded beforehand enter the pipeline: past the encoder, which has nothing to do for them. */
+    /** Where frames encoded beforehand enter the pipeline: past the frame codec, which has nothing to do for them. */
     private ChannelHandlerContext encodedFrames;
     /** The payload of the latest Ping received while the channel was not writable, to answer once it is. */
     private ByteBuf pendingPong;
@@ -88,14 +88,14 @@ public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
-        ChannelHandlerContext encoder = ctx.pipeline().context(WebSocketFrameEncoder.class);
-        encodedFrames = encoder != null ? encoder : ctx;
+        ChannelHandlerContext frames = ctx.pipeline().context(WebSocketFrameCodec.class);
+        encodedFrames = frames != null ? frames : ctx;
     }
 
     /**
      * Writes a frame encoded beforehand (a broadcast) without sending it through the pipeline:
      * it is checked and counted as {@link #write} would, then handed to the handlers between the
-     * encoder and the socket. With thousands of connections every pipeline step is a cache miss,
+     * frame codec and the socket. With thousands of connections every pipeline step is a cache miss,
      * so this is what keeps fan-out cheap per recipient. Not flushed; see {@link #flushEncoded()}.
      * Call on the connection's event loop.
      *

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.util.Arrays;
 import java.util.Random;
 
 import static dev.pulse.testing.RawFrameBuilder.frame;
@@ -83,26 +84,82 @@ class FrameDecoderBaseFramingTest {
     }
 
     @Test
-    void passesFragmentsOnInOrderWithInterleavedControlFrames() {
+    void assemblesFragmentsIntoOneMessageAndPassesControlFramesBetweenThemAtOnce() {
         try (FrameDecoderTestSupport decoder = new FrameDecoderTestSupport()) {
             decoder.write(frame(WebSocketOpcode.TEXT).fin(false).payload("frag"),
                     frame(WebSocketOpcode.PING).payload("in between"),
                     frame(WebSocketOpcode.CONTINUATION).fin(false).payload("men"),
                     frame(WebSocketOpcode.CONTINUATION).payload("ts"));
-            int[] opcodes = {WebSocketOpcode.TEXT, WebSocketOpcode.PING, WebSocketOpcode.CONTINUATION,
-                    WebSocketOpcode.CONTINUATION};
-            boolean[] fins = {false, true, false, true};
-            for (int i = 0; i < opcodes.length; i++) {
-                WebSocketFrame frame = decoder.read();
-                try {
-                    assertEquals(opcodes[i], frame.opcode(), frame::toString);
-                    assertEquals(fins[i], frame.isFinal(), frame::toString);
-                } finally {
-                    frame.release();
-                }
+            WebSocketFrame ping = decoder.read();
+            WebSocketFrame message = decoder.read();
+            try {
+                assertEquals(WebSocketOpcode.PING, ping.opcode());
+                assertEquals("in between", ping.text());
+                assertEquals(WebSocketOpcode.TEXT, message.opcode());
+                assertTrue(message.isFinal());
+                assertEquals("fragments", message.text());
+            } finally {
+                ping.release();
+                message.release();
             }
+            assertNull(decoder.channel.readInbound());
             assertTrue(decoder.errors.isEmpty(), () -> decoder.errors.toString());
         }
+    }
+
+    @Test
+    void aFragmentedMessageKeepsItsFirstFramesRsvBits() {
+        WebSocketDecoderConfig rsv1 = WebSocketDecoderConfig.builder().allowedRsvBits(4).build();
+        try (FrameDecoderTestSupport decoder = new FrameDecoderTestSupport(rsv1)) {
+            decoder.write(frame(WebSocketOpcode.BINARY).fin(false).rsv(4).payload("a"),
+                    frame(WebSocketOpcode.CONTINUATION).payload("b"));
+            WebSocketFrame message = decoder.read();
+            try {
+                assertEquals(WebSocketOpcode.BINARY, message.opcode());
+                assertEquals(4, message.rsv());
+                assertEquals("ab", message.text());
+            } finally {
+                message.release();
+            }
+        }
+    }
+
+    @Test
+    void aMessageInOneFrameKeepsTheFrameHeaderInFrontOfItsPayload() {
+        try (FrameDecoderTestSupport decoder = new FrameDecoderTestSupport()) {
+            decoder.write(frame(WebSocketOpcode.TEXT).payload("echo"));
+            WebSocketFrame message = decoder.read();
+            assertEquals(6, message.content().readerIndex(), "2 header bytes and the 4-byte mask");
+            assertEquals(6, message.takeHeadroom());
+            assertEquals(0, message.takeHeadroom(), "the room is given once");
+            assertEquals("echo", message.text());
+            message.release();
+        }
+    }
+
+    @Test
+    void aMessageWhoseHeaderCameInAnEarlierReadHasNoRoomInFront() {
+        try (FrameDecoderTestSupport decoder = new FrameDecoderTestSupport()) {
+            byte[] bytes = frame(WebSocketOpcode.BINARY).payload("split").bytes();
+            decoder.write(Unpooled.wrappedBuffer(Arrays.copyOf(bytes, 6)));
+            decoder.write(Unpooled.wrappedBuffer(Arrays.copyOfRange(bytes, 6, bytes.length)));
+            WebSocketFrame message = decoder.read();
+            assertEquals(0, message.takeHeadroom());
+            assertEquals("split", message.text());
+            message.release();
+        }
+    }
+
+    @Test
+    void fragmentsHeldWhenTheChannelClosesAreReleased() {
+        FrameDecoderTestSupport decoder = new FrameDecoderTestSupport();
+        ByteBuf bytes = Unpooled.wrappedBuffer(frame(WebSocketOpcode.TEXT).fin(false).payload("held").bytes());
+        decoder.write(bytes.retain());
+        assertNull(decoder.channel.readInbound());
+        assertEquals(2, bytes.refCnt(), "the fragment holds the read buffer");
+        decoder.close();
+        assertEquals(1, bytes.refCnt());
+        bytes.release();
     }
 
     @Test

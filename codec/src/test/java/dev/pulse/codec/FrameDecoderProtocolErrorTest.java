@@ -127,7 +127,6 @@ class FrameDecoderProtocolErrorTest {
                     frame(WebSocketOpcode.CONTINUATION).payload("b"),
                     frame(WebSocketOpcode.CONTINUATION).payload("c"));
             decoder.read().release();
-            decoder.read().release();
             decoder.assertViolation(PROTOCOL_ERROR);
         }
     }
@@ -137,7 +136,6 @@ class FrameDecoderProtocolErrorTest {
     void newDataFrameInsideAFragmentedMessageIsAProtocolError(int opcode) {
         try (FrameDecoderTestSupport decoder = new FrameDecoderTestSupport()) {
             decoder.write(frame(WebSocketOpcode.BINARY).fin(false).payload("a"), frame(opcode).payload("b"));
-            decoder.read().release();
             decoder.assertViolation(PROTOCOL_ERROR);
         }
     }
@@ -189,8 +187,8 @@ class FrameDecoderProtocolErrorTest {
             decoder.write(frame(WebSocketOpcode.TEXT).payload("ignored"));
             decoder.assertViolation(PROTOCOL_ERROR);
             assertNull(decoder.channel.readInbound());
-            WebSocketFrameDecoder handler = decoder.channel.pipeline().get(WebSocketFrameDecoder.class);
-            assertEquals(WebSocketFrameDecoder.State.CORRUPT, handler.state());
+            WebSocketFrameCodec handler = decoder.channel.pipeline().get(WebSocketFrameCodec.class);
+            assertEquals(WebSocketFrameCodec.State.CORRUPT, handler.state());
         }
     }
 }

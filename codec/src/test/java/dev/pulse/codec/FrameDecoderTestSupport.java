@@ -20,7 +20,7 @@ final class FrameDecoderTestSupport implements AutoCloseable {
     final List<Throwable> errors = new ArrayList<>();
 
     FrameDecoderTestSupport(WebSocketDecoderConfig config) {
-        channel = new EmbeddedChannel(new WebSocketFrameDecoder(config), new ChannelInboundHandlerAdapter() {
+        channel = new EmbeddedChannel(new WebSocketFrameCodec(config), new ChannelInboundHandlerAdapter() {
             @Override
             public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
                 errors.add(cause);

@@ -25,8 +25,36 @@ class FrameEncoderTest {
     @ValueSource(ints = {0, 125, 126, 1024, 1025, 65535, 65536, 300_000})
     void serverFramesAreUnmaskedAndRoundTrip(int length) {
         byte[] payload = FrameDecoderBaseFramingTest.randomBytes(length);
-        EmbeddedChannel channel = new EmbeddedChannel(new WebSocketFrameEncoder(false));
+        EmbeddedChannel channel = new EmbeddedChannel(new WebSocketFrameCodec(WebSocketDecoderConfig.DEFAULT));
         assertTrue(channel.writeOutbound(WebSocketFrame.binary(Unpooled.wrappedBuffer(payload))));
+        List<WireFrames.Frame> frames = WireFrames.readOutbound(channel, false);
+        assertEquals(1, frames.size());
+        assertEquals(WebSocketOpcode.BINARY, frames.get(0).opcode());
+        assertArrayEquals(payload, frames.get(0).payload());
+        assertFalse(channel.finishAndReleaseAll());
+    }
+
+    @ParameterizedTest(name = "payload of {0} bytes")
+    @ValueSource(ints = {0, 1, 125, 126, 1024, 1025, 65535, 65536, 200_000})
+    void aMessageReadAsOneFrameIsEchoedWhereItLiesWithItsHeaderWrittenInFront(int length) {
+        byte[] payload = FrameDecoderBaseFramingTest.randomBytes(length);
+        EmbeddedChannel channel = new EmbeddedChannel(new WebSocketFrameCodec(WebSocketDecoderConfig.builder()
+                .maxFramePayloadLength(1 << 20).maxMessagePayloadLength(1 << 20).build()));
+        ByteBuf received = Unpooled.buffer();
+        received.writeBytes(dev.pulse.testing.RawFrameBuilder.frame(WebSocketOpcode.BINARY).payload(payload).bytes());
+        channel.writeInbound(received);
+        WebSocketFrame message = channel.readInbound();
+        assertTrue(channel.writeOutbound(message));
+        ByteBuf sent = channel.readOutbound();
+        try {
+            assertSame(received, sent.unwrap(), "sent from the read buffer, not a copy");
+            assertEquals(1, sent.nioBufferCount());
+        } finally {
+            sent.release();
+        }
+        channel.writeInbound(Unpooled.wrappedBuffer(dev.pulse.testing.RawFrameBuilder.frame(WebSocketOpcode.BINARY)
+                .payload(payload).bytes()));
+        assertTrue(channel.writeOutbound((Object) channel.readInbound()));
         List<WireFrames.Frame> frames = WireFrames.readOutbound(channel, false);
         assertEquals(1, frames.size());
         assertEquals(WebSocketOpcode.BINARY, frames.get(0).opcode());
@@ -36,7 +64,7 @@ class FrameEncoderTest {
 
     @Test
     void smallFrameIsOneBufferWithHeaderAndPayload() {
-        EmbeddedChannel channel = new EmbeddedChannel(new WebSocketFrameEncoder(false));
+        EmbeddedChannel channel = new EmbeddedChannel(new WebSocketFrameCodec(WebSocketDecoderConfig.DEFAULT));
         channel.writeOutbound(WebSocketFrame.text("hi"));
         ByteBuf out = channel.readOutbound();
         try {
@@ -49,7 +77,7 @@ class FrameEncoderTest {
 
     @Test
     void largePayloadIsWrittenWithoutACopy() {
-        EmbeddedChannel channel = new EmbeddedChannel(new WebSocketFrameEncoder(false));
+        EmbeddedChannel channel = new EmbeddedChannel(new WebSocketFrameCodec(WebSocketDecoderConfig.DEFAULT));
         ByteBuf payload = Unpooled.wrappedBuffer(new byte[WebSocketFrameEncoder.COPY_THRESHOLD + 1]);
         channel.writeOutbound(WebSocketFrame.binary(payload));
         ByteBuf header = channel.readOutbound();
@@ -66,7 +94,7 @@ class FrameEncoderTest {
 
     @Test
     void finAndRsvBitsAreWrittenAsGiven() {
-        EmbeddedChannel channel = new EmbeddedChannel(new WebSocketFrameEncoder(false));
+        EmbeddedChannel channel = new EmbeddedChannel(new WebSocketFrameCodec(WebSocketDecoderConfig.DEFAULT));
         channel.writeOutbound(new WebSocketFrame(WebSocketOpcode.TEXT, false, 4, Unpooled.EMPTY_BUFFER));
         ByteBuf out = channel.readOutbound();
         try {
@@ -79,14 +107,14 @@ class FrameEncoderTest {
 
     @Test
     void clientFramesAreMaskedWithAFreshKeyEachAndRoundTrip() {
-        EmbeddedChannel channel = new EmbeddedChannel(new WebSocketFrameEncoder(true));
+        EmbeddedChannel channel = new EmbeddedChannel(new WebSocketFrameCodec(WebSocketDecoderConfig.builder().expectMaskedFrames(false).build()));
         channel.writeOutbound(WebSocketFrame.text("same payload"), WebSocketFrame.text("same payload"));
         ByteBuf first = channel.readOutbound();
         ByteBuf second = channel.readOutbound();
         try {
             assertEquals(0x80, first.getUnsignedByte(1) & 0x80, "mask bit set");
             assertNotEquals(first.getInt(2), second.getInt(2), "a new key per frame");
-            EmbeddedChannel server = new EmbeddedChannel(new WebSocketFrameDecoder(WebSocketDecoderConfig.DEFAULT));
+            EmbeddedChannel server = new EmbeddedChannel(new WebSocketFrameCodec(WebSocketDecoderConfig.DEFAULT));
             server.writeInbound(first.retain(), second.retain());
             for (int i = 0; i < 2; i++) {
                 WebSocketFrame frame = server.readInbound();
@@ -106,7 +134,7 @@ class FrameEncoderTest {
 
     @Test
     void otherMessagesPassThrough() {
-        EmbeddedChannel channel = new EmbeddedChannel(new WebSocketFrameEncoder(false));
+        EmbeddedChannel channel = new EmbeddedChannel(new WebSocketFrameCodec(WebSocketDecoderConfig.DEFAULT));
         ByteBuf preEncoded = Unpooled.wrappedBuffer(new byte[] {(byte) 0x81, 0});
         channel.writeOutbound(preEncoded);
         ByteBuf out = channel.readOutbound();

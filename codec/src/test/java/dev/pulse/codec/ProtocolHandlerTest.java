@@ -196,7 +196,7 @@ class ProtocolHandlerTest {
     @Test
     void decoderCountsEveryByteItIsHandedCompleteFramesOrNot() {
         EmbeddedChannel channel = server();
-        WebSocketFrameDecoder decoder = channel.pipeline().get(WebSocketFrameDecoder.class);
+        WebSocketFrameCodec decoder = channel.pipeline().get(WebSocketFrameCodec.class);
         byte[] ping = frame(WebSocketOpcode.PING).payload("abc").bytes();
         channel.writeInbound(Unpooled.wrappedBuffer(ping, 0, 2));
         assertEquals(2, decoder.receivedBytes());

@@ -2,7 +2,7 @@ package dev.pulse.testing;
 
 import dev.pulse.codec.WebSocketDecoderConfig;
 import dev.pulse.codec.WebSocketFrame;
-import dev.pulse.codec.WebSocketFrameDecoder;
+import dev.pulse.codec.WebSocketFrameCodec;
 import dev.pulse.codec.WebSocketOpcode;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -48,7 +48,7 @@ public final class WireFrames {
      * @param masked whether the writer was a client (its frames masked)
      */
     public static List<Frame> readOutbound(EmbeddedChannel channel, boolean masked) {
-        EmbeddedChannel reader = new EmbeddedChannel(new WebSocketFrameDecoder(WebSocketDecoderConfig.builder()
+        EmbeddedChannel reader = new EmbeddedChannel(new WebSocketFrameCodec(WebSocketDecoderConfig.builder()
                 .expectMaskedFrames(masked)
                 .maxFramePayloadLength(Integer.MAX_VALUE)
                 .maxMessagePayloadLength(Integer.MAX_VALUE)

@@ -37,6 +37,7 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.util.NetUtil;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.ResourceLeakDetector;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -325,7 +326,21 @@ public final class PulseServer implements AutoCloseable {
         if (config == null) {
             return;
         }
+        leakDetectionOffUnlessAsked();
         run(config, PulseServer::standardEndpoints);
+    }
+
+    /**
+     * Netty's default leak detector records a stack trace for one buffer in 128, and a message
+     * costs at least one buffer: about a fifth of the user CPU of an echoed message (bench/RESULTS.md).
+     * The tests run it at {@code paranoid}; a server runs without it unless
+     * {@code -Dio.netty.leakDetection.level} is given.
+     */
+    private static void leakDetectionOffUnlessAsked() {
+        if (System.getProperty("io.netty.leakDetection.level") == null
+                && System.getProperty("io.netty.leakDetectionLevel") == null) {
+            ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
+        }
     }
 
     /**

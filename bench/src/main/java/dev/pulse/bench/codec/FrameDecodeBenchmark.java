@@ -1,8 +1,7 @@
 package dev.pulse.bench.codec;
 
 import dev.pulse.codec.WebSocketDecoderConfig;
-import dev.pulse.codec.WebSocketFrameDecoder;
-import dev.pulse.codec.WebSocketMessageAggregator;
+import dev.pulse.codec.WebSocketFrameCodec;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -63,8 +62,7 @@ public class FrameDecodeBenchmark {
         wire = Frames.maskedMessage(size, "text".equals(kind), fragments);
         channel = new EmbeddedChannel();
         if ("pulse".equals(impl)) {
-            WebSocketDecoderConfig config = WebSocketDecoderConfig.DEFAULT;
-            channel.pipeline().addLast(new WebSocketFrameDecoder(config), new WebSocketMessageAggregator(config.maxMessagePayloadLength()));
+            channel.pipeline().addLast(new WebSocketFrameCodec(WebSocketDecoderConfig.DEFAULT));
         } else {
             channel.pipeline().addLast(new WebSocket08FrameDecoder(io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig
                     .newBuilder().expectMaskedFrames(true).allowExtensions(false).maxFramePayloadLength(1 << 20).build()),

@@ -1,7 +1,8 @@
 package dev.pulse.bench.codec;
 
+import dev.pulse.codec.WebSocketDecoderConfig;
 import dev.pulse.codec.WebSocketFrame;
-import dev.pulse.codec.WebSocketFrameEncoder;
+import dev.pulse.codec.WebSocketFrameCodec;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -45,7 +46,7 @@ public class FrameEncodeBenchmark {
     public void setUp() {
         channel = new EmbeddedChannel();
         channel.pipeline().addLast(new Sink.Outbound());
-        channel.pipeline().addLast("pulse".equals(impl) ? new WebSocketFrameEncoder(false) : new WebSocket08FrameEncoder(false));
+        channel.pipeline().addLast("pulse".equals(impl) ? new WebSocketFrameCodec(WebSocketDecoderConfig.DEFAULT) : new WebSocket08FrameEncoder(false));
         payload = PooledByteBufAllocator.DEFAULT.directBuffer(size).writeZero(size);
     }
 

@@ -2,7 +2,7 @@ package dev.pulse.server.heartbeat;
 
 import dev.pulse.codec.WebSocketCloseStatus;
 import dev.pulse.codec.WebSocketFrame;
-import dev.pulse.codec.WebSocketFrameDecoder;
+import dev.pulse.codec.WebSocketFrameCodec;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -54,7 +54,7 @@ public final class Heartbeat {
      * Watches an upgraded connection until it closes. Call on the connection's event loop, after
      * the WebSocket codec is installed.
      */
-    public void watch(Channel channel, WebSocketFrameDecoder decoder) {
+    public void watch(Channel channel, WebSocketFrameCodec decoder) {
         EventExecutor loop = channel.eventLoop();
         assert loop.inEventLoop();
         if (!channel.isActive()) {
@@ -87,14 +87,14 @@ public final class Heartbeat {
     /** One watched connection, touched only on its event loop; static, to save an outer reference. */
     private static final class Peer implements ChannelFutureListener {
         private final Channel channel;
-        private final WebSocketFrameDecoder decoder;
+        private final WebSocketFrameCodec decoder;
         private final Sweep sweep;
         private Peer prev;
         private Peer next;
         private long seenBytes;
         private int quietTicks;
 
-        Peer(Channel channel, WebSocketFrameDecoder decoder, Sweep sweep) {
+        Peer(Channel channel, WebSocketFrameCodec decoder, Sweep sweep) {
             this.channel = channel;
             this.decoder = decoder;
             this.sweep = sweep;

@@ -308,15 +308,19 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
         if (agreement != null) {
             response.headers().set(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS, agreement.responseHeader());
         }
-        ctx.writeAndFlush(response);
+        // Encoded now, sent only once the endpoint is in place: whatever the endpoint does when it is
+        // added (joining a relay room on another loop, say) is under way before the client can act on
+        // the 101, even if this thread is descheduled in between; and its greeting leaves with the 101.
+        ctx.write(response);
         ChannelPipeline pipeline = ctx.pipeline();
-        // The 101 is encoded; from here on writes (an endpoint's greeting, say) must bypass HTTP.
+        // From here on writes (an endpoint's greeting, say) must bypass HTTP.
         pipeline.get(HttpServerCodec.class).removeOutboundHandler();
         routes.webSocketPipeline.install(pipeline, ctx.name(), endpoint, handler.get(), routes.deflate, agreement);
         // The codec goes last: bytes it still holds are handed to the WebSocket decoder.
         pipeline.remove(HttpObjectAggregator.class);
         pipeline.remove(this);
         pipeline.remove(HttpServerCodec.class);
+        ctx.channel().flush();
         routes.webSocketConnections.add(ctx.channel());
         log.debug("{} upgraded to WebSocket on {}", ctx.channel(), endpoint.path());
     }

@@ -3,18 +3,18 @@ package dev.pulse.server.pipeline;
 import dev.pulse.codec.PerMessageDeflateAgreement;
 import dev.pulse.codec.PerMessageDeflateConfig;
 import dev.pulse.codec.WebSocketCodec;
-import dev.pulse.codec.WebSocketFrameDecoder;
+import dev.pulse.codec.WebSocketFrameCodec;
 import dev.pulse.server.heartbeat.Heartbeat;
 import dev.pulse.codec.WebSocketTrafficObserver;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPipeline;
 
 /**
- * Builds an upgraded connection's pipeline: Pulse's codec (encoder, decoder, aggregator, protocol
+ * Builds an upgraded connection's pipeline: Pulse's codec (encoder, decoder, protocol
  * handler reporting to the server's traffic counters), then the endpoint's handler; and puts the
  * connection under the heartbeat. Shared by every connection of a server.
  *
- * <p>Six handler contexts per connection in all (with the error handler at the end): metering
+ * <p>Five handler contexts per connection in all (with the error handler at the end): metering
  * and the heartbeat cost none, so an idle connection stays small and every message takes as few
  * steps through the pipeline as the codec needs.
  */
@@ -38,6 +38,6 @@ final class WebSocketPipeline {
         String last = WebSocketCodec.install(pipeline, baseName, endpoint.decoderConfig(), closeTimeoutMillis, meter,
                 deflate, agreement);
         pipeline.addAfter(last, ENDPOINT, handler);
-        heartbeat.watch(pipeline.channel(), pipeline.get(WebSocketFrameDecoder.class));
+        heartbeat.watch(pipeline.channel(), pipeline.get(WebSocketFrameCodec.class));
     }
 }

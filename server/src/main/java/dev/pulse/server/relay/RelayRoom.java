@@ -85,9 +85,9 @@ public final class RelayRoom {
             sent.complete(Math.max(0, recipients));
         };
         // Queued even on the room's own loop, never run at once: a member that connected from another
-        // loop has its join queued here right after its 101 was written, long before it can answer
-        // the 101, so what anyone relays after that reaches it (NodeClientsInteropTest missed
-        // messages 4 times in 10 on a fresh server when relays ran at once).
+        // loop has its join queued here before its 101 is sent, so before it can answer the 101, and
+        // what anyone relays after that reaches it (NodeClientsInteropTest missed messages 4 times in
+        // 10 on a fresh server when relays ran at once).
         try {
             executor.execute(task);
         } catch (RejectedExecutionException e) {

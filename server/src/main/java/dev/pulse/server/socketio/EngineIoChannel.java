@@ -6,7 +6,6 @@ import dev.pulse.codec.WebSocketFrame;
 import dev.pulse.codec.WebSocketFrameEncoder;
 import dev.pulse.codec.WebSocketOpcode;
 import dev.pulse.codec.WebSocketProtocolHandler;
-import dev.pulse.server.broadcast.Broadcaster;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.AbstractChannel;
@@ -223,7 +222,8 @@ final class EngineIoChannel extends AbstractChannel {
             while ((msg = queue.current()) != null && webSocket.isWritable()) {
                 WebSocketFrame frame = (WebSocketFrame) msg;
                 if (protocol != null) {
-                    protocol.writeEncoded(encode(frame));
+                    // Its own reference for the write: the queue releases the frame's.
+                    protocol.writeEncoded(WebSocketFrameEncoder.encode(alloc(), frame.retain()));
                 } else {
                     webSocket.write(frame.retain(), webSocket.voidPromise());
                 }
@@ -256,25 +256,6 @@ final class EngineIoChannel extends AbstractChannel {
             queue.remove();
         }
         answerPoll(body.toString());
-    }
-
-    /**
-     * The frame encoded for the WebSocket: its header written into the room the codec left in front
-     * of a packet it rendered (the packet is then sent where it lies), or, for other packets, header
-     * and payload copied into one buffer. Returns a new reference; the frame keeps its own.
-     */
-    private ByteBuf encode(WebSocketFrame frame) {
-        ByteBuf payload = frame.content();
-        int length = payload.readableBytes();
-        int headerLength = WebSocketFrameEncoder.headerLength(length, false);
-        if (payload.readerIndex() != SocketIoCodec.HEADROOM || payload.refCnt() != 1) {
-            return Broadcaster.encode(alloc(), frame.opcode(), payload);
-        }
-        int start = SocketIoCodec.HEADROOM - headerLength;
-        int end = payload.writerIndex();
-        payload.setIndex(start, start);
-        WebSocketFrameEncoder.writeHeader(payload, frame.opcode(), true, 0, length, false);
-        return payload.writerIndex(end).retain();
     }
 
     private static void appendForPolling(StringBuilder body, WebSocketFrame packet) {

@@ -58,7 +58,7 @@ final class SocketIoCodec extends ChannelDuplexHandler {
     static final String RELAY_PREFIX = "socket.io/";
 
     /** Room for the longest header of an unmasked WebSocket frame, in front of every packet rendered here. */
-    static final int HEADROOM = 10;
+    private static final int HEADROOM = 10;
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> REQUESTS = Set.of("join", "leave", "publish", "direct", "ping");
@@ -402,7 +402,7 @@ final class SocketIoCodec extends ChannelDuplexHandler {
         packet.writeCharSequence(prefix, CharsetUtil.UTF_8);
         packet.writeBytes(json, json.readerIndex(), json.readableBytes());
         packet.writeCharSequence(suffix, CharsetUtil.UTF_8);
-        return WebSocketFrame.text(packet);
+        return WebSocketFrame.withHeadroom(WebSocketOpcode.TEXT, packet, HEADROOM);
     }
 
     /** Packets relayed as one text frame (an event and its attachments) leave as the packets they are. */

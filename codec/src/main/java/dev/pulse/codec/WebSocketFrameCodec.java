@@ -1,29 +1,39 @@
 package dev.pulse.codec;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandler;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.ByteToMessageDecoder;
 
+import java.net.SocketAddress;
 import java.util.List;
 
 /**
- * Decodes bytes into {@link WebSocketFrame}s and enforces every framing rule of RFC 6455 that a
+ * The frame layer of a WebSocket connection, both ways, in one handler: encodes the
+ * {@link WebSocketFrame}s written (with {@link WebSocketFrameEncoder}; other messages, such as
+ * frames a broadcaster encoded once for many connections, pass untouched), and decodes bytes into
+ * WebSocket messages, enforcing every framing rule of RFC 6455 that a
  * single frame or a sequence of fragments can break.
  *
- * <p>Emits each frame as it completes: data frames and their continuations in order, control
- * frames wherever they arrive, including between the fragments of a message. Payloads are
- * unmasked in place and handed on as retained slices of the read buffer, so the decoder must own
- * the buffers it reads (read-only buffers are copied first).
+ * <p>Emits {@link WebSocketFrame}s: each control frame as it completes, wherever it arrives
+ * (between the fragments of a message too), and each data message once its final frame is in,
+ * as one final frame with its first fragment's opcode and RSV bits (RFC 6455 §5.4): the next
+ * handler never sees a continuation. Payloads are unmasked in place and handed on as retained
+ * slices of the read buffer (the fragments of a message as one composite), so the decoder must
+ * own the buffers it reads (read-only buffers are copied first). A message that arrived as one
+ * frame keeps that frame's header bytes in front of its payload, for the encoder to reuse.
  *
  * <p>A violation raises a {@link WebSocketProtocolException} carrying the close status (1002, 1007
  * or 1009) through {@code exceptionCaught}; {@link WebSocketProtocolHandler}, later in the
- * pipeline, answers it with a Close frame. From then on the decoder discards all input. Limits are
- * checked against the frame header, before any of the payload is buffered. Text is validated as
- * UTF-8 as it arrives, so an invalid byte fails the connection before the rest of the message is
- * sent.
+ * pipeline, answers it with a Close frame. From then on the decoder discards all input. Limits,
+ * of a frame and of a whole message, are checked against each frame header, before any of its
+ * payload is buffered. Text is validated as UTF-8 as it arrives, so an invalid byte fails the
+ * connection before the rest of the message is sent.
  */
-public final class WebSocketFrameDecoder extends ByteToMessageDecoder {
+public final class WebSocketFrameCodec extends ByteToMessageDecoder implements ChannelOutboundHandler {
 
     enum State {
         READING_FIRST,
@@ -35,9 +45,13 @@ public final class WebSocketFrameDecoder extends ByteToMessageDecoder {
     }
 
     private static final int NO_MESSAGE = -1;
+    /** Fragments kept as components before the composite consolidates them into one buffer. */
+    private static final int MAX_COMPONENTS = 1024;
     private static final int RSV1 = 4;
 
     private final boolean expectMaskedFrames;
+    /** Client mode: frames written are masked. */
+    private final boolean maskPayload;
     private final int maxFramePayloadLength;
     private final int maxMessagePayloadLength;
     private final int allowedRsvBits;
@@ -48,6 +62,8 @@ public final class WebSocketFrameDecoder extends ByteToMessageDecoder {
     private long receivedBytes;
 
     // The frame being read.
+    /** Where its header starts in the buffer being decoded, or -1 when that header was read from another one. */
+    private int frameStart = -1;
     private boolean fin;
     private int rsv;
     private int opcode;
@@ -64,8 +80,12 @@ public final class WebSocketFrameDecoder extends ByteToMessageDecoder {
     private long messageLength;
     /** The message's first frame had RSV1 (permessage-deflate): its text is checked once inflated, not here. */
     private boolean messageCompressed;
+    private int messageRsv;
+    /** The payloads of a fragmented message's frames so far. */
+    private CompositeByteBuf fragments;
 
-    public WebSocketFrameDecoder(WebSocketDecoderConfig config) {
+    public WebSocketFrameCodec(WebSocketDecoderConfig config) {
+        this.maskPayload = !config.expectMaskedFrames();
         this.expectMaskedFrames = config.expectMaskedFrames();
         this.maxFramePayloadLength = config.maxFramePayloadLength();
         this.maxMessagePayloadLength = config.maxMessagePayloadLength();
@@ -100,20 +120,26 @@ public final class WebSocketFrameDecoder extends ByteToMessageDecoder {
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         try {
-            decodeFrame(in, out);
+            decodeFrame(ctx, in, out);
         } catch (WebSocketProtocolException e) {
             state = State.CORRUPT;
+            discardFragments();
             in.skipBytes(in.readableBytes());
             throw e;
         }
+        if (state != State.READING_FIRST) {
+            // The rest of this frame comes in another read, maybe into another buffer.
+            frameStart = -1;
+        }
     }
 
-    private void decodeFrame(ByteBuf in, List<Object> out) {
+    private void decodeFrame(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         switch (state) {
             case READING_FIRST:
                 if (!in.isReadable()) {
                     return;
                 }
+                frameStart = in.readerIndex();
                 int first = in.readByte();
                 fin = (first & 0x80) != 0;
                 rsv = (first >> 4) & 0x7;
@@ -147,7 +173,7 @@ public final class WebSocketFrameDecoder extends ByteToMessageDecoder {
                 state = State.PAYLOAD;
                 // fall through
             case PAYLOAD:
-                readPayload(in, out);
+                readPayload(ctx, in, out);
                 return;
             case CORRUPT:
                 in.skipBytes(in.readableBytes());
@@ -233,7 +259,7 @@ public final class WebSocketFrameDecoder extends ByteToMessageDecoder {
         return true;
     }
 
-    private void readPayload(ByteBuf in, List<Object> out) {
+    private void readPayload(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         int start = in.readerIndex();
         int available = Math.min(in.readableBytes(), payloadLength);
         if (available < payloadLength) {
@@ -249,12 +275,47 @@ public final class WebSocketFrameDecoder extends ByteToMessageDecoder {
         } else if (textPayload && fin && !utf8.isComplete()) {
             throw new WebSocketProtocolException(WebSocketCloseStatus.INVALID_PAYLOAD_DATA, "text message ends inside a UTF-8 sequence");
         }
-        ByteBuf payload = payloadLength == 0 ? Unpooled.EMPTY_BUFFER : in.readRetainedSlice(payloadLength);
-        if (!WebSocketOpcode.isControl(opcode)) {
-            endDataFrame();
-        }
         state = State.READING_FIRST;
-        out.add(new WebSocketFrame(opcode, fin, rsv, payload));
+        if (WebSocketOpcode.isControl(opcode)) {
+            ByteBuf payload = payloadLength == 0 ? Unpooled.EMPTY_BUFFER : in.readRetainedSlice(payloadLength);
+            out.add(new WebSocketFrame(opcode, true, rsv, payload));
+        } else if (opcode != WebSocketOpcode.CONTINUATION && fin) {
+            utf8.reset();
+            out.add(wholeMessage(in, start));
+        } else {
+            addFragment(ctx, in.readRetainedSlice(payloadLength), out);
+        }
+    }
+
+    /** A message in one frame: its payload, with the frame's header in front of it when that is in this buffer. */
+    private WebSocketFrame wholeMessage(ByteBuf in, int start) {
+        if (frameStart < 0) {
+            ByteBuf payload = payloadLength == 0 ? Unpooled.EMPTY_BUFFER : in.readRetainedSlice(payloadLength);
+            return new WebSocketFrame(opcode, true, rsv, payload);
+        }
+        int headroom = start - frameStart;
+        ByteBuf frame = in.retainedSlice(frameStart, headroom + payloadLength).readerIndex(headroom);
+        in.skipBytes(payloadLength);
+        return new WebSocketFrame(opcode, true, rsv, frame, headroom);
+    }
+
+    private void addFragment(ChannelHandlerContext ctx, ByteBuf payload, List<Object> out) {
+        if (opcode != WebSocketOpcode.CONTINUATION) {
+            messageOpcode = opcode;
+            messageRsv = rsv;
+            fragments = ctx.alloc().compositeBuffer(MAX_COMPONENTS);
+        }
+        fragments.addComponent(true, payload);
+        if (!fin) {
+            messageLength += payloadLength;
+            return;
+        }
+        WebSocketFrame message = new WebSocketFrame(messageOpcode, true, messageRsv, fragments);
+        fragments = null;
+        messageOpcode = NO_MESSAGE;
+        messageLength = 0;
+        utf8.reset();
+        out.add(message);
     }
 
     /** Unmasks, and for text validates, payload bytes as they arrive. */
@@ -267,16 +328,15 @@ public final class WebSocketFrameDecoder extends ByteToMessageDecoder {
         }
     }
 
-    private void endDataFrame() {
-        if (fin) {
-            messageOpcode = NO_MESSAGE;
-            messageLength = 0;
-            utf8.reset();
-        } else {
-            if (messageOpcode == NO_MESSAGE) {
-                messageOpcode = opcode;
-            }
-            messageLength += payloadLength;
+    @Override
+    protected void handlerRemoved0(ChannelHandlerContext ctx) {
+        discardFragments();
+    }
+
+    private void discardFragments() {
+        if (fragments != null) {
+            fragments.release();
+            fragments = null;
         }
     }
 
@@ -296,6 +356,66 @@ public final class WebSocketFrameDecoder extends ByteToMessageDecoder {
 
     private static WebSocketProtocolException protocolError(String message) {
         return new WebSocketProtocolException(WebSocketCloseStatus.PROTOCOL_ERROR, message);
+    }
+
+    // Outbound: frames become bytes here, and nothing else happens.
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (!(msg instanceof WebSocketFrame)) {
+            ctx.write(msg, promise);
+            return;
+        }
+        WebSocketFrame frame = (WebSocketFrame) msg;
+        if (maskPayload) {
+            ctx.write(WebSocketFrameEncoder.encodeMasked(ctx.alloc(), frame), promise);
+            return;
+        }
+        int headroom = frame.takeHeadroom();
+        int length = frame.content().readableBytes();
+        if (length > WebSocketFrameEncoder.COPY_THRESHOLD && headroom < WebSocketFrameEncoder.headerLength(length, false)) {
+            // Only the header is new: the payload follows it as it is.
+            ctx.write(WebSocketFrameEncoder.header(ctx.alloc(), frame));
+            ctx.write(frame.content(), promise);
+            return;
+        }
+        ctx.write(WebSocketFrameEncoder.encode(ctx.alloc(), frame, headroom), promise);
+    }
+
+    @Override
+    public void flush(ChannelHandlerContext ctx) {
+        ctx.flush();
+    }
+
+    @Override
+    public void read(ChannelHandlerContext ctx) {
+        ctx.read();
+    }
+
+    @Override
+    public void bind(ChannelHandlerContext ctx, SocketAddress localAddress, ChannelPromise promise) {
+        ctx.bind(localAddress, promise);
+    }
+
+    @Override
+    public void connect(ChannelHandlerContext ctx, SocketAddress remoteAddress, SocketAddress localAddress,
+                        ChannelPromise promise) {
+        ctx.connect(remoteAddress, localAddress, promise);
+    }
+
+    @Override
+    public void disconnect(ChannelHandlerContext ctx, ChannelPromise promise) {
+        ctx.disconnect(promise);
+    }
+
+    @Override
+    public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+        ctx.close(promise);
+    }
+
+    @Override
+    public void deregister(ChannelHandlerContext ctx, ChannelPromise promise) {
+        ctx.deregister(promise);
     }
 
     /** For tests: where the state machine stands. */
