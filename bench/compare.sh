@@ -15,7 +15,9 @@
 # PEER_UWS="/path/to/uws_echo {port}") to every round, pinned and measured like the others, as a
 # column of its own. It must echo WebSocket messages on /echo and answer GET /health; its CPU is
 # read from /proc by pid. With PEER_<NAME>_FANOUT=1 it also gets the fan-out rows (it must then
-# speak the /ws subset the fan-out load uses: join, joined, publish, ack, message). Memory rows
+# speak the /ws subset the fan-out load uses: welcome, join, joined, publish, ack, message; it then
+# gets a handshake row on /ws too). Handshake rows measure after 30,000 unmeasured handshakes (the
+# JVM servers compile their handshake path meanwhile). Memory rows
 # are for JVM servers only.
 # UWS_LOAD_TEST=/path/to/load_test (uWebSockets' benchmarks/load_test.c, built by you) adds the
 # echo cells of issue 13 measured with that generator (one binary message in flight per
@@ -158,8 +160,9 @@ run_rows() { # name port [peer variable]
   if [ -z "$peer" ] || [ "${!fanout_var:-}" = 1 ]; then
     load "$name" fanout --url "ws://127.0.0.1:$port/ws" --subscribers 1000 --messages 2000 --size 64 --window 8
     load "$name" fanout --url "ws://127.0.0.1:$port/ws" --subscribers 10000 --messages 200 --size 64 --window 8
+    load "$name" connect --url "ws://127.0.0.1:$port/ws" --count 10000 --concurrency 50 --warmup 30000
   fi
-  load "$name" connect --url "ws://127.0.0.1:$port/echo" --count 5000 --concurrency 50
+  load "$name" connect --url "ws://127.0.0.1:$port/echo" --count 10000 --concurrency 50 --warmup 30000
   if [ -z "$peer" ]; then
     load "$name" idle --url "ws://127.0.0.1:$port/echo" --connections 10000
   fi

@@ -119,7 +119,7 @@ public final class Report implements Callable<Integer> {
                 return String.format(Locale.ROOT, "echo %d conn × %s, uWS's C load generator", run.path("connections").asInt(),
                         bytes(run.path("size").asInt()));
             case "connect":
-                return "handshakes";
+                return run.has("path") ? "handshakes on " + run.path("path").asText() : "handshakes";
             case "idle":
                 return String.format(Locale.ROOT, "idle %d connections", run.path("connections").asInt());
             default:
