@@ -33,6 +33,8 @@ PULSE_PORT=18081
 NETTY_PORT=18082
 BENCH_JAR=bench/target/pulse-bench.jar
 SERVER_JAR=server/target/pulse-server.jar
+# Parallel GC: the collector with the least work per allocation and no concurrent threads taking
+# the load generator's core; its pauses are logged (gc-<server>-<round>.log) and summed up at the end.
 SERVER_JVM=(-Xms1g -Xmx1g -XX:+UseParallelGC)
 
 if [ "${SKIP_BUILD:-}" != 1 ]; then
@@ -66,12 +68,12 @@ start_server() { # name
   local name=$1 port
   if [ "$name" = pulse ]; then
     port=$PULSE_PORT
-    taskset -c 0 java "${SERVER_JVM[@]}" -jar "$SERVER_JAR" --host 127.0.0.1 --port $port --io-threads 1 \
+    taskset -c 0 java "${SERVER_JVM[@]}" -Xlog:gc:file="$out/gc-$name-$round.log" -jar "$SERVER_JAR" --host 127.0.0.1 --port $port --io-threads 1 \
       --message-rate 1000000000 --message-burst 1000000000 --max-connections 0 \
       --ping-interval 10m --ping-timeout 20m --max-queued-bytes 4MiB >"$out/server-$name.log" 2>&1 &
   else
     port=$NETTY_PORT
-    taskset -c 0 java "${SERVER_JVM[@]}" -jar "$BENCH_JAR" reference-server --port $port --io-threads 1 \
+    taskset -c 0 java "${SERVER_JVM[@]}" -Xlog:gc:file="$out/gc-$name-$round.log" -jar "$BENCH_JAR" reference-server --port $port --io-threads 1 \
       >"$out/server-$name.log" 2>&1 &
   fi
   server_pid=$!
@@ -187,3 +189,13 @@ done
 echo "== results ($out)"
 java -jar "$BENCH_JAR" report "$raw"
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(java -version 2>&1 | head -1)"
+echo "garbage collection pauses (Parallel GC, over every row of every round):"
+python3 - "$out" <<'PY'
+import glob, os, re, sys
+for server in sorted({os.path.basename(p).split('-')[1] for p in glob.glob(sys.argv[1] + '/gc-*-*.log')}):
+    pauses = [float(m.group(1)) for p in glob.glob(f"{sys.argv[1]}/gc-{server}-*.log")
+              for m in re.finditer(r'Pause .* (\d+\.\d+)ms', open(p).read())]
+    if pauses:
+        print(f"  {server}: {len(pauses)} pauses, longest {max(pauses):.1f} ms, "
+              f"{sum(1 for x in pauses if x > 10)} over 10 ms, {sum(pauses):.0f} ms in all")
+PY
