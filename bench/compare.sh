@@ -13,7 +13,8 @@
 #
 # Peers, optional: PEER_<NAME>="command {port}" adds a server of your own build (uWebSockets, say:
 # PEER_UWS="/path/to/uws_echo {port}") to every round, pinned and measured like the others, as a
-# column of its own. It must echo WebSocket messages on /echo and answer GET /health; its CPU is
+# column of its own. It must echo WebSocket messages on /echo and on / (where uWS's load generator
+# connects) and answer GET /health; its CPU is
 # read from /proc by pid. With PEER_<NAME>_FANOUT=1 it also gets the fan-out rows (it must then
 # speak the /ws subset the fan-out load uses: welcome, join, joined, publish, ack, message; it then
 # gets a handshake row on /ws too). Handshake rows measure after 30,000 unmeasured handshakes (the

@@ -49,9 +49,8 @@ public final class WebSocketFrameCodec extends ByteToMessageDecoder implements C
     private static final int MAX_COMPONENTS = 1024;
     private static final int RSV1 = 4;
 
+    /** Server mode: frames read must be masked, and frames written are not (a client's are). */
     private final boolean expectMaskedFrames;
-    /** Client mode: frames written are masked. */
-    private final boolean maskPayload;
     private final int maxFramePayloadLength;
     private final int maxMessagePayloadLength;
     private final int allowedRsvBits;
@@ -85,7 +84,6 @@ public final class WebSocketFrameCodec extends ByteToMessageDecoder implements C
     private CompositeByteBuf fragments;
 
     public WebSocketFrameCodec(WebSocketDecoderConfig config) {
-        this.maskPayload = !config.expectMaskedFrames();
         this.expectMaskedFrames = config.expectMaskedFrames();
         this.maxFramePayloadLength = config.maxFramePayloadLength();
         this.maxMessagePayloadLength = config.maxMessagePayloadLength();
@@ -367,7 +365,7 @@ public final class WebSocketFrameCodec extends ByteToMessageDecoder implements C
             return;
         }
         WebSocketFrame frame = (WebSocketFrame) msg;
-        if (maskPayload) {
+        if (!expectMaskedFrames) {
             ctx.write(WebSocketFrameEncoder.encodeMasked(ctx.alloc(), frame), promise);
             return;
         }

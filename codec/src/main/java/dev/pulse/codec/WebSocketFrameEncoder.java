@@ -55,18 +55,15 @@ public final class WebSocketFrameEncoder {
     /** The unmasked header of {@code frame} alone, to send before its payload; releases the frame if it fails. */
     static ByteBuf header(ByteBufAllocator alloc, WebSocketFrame frame) {
         int length = frame.content().readableBytes();
-        ByteBuf header = null;
+        ByteBuf header;
         try {
             header = alloc.buffer(headerLength(length, false));
-            writeHeader(header, frame.opcode(), frame.isFinal(), frame.rsv(), length, false);
-            return header;
         } catch (RuntimeException | Error e) {
             frame.release();
-            if (header != null) {
-                header.release();
-            }
             throw e;
         }
+        writeHeader(header, frame.opcode(), frame.isFinal(), frame.rsv(), length, false);
+        return header;
     }
 
     /** The frame masked, in one buffer, as a client sends it. Consumes the frame's reference. */

@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Each event loop that carries a watched connection runs a sweep {@value #TICKS_PER_INTERVAL}
  * times per ping interval. The sweep walks the loop's connections and asks each one's frame
- * decoder how many bytes it has received: when the count has not moved for a whole interval the
+ * codec how many bytes it has received: when the count has not moved for a whole interval the
  * connection gets a protocol Ping, and another after each further quiet interval; a live peer's
  * Pong (or anything else it sends) moves the count. Once a connection has been quiet for the
  * timeout it is sent {@link #HEARTBEAT_TIMEOUT} (4000) and closed. Both therefore happen up to a
@@ -54,13 +54,13 @@ public final class Heartbeat {
      * Watches an upgraded connection until it closes. Call on the connection's event loop, after
      * the WebSocket codec is installed.
      */
-    public void watch(Channel channel, WebSocketFrameCodec decoder) {
+    public void watch(Channel channel, WebSocketFrameCodec frames) {
         EventExecutor loop = channel.eventLoop();
         assert loop.inEventLoop();
         if (!channel.isActive()) {
             return;
         }
-        Peer peer = new Peer(channel, decoder, sweeps.computeIfAbsent(loop, this::startSweep));
+        Peer peer = new Peer(channel, frames, sweeps.computeIfAbsent(loop, this::startSweep));
         peer.link();
         channel.closeFuture().addListener(peer);
     }
@@ -87,18 +87,18 @@ public final class Heartbeat {
     /** One watched connection, touched only on its event loop; static, to save an outer reference. */
     private static final class Peer implements ChannelFutureListener {
         private final Channel channel;
-        private final WebSocketFrameCodec decoder;
+        private final WebSocketFrameCodec frames;
         private final Sweep sweep;
         private Peer prev;
         private Peer next;
         private long seenBytes;
         private int quietTicks;
 
-        Peer(Channel channel, WebSocketFrameCodec decoder, Sweep sweep) {
+        Peer(Channel channel, WebSocketFrameCodec frames, Sweep sweep) {
             this.channel = channel;
-            this.decoder = decoder;
+            this.frames = frames;
             this.sweep = sweep;
-            this.seenBytes = decoder.receivedBytes();
+            this.seenBytes = frames.receivedBytes();
         }
 
         void link() {
@@ -128,7 +128,7 @@ public final class Heartbeat {
             if (!channel.isActive()) {
                 return;
             }
-            long received = decoder.receivedBytes();
+            long received = frames.receivedBytes();
             if (received != seenBytes) {
                 seenBytes = received;
                 quietTicks = 0;

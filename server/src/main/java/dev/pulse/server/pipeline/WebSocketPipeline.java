@@ -10,11 +10,11 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPipeline;
 
 /**
- * Builds an upgraded connection's pipeline: Pulse's codec (encoder, decoder, protocol
- * handler reporting to the server's traffic counters), then the endpoint's handler; and puts the
+ * Builds an upgraded connection's pipeline: Pulse's codec (the frame codec, both ways, and the
+ * protocol handler reporting to the server's traffic counters), then the endpoint's handler; and puts the
  * connection under the heartbeat. Shared by every connection of a server.
  *
- * <p>Five handler contexts per connection in all (with the error handler at the end): metering
+ * <p>Four handler contexts per connection in all (with the error handler at the end): metering
  * and the heartbeat cost none, so an idle connection stays small and every message takes as few
  * steps through the pipeline as the codec needs.
  */

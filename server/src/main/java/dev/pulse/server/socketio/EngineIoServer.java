@@ -234,7 +234,6 @@ public final class EngineIoServer {
                 + openFields;
     }
 
-
     /** The end of a session's pipeline: an error that reaches it ends the session, logged without a stack trace. */
     @ChannelHandler.Sharable
     static final class SessionErrors extends ChannelInboundHandlerAdapter {
