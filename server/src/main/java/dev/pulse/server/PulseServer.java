@@ -96,13 +96,13 @@ public final class PulseServer implements AutoCloseable {
         this.cluster = config.redis() == null ? null : new RedisEngine(config);
         this.sessions = cluster == null ? new SessionContext(config, ByteBufAllocator.DEFAULT)
                 : new SessionContext(config, ByteBufAllocator.DEFAULT, cluster, cluster, cluster, cluster.nodeId());
-        this.metrics = new ServerMetrics(stats, sessions, webSocketConnections, allConnections);
+        AccessPolicy access = new AccessPolicy(config);
+        this.metrics = new ServerMetrics(stats, sessions, access.limiter(), allConnections);
         this.metricsPublisher = new MetricsPublisher(metrics, sessions.rooms());
         this.logTail = new LogTailPublisher(sessions.rooms());
         this.transport = Transport.select(config.nativeTransport());
-        AccessPolicy access = new AccessPolicy(config);
         this.tls = tlsContext(config);
-        this.health = new HealthCheck(transport.toString(), webSocketConnections, tls, cluster);
+        this.health = new HealthCheck(transport.toString(), access.limiter(), tls, cluster);
         if (tls != null) {
             metrics.tls(tls);
         }
@@ -194,8 +194,12 @@ public final class PulseServer implements AutoCloseable {
      * plainest clients; {@code /ws}; the relay rooms {@code /rooms/NAME}.
      */
     public static List<WebSocketEndpoint> standardEndpoints(SessionContext sessions) {
-        return List.of(EchoHandler.endpoint(sessions.config()), EchoHandler.endpoint("/", sessions.config()),
-                SessionHandler.endpoint(sessions), RelayHandler.endpoint(sessions));
+        ServerConfig config = sessions.config();
+        return List.of(EchoHandler.endpoint(config), EchoHandler.endpoint("/", config),
+                new WebSocketEndpoint(SessionHandler.PATH, List.of(), SessionHandler.decoderConfig(config), true,
+                        () -> new SessionHandler(sessions)),
+                WebSocketEndpoint.under(RelayHandler.PREFIX, RelayHandler::isRoomName, List.of(),
+                        SessionHandler.decoderConfig(config), false, name -> new RelayHandler(sessions, name)));
     }
 
     /**

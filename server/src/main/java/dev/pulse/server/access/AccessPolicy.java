@@ -29,6 +29,9 @@ public final class AccessPolicy {
      */
     public record Refusal(HttpResponseStatus status, String reason, String metric) { }
 
+    /** The outcome of an admission: the slot taken, or (slot null) why none was. */
+    public record Admission(Refusal refusal, ConnectionLimiter.Slot slot) { }
+
     private static final String BEARER = "bearer ";
     private static final String X_FORWARDED_FOR = "X-Forwarded-For";
 
@@ -41,7 +44,8 @@ public final class AccessPolicy {
         this.origins = new OriginPolicy(config.allowedOrigins(), config.allowMissingOrigin(), config.publicOrigins(),
                 config.tls() ? "https" : "http");
         this.authenticator = config.jwtSecret() == null ? null : new TokenAuthenticator(config.jwtSecret());
-        this.limiter = new ConnectionLimiter(config.maxConnections(), config.maxConnectionsPerIp());
+        this.limiter = new ConnectionLimiter(config.maxConnections(), config.maxConnectionsPerIp(),
+                config.maxPollingSessionsPerIp());
         for (String proxy : config.trustedProxies()) {
             trustedProxies.add(AddressRange.parse(proxy));
         }
@@ -90,49 +94,54 @@ public final class AccessPolicy {
     }
 
     /**
-     * @param authenticate whether the endpoint requires a token (when a secret is configured)
+     * Admits a WebSocket upgrade: the origin, the token where {@code authenticate} and a secret is
+     * configured, then a {@link ConnectionLimiter.Kind#WEBSOCKET} slot for the connection.
+     *
      * @return null when admitted, else why not
      */
     public Refusal admit(Channel channel, HttpRequest request, boolean authenticate) {
-        return admit(channel, request, authenticate, true);
+        return admit(channel, request, authenticate, ConnectionLimiter.Kind.WEBSOCKET).refusal();
     }
 
     /**
-     * As {@link #admit(Channel, HttpRequest, boolean)}; {@code takeSlot} false for a connection that
-     * carries a session which holds a slot already (a socket.io upgrade from polling).
+     * As {@link #admit(Channel, HttpRequest, boolean)}, for a slot of {@code kind} held by
+     * {@code channel} (a socket.io session's own channel for {@link ConnectionLimiter.Kind#POLLING}).
+     *
+     * @return the slot taken, or the refusal
      */
-    public Refusal admit(Channel channel, HttpRequest request, boolean authenticate, boolean takeSlot) {
+    public Admission admit(Channel channel, HttpRequest request, boolean authenticate, ConnectionLimiter.Kind kind) {
         Refusal refusal = checkOrigin(request);
         if (refusal != null) {
-            return refusal;
+            return new Admission(refusal, null);
         }
         TokenAuthenticator.Principal principal = null;
         if (authenticate && authenticator != null) {
             String token = token(request);
             if (token == null) {
-                return new Refusal(HttpResponseStatus.UNAUTHORIZED,
-                        "a token is required: ?token= or Authorization: Bearer", "auth");
+                return new Admission(new Refusal(HttpResponseStatus.UNAUTHORIZED,
+                        "a token is required: ?token= or Authorization: Bearer", "auth"), null);
             }
             try {
                 principal = authenticator.verify(token);
             } catch (TokenAuthenticator.AuthenticationException e) {
-                return new Refusal(HttpResponseStatus.UNAUTHORIZED, e.getMessage(), "auth");
+                return new Admission(new Refusal(HttpResponseStatus.UNAUTHORIZED, e.getMessage(), "auth"), null);
             }
         }
-        switch (takeSlot ? limiter.tryAcquire(channel, clientAddress(channel, request)) : ConnectionLimiter.Result.ACQUIRED) {
+        ConnectionLimiter.Slot slot = limiter.tryAcquire(channel, clientAddress(channel, request), kind);
+        switch (slot.result()) {
             case SERVER_FULL:
-                return new Refusal(HttpResponseStatus.SERVICE_UNAVAILABLE, "the server is at its connection limit",
-                        "server_full");
+                return new Admission(new Refusal(HttpResponseStatus.SERVICE_UNAVAILABLE,
+                        "the server is at its connection limit", "server_full"), null);
             case IP_FULL:
-                return new Refusal(HttpResponseStatus.TOO_MANY_REQUESTS, "too many connections from your address",
-                        "ip_full");
+                return new Admission(new Refusal(HttpResponseStatus.TOO_MANY_REQUESTS,
+                        "too many connections from your address", "ip_full"), null);
             default:
                 break;
         }
         if (principal != null) {
             channel.attr(PRINCIPAL).set(principal);
         }
-        return null;
+        return new Admission(null, slot);
     }
 
     /** The origin check alone (403): for cross-origin HTTP requests such as socket.io's long-polling. */

@@ -6,81 +6,104 @@ import io.netty.channel.ChannelFutureListener;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
 /**
- * Caps WebSocket connections, server-wide and per client IP. A slot is taken at the upgrade and
- * given back when the channel closes.
+ * Caps what holds a client on this server, server-wide ({@code --max-connections}) and per client
+ * address ({@code --max-connections-per-ip}), whatever door it came through: every WebSocket
+ * (upgrades of socket.io sessions included), every socket.io long-polling session, every line
+ * connection. Long-polling sessions, which cost a client no TCP connection each, are also held to
+ * {@code --max-polling-sessions-per-ip}. A {@link Slot} is taken at admission and given back when
+ * its channel closes, or earlier by {@link Slot#release} (a polling session that moved onto a
+ * WebSocket holding a slot of its own).
  */
 public final class ConnectionLimiter {
+
+    /** What holds a slot; counted apart in {@code /health} and {@code pulse_connections}. */
+    public enum Kind {
+        WEBSOCKET("websocket"), POLLING("polling"), LINE("line");
+
+        private final String label;
+
+        Kind(String label) {
+            this.label = label;
+        }
+
+        /** The name in {@code /health} and in the metric's {@code kind} tag. */
+        public String label() {
+            return label;
+        }
+    }
 
     /** The outcome of {@link #tryAcquire}. */
     public enum Result { ACQUIRED, SERVER_FULL, IP_FULL }
 
     private final int maxConnections;
-    private final int maxPerIp;
     private final AtomicInteger total = new AtomicInteger();
-    /** Counts per address, changed only inside the map's atomic compute so that no count is ever orphaned. */
-    private final ConcurrentMap<InetAddress, int[]> perIp = new ConcurrentHashMap<>();
-    /** One listener for every connection (a capturing lambda would cost each one 24 bytes). */
-    private final ChannelFutureListener release = this::released;
+    private final Map<Kind, AtomicInteger> byKind = new EnumMap<>(Kind.class);
+    private final AddressCounts perIp;
+    private final AddressCounts pollingPerIp;
 
     /**
      * @param maxConnections 0 for no limit
      * @param maxPerIp 0 for no limit
+     * @param maxPollingPerIp 0 for no limit
      */
-    public ConnectionLimiter(int maxConnections, int maxPerIp) {
+    public ConnectionLimiter(int maxConnections, int maxPerIp, int maxPollingPerIp) {
         this.maxConnections = maxConnections;
-        this.maxPerIp = maxPerIp;
+        this.perIp = new AddressCounts(maxPerIp);
+        this.pollingPerIp = new AddressCounts(maxPollingPerIp);
+        for (Kind kind : Kind.values()) {
+            byKind.put(kind, new AtomicInteger());
+        }
     }
 
     /**
-     * Takes a slot for {@code channel}, released automatically when it closes.
+     * Takes a slot of {@code kind} for {@code channel}, released when it closes.
      *
      * @param client the client's address: the peer's, or the one a trusted proxy named
+     * @return the slot, whose {@link Slot#result()} says whether it was acquired
      */
-    public Result tryAcquire(Channel channel, InetAddress client) {
+    public Slot tryAcquire(Channel channel, InetAddress client, Kind kind) {
         if (total.incrementAndGet() > maxConnections && maxConnections > 0) {
             total.decrementAndGet();
-            return Result.SERVER_FULL;
+            return new Slot(Result.SERVER_FULL, kind, null);
         }
-        if (maxPerIp > 0 && client != null && !tryAcquireIp(client)) {
+        boolean countIp = perIp.limited() && client != null;
+        if (countIp && !perIp.tryAcquire(client)) {
             total.decrementAndGet();
-            return Result.IP_FULL;
+            return new Slot(Result.IP_FULL, kind, null);
         }
-        if (maxPerIp > 0 && client != null && !client.equals(remoteIp(channel))) {
-            // Behind a proxy the channel cannot tell the address again: this connection's own listener keeps it.
-            channel.closeFuture().addListener(closed -> {
-                total.decrementAndGet();
-                releaseIp(client);
-            });
-        } else {
-            channel.closeFuture().addListener(release);
+        if (kind == Kind.POLLING && pollingPerIp.limited() && client != null && !pollingPerIp.tryAcquire(client)) {
+            total.decrementAndGet();
+            if (countIp) {
+                perIp.release(client);
+            }
+            return new Slot(Result.IP_FULL, kind, null);
         }
-        return Result.ACQUIRED;
+        byKind.get(kind).incrementAndGet();
+        Slot slot = new Slot(Result.ACQUIRED, kind, client);
+        slot.held = 1;
+        channel.closeFuture().addListener(slot);
+        return slot;
     }
 
-    /** Takes one of {@code ip}'s slots if it has one left. */
-    boolean tryAcquireIp(InetAddress ip) {
-        boolean[] acquired = {false};
-        perIp.compute(ip, (k, count) -> {
-            if (count == null) {
-                count = new int[1];
-            }
-            if (count[0] < maxPerIp) {
-                count[0]++;
-                acquired[0] = true;
-            }
-            return count[0] == 0 ? null : count;
-        });
-        return acquired[0];
+    /** Slots held, all kinds. */
+    public int total() {
+        return total.get();
     }
 
-    /** Addresses holding at least one slot. */
+    /** Slots held by {@code kind}. */
+    public int count(Kind kind) {
+        return byKind.get(kind).get();
+    }
+
+    /** Addresses holding at least one slot (counted only under a per-address limit). */
     int addressesHeld() {
-        return perIp.size();
+        return perIp.addresses();
     }
 
     /** The peer's address; a channel keeps it once asked, so it is the same after the close. */
@@ -89,15 +112,50 @@ public final class ConnectionLimiter {
                 ? ((InetSocketAddress) channel.remoteAddress()).getAddress() : null;
     }
 
-    private void released(ChannelFuture closed) {
-        total.decrementAndGet();
-        InetAddress ip = remoteIp(closed.channel());
-        if (maxPerIp > 0 && ip != null) {
-            releaseIp(ip);
-        }
-    }
+    /** One admission: given back once, when its channel closes or when released. */
+    public final class Slot implements ChannelFutureListener {
 
-    void releaseIp(InetAddress ip) {
-        perIp.computeIfPresent(ip, (k, count) -> --count[0] <= 0 ? null : count);
+        private static final AtomicIntegerFieldUpdater<Slot> HELD = AtomicIntegerFieldUpdater.newUpdater(Slot.class, "held");
+
+        private final Result result;
+        private final Kind kind;
+        private final InetAddress client;
+        private volatile int held;
+
+        private Slot(Result result, Kind kind, InetAddress client) {
+            this.result = result;
+            this.kind = kind;
+            this.client = client;
+        }
+
+        public Result result() {
+            return result;
+        }
+
+        public boolean acquired() {
+            return result == Result.ACQUIRED;
+        }
+
+        /** Gives the slot back now; later calls, and the channel's close, do nothing more. */
+        public void release() {
+            if (!HELD.compareAndSet(this, 1, 0)) {
+                return;
+            }
+            total.decrementAndGet();
+            byKind.get(kind).decrementAndGet();
+            if (client != null) {
+                if (perIp.limited()) {
+                    perIp.release(client);
+                }
+                if (kind == Kind.POLLING && pollingPerIp.limited()) {
+                    pollingPerIp.release(client);
+                }
+            }
+        }
+
+        @Override
+        public void operationComplete(ChannelFuture closed) {
+            release();
+        }
     }
 }

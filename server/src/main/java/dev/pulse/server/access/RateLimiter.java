@@ -1,8 +1,9 @@
 package dev.pulse.server.access;
 
 /**
- * A token bucket for one connection's messages: {@code rate} tokens a second, up to
- * {@code burst} saved. Confined to the connection's event loop.
+ * A token bucket for one connection: {@code rate} tokens a second, up to {@code burst} saved; a
+ * message costs one token, or (for a bound in bytes) its size. Confined to the connection's event
+ * loop.
  */
 public final class RateLimiter {
 
@@ -25,16 +26,29 @@ public final class RateLimiter {
 
     /** Whether a message may pass now; takes a token if so. */
     public boolean tryAcquire() {
+        return tryAcquire(1);
+    }
+
+    /** Whether something costing {@code cost} tokens may pass now; takes them if so. */
+    public boolean tryAcquire(double cost) {
         long now = System.nanoTime();
         tokens = Math.min(burst, tokens + (now - lastNanos) * tokensPerNano);
         lastNanos = now;
-        if (tokens >= 1) {
-            tokens -= 1;
+        if (tokens >= cost) {
+            tokens -= cost;
             refusedInARow = 0;
             return true;
         }
         refusedInARow++;
         return false;
+    }
+
+    /**
+     * Whether, after what was just taken, {@code cost} more could pass at once: the client is
+     * keeping within its rate, not riding its edge.
+     */
+    public boolean hasRoomFor(double cost) {
+        return tokens >= cost;
     }
 
     /** Messages refused since the last one that passed. */

@@ -6,6 +6,7 @@ import dev.pulse.codec.WebSocketOpcode;
 import dev.pulse.server.broadcast.Broadcaster;
 import dev.pulse.server.config.ServerConfig;
 import dev.pulse.server.protocol.ClientRequest;
+import dev.pulse.server.protocol.CloseCodes;
 import dev.pulse.server.protocol.ErrorCode;
 import dev.pulse.server.protocol.Payload;
 import dev.pulse.server.protocol.ProtocolException;
@@ -14,7 +15,7 @@ import dev.pulse.server.relay.RelayHandler;
 import dev.pulse.server.relay.RelayRoom;
 import dev.pulse.server.room.Room;
 import dev.pulse.server.session.SessionContext;
-import dev.pulse.server.session.SessionHandler;
+import dev.pulse.server.session.Session;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -62,7 +63,6 @@ public final class HttpApi {
     /** The shortest key accepted: shorter ones are guessable. */
     public static final int MIN_KEY_LENGTH = 16;
     /** Sent to connections closed through {@code POST /api/disconnect} without a code of the caller's. */
-    public static final WebSocketCloseStatus DISCONNECTED = WebSocketCloseStatus.of(4004, "disconnected by the server");
 
     static final int MAX_BROADCAST_CHANNELS = 128;
     static final int MAX_LIST = 1_000;
@@ -222,7 +222,9 @@ public final class HttpApi {
     private static JsonNode json(FullHttpRequest request, String method) throws ApiException, ProtocolException {
         allow(request, method);
         String type = request.headers().get(HttpHeaderNames.CONTENT_TYPE);
-        String mime = type == null ? "application/json" : HttpUtil.getMimeType(type).toString().toLowerCase(Locale.ROOT);
+        // Netty has no MIME type for an empty value: declared, but no more JSON than text/plain is.
+        CharSequence declared = type == null ? "application/json" : HttpUtil.getMimeType(type);
+        String mime = declared == null ? "" : declared.toString().toLowerCase(Locale.ROOT);
         if (!mime.equals("application/json") && !mime.equals("application/x-www-form-urlencoded")) {
             throw new ApiException(HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, ErrorCode.UNSUPPORTED_MEDIA_TYPE,
                     "send the body as JSON, Content-Type: application/json");
@@ -402,14 +404,14 @@ public final class HttpApi {
             throw new ProtocolException(ErrorCode.BAD_FIELD, "give either id or name", null);
         }
         WebSocketCloseStatus status = closeStatus(body);
-        List<SessionHandler> targets = new ArrayList<>();
+        List<Session> targets = new ArrayList<>();
         if (id != null) {
-            SessionHandler session = sessions.session(id);
+            Session session = sessions.session(id);
             if (session != null) {
                 targets.add(session);
             }
         } else {
-            for (SessionHandler session : sessions.allSessions()) {
+            for (Session session : sessions.allSessions()) {
                 if (name.equals(session.name())) {
                     targets.add(session);
                 }
@@ -434,7 +436,8 @@ public final class HttpApi {
         JsonNode code = body.get("code");
         String reason = ClientRequest.optionalString(body, "reason", null);
         if (code == null || code.isNull()) {
-            return reason == null ? DISCONNECTED : WebSocketCloseStatus.of(DISCONNECTED.code(), checkReason(reason));
+            return reason == null ? CloseCodes.DISCONNECTED
+                    : WebSocketCloseStatus.of(CloseCodes.DISCONNECTED.code(), checkReason(reason));
         }
         if (!code.isInt() || code.intValue() < 4000 || code.intValue() > 4999) {
             throw new ProtocolException(ErrorCode.BAD_FIELD, "code must be a number from 4000 to 4999", null);

@@ -17,7 +17,7 @@ public enum SlowConsumerPolicy {
     COALESCE,
 
     /**
-     * Close the connection with {@link Subscriber#SLOW_CONSUMER} (4002) so that the client
+     * Close the connection with {@link dev.pulse.server.protocol.CloseCodes#SLOW_CONSUMER} (4002) so that the client
      * reconnects and resumes from the last sequence number it saw: for chat, where every message counts.
      */
     DISCONNECT;

@@ -1,7 +1,7 @@
 package dev.pulse.server.broadcast;
 
 import dev.pulse.codec.PerMessageDeflateHandler;
-import dev.pulse.codec.WebSocketCloseStatus;
+import dev.pulse.server.protocol.CloseCodes;
 import dev.pulse.codec.WebSocketFrame;
 import dev.pulse.codec.WebSocketProtocolHandler;
 import io.netty.buffer.ByteBuf;
@@ -26,10 +26,6 @@ import java.util.Map;
  * topic waits here.
  */
 public final class Subscriber {
-
-    /** Sent when the connection is closed under {@link SlowConsumerPolicy#DISCONNECT}. */
-    public static final WebSocketCloseStatus SLOW_CONSUMER =
-            WebSocketCloseStatus.of(4002, "slow consumer: too many bytes queued");
 
     private final Channel channel;
     private final WebSocketProtocolHandler protocol;
@@ -139,7 +135,7 @@ public final class Subscriber {
         releaseCoalesced();
         stats.onDisconnected();
         // The Close queues behind the backlog; the protocol handler's close timeout ends TCP if it is never read.
-        channel.writeAndFlush(WebSocketFrame.close(SLOW_CONSUMER), channel.voidPromise());
+        channel.writeAndFlush(WebSocketFrame.close(CloseCodes.SLOW_CONSUMER), channel.voidPromise());
     }
 
     private void write(ByteBuf frame) {

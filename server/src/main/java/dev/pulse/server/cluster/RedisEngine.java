@@ -15,7 +15,7 @@ import dev.pulse.server.relay.RelayBus;
 import dev.pulse.server.relay.RelayRoom;
 import dev.pulse.server.session.Peers;
 import dev.pulse.server.session.SessionContext;
-import dev.pulse.server.session.SessionHandler;
+import dev.pulse.server.session.Session;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
@@ -615,7 +615,7 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
         int count = 0;
         switch (request.path("op").asText()) {
             case "direct" -> {
-                SessionHandler session = sessions.session(request.path("to").asText());
+                Session session = sessions.session(request.path("to").asText());
                 if (session != null) {
                     session.sendDirect(request.path("message").asText().getBytes(StandardCharsets.UTF_8));
                     count = 1;
@@ -626,7 +626,7 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
                         request.path("reason").asText());
                 String id = request.path("id").asText(null);
                 String name = request.path("name").asText(null);
-                for (SessionHandler session : sessions.allSessions()) {
+                for (Session session : sessions.allSessions()) {
                     if (id != null ? id.equals(session.id()) : name != null && name.equals(session.name())) {
                         session.close(status);
                         count++;

@@ -176,6 +176,24 @@ public final class PulseCommand {
             description = "Longest line the line door takes, in bytes; longer ones are refused whole (PULSE_TCP_MAX_LINE).")
     int tcpMaxLine;
 
+    @Option(names = "--max-polling-sessions-per-ip", paramLabel = "N",
+            defaultValue = "${env:PULSE_MAX_POLLING_SESSIONS_PER_IP:-64}",
+            description = "socket.io long-polling sessions one client address may hold at once; beyond, 429. 0: no limit "
+                    + "(PULSE_MAX_POLLING_SESSIONS_PER_IP).")
+    int maxPollingSessionsPerIp;
+
+    @Option(names = "--max-polling-sessions-per-connection", paramLabel = "N",
+            defaultValue = "${env:PULSE_MAX_POLLING_SESSIONS_PER_CONNECTION:-4}",
+            description = "socket.io sessions opened on one HTTP connection that may be open at once; beyond, 429 "
+                    + "(PULSE_MAX_POLLING_SESSIONS_PER_CONNECTION).")
+    int maxPollingSessionsPerConnection;
+
+    @Option(names = "--relay-byte-rate", paramLabel = "SIZE", converter = SizeConverter.class,
+            defaultValue = "${env:PULSE_RELAY_BYTE_RATE:-256KiB}",
+            description = "Bytes a second one client may relay (relay rooms, socket.io events), as many at once; beyond, "
+                    + "rate_limited, and as many refusals in a row as --message-burst close with 4003 (PULSE_RELAY_BYTE_RATE).")
+    int relayByteRate;
+
     @Option(names = "--redis", paramLabel = "URI", defaultValue = "${env:PULSE_REDIS:-}",
             description = "Redis of the cluster this node joins, redis://[:password@]host:port or rediss://...; "
                     + "nodes sharing it and --cluster-name act as one server. Default: none, a single node (PULSE_REDIS).")
@@ -307,6 +325,9 @@ public final class PulseCommand {
                 .redis(redis)
                 .tcpPort(tcpPort)
                 .tcpMaxLine(tcpMaxLine)
+                .maxPollingSessionsPerIp(maxPollingSessionsPerIp)
+                .maxPollingSessionsPerConnection(maxPollingSessionsPerConnection)
+                .relayByteRate(relayByteRate)
                 .clusterName(clusterName)
                 .nodeTimeout(nodeTimeout)
                 .maxChannels(maxChannels)

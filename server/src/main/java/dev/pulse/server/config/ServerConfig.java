@@ -69,6 +69,12 @@ public final class ServerConfig {
     public static final int DEFAULT_TCP_PORT = -1;
     /** A line of the line door: 4,096 characters of text take at most 16 KiB of UTF-8, with room for a command. */
     public static final int DEFAULT_TCP_MAX_LINE = 16 * 1024 + 64;
+    /** socket.io long-polling sessions one client address holds at once: a NAT'd office's tabs, not a flood. */
+    public static final int DEFAULT_MAX_POLLING_SESSIONS_PER_IP = 64;
+    /** socket.io sessions one HTTP connection may have opened and still hold (a browser reuses its few connections). */
+    public static final int DEFAULT_MAX_POLLING_SESSIONS_PER_CONNECTION = 4;
+    /** 256 KiB: bytes a second one client may relay (relay rooms, socket.io events), and as many at once. */
+    public static final int DEFAULT_RELAY_BYTE_RATE = 256 * 1024;
     /** Connections still speaking HTTP (not upgraded), each holding up to 16 KiB of request buffers. */
     public static final int DEFAULT_MAX_HTTP_CONNECTIONS = 10_000;
     /** How long a connection may stay in HTTP, keep-alive requests and all, before it is closed. */
@@ -126,6 +132,9 @@ public final class ServerConfig {
     private final String redis;
     private final int tcpPort;
     private final int tcpMaxLine;
+    private final int maxPollingSessionsPerIp;
+    private final int maxPollingSessionsPerConnection;
+    private final int relayByteRate;
     private final String clusterName;
     private final Duration nodeTimeout;
     private final int historyBytes;
@@ -177,6 +186,9 @@ public final class ServerConfig {
         this.redis = b.redis;
         this.tcpPort = b.tcpPort;
         this.tcpMaxLine = b.tcpMaxLine;
+        this.maxPollingSessionsPerIp = b.maxPollingSessionsPerIp;
+        this.maxPollingSessionsPerConnection = b.maxPollingSessionsPerConnection;
+        this.relayByteRate = b.relayByteRate;
         this.clusterName = b.clusterName;
         this.nodeTimeout = b.nodeTimeout;
         this.historyBytes = b.historyBytes;
@@ -234,6 +246,9 @@ public final class ServerConfig {
                 .redis(redis)
                 .tcpPort(tcpPort)
                 .tcpMaxLine(tcpMaxLine)
+                .maxPollingSessionsPerIp(maxPollingSessionsPerIp)
+                .maxPollingSessionsPerConnection(maxPollingSessionsPerConnection)
+                .relayByteRate(relayByteRate)
                 .clusterName(clusterName)
                 .nodeTimeout(nodeTimeout)
                 .historyBytes(historyBytes)
@@ -415,6 +430,21 @@ public final class ServerConfig {
         return tcpMaxLine;
     }
 
+    /** socket.io long-polling sessions one client address may hold at once; 0 for no limit. */
+    public int maxPollingSessionsPerIp() {
+        return maxPollingSessionsPerIp;
+    }
+
+    /** socket.io sessions opened on one HTTP connection that may be open at once. */
+    public int maxPollingSessionsPerConnection() {
+        return maxPollingSessionsPerConnection;
+    }
+
+    /** Bytes a second one client may relay to others (relay rooms, socket.io events), and the burst. */
+    public int relayByteRate() {
+        return relayByteRate;
+    }
+
     public String clusterName() {
         return clusterName;
     }
@@ -522,6 +552,9 @@ public final class ServerConfig {
                 + ", clusterName=" + clusterName
                 + ", tcpPort=" + tcpPort
                 + ", tcpMaxLine=" + tcpMaxLine
+                + ", maxPollingSessionsPerIp=" + maxPollingSessionsPerIp
+                + ", maxPollingSessionsPerConnection=" + maxPollingSessionsPerConnection
+                + ", relayByteRate=" + relayByteRate
                 + ", nodeTimeout=" + nodeTimeout
                 + ", historyBytes=" + historyBytes
                 + ", historyTotalBytes=" + historyTotalBytes
@@ -575,6 +608,9 @@ public final class ServerConfig {
         private String redis = DEFAULT_REDIS;
         private int tcpPort = DEFAULT_TCP_PORT;
         private int tcpMaxLine = DEFAULT_TCP_MAX_LINE;
+        private int maxPollingSessionsPerIp = DEFAULT_MAX_POLLING_SESSIONS_PER_IP;
+        private int maxPollingSessionsPerConnection = DEFAULT_MAX_POLLING_SESSIONS_PER_CONNECTION;
+        private int relayByteRate = DEFAULT_RELAY_BYTE_RATE;
         private String clusterName = DEFAULT_CLUSTER_NAME;
         private Duration nodeTimeout = DEFAULT_NODE_TIMEOUT;
         private int historyBytes = DEFAULT_HISTORY_BYTES;
@@ -815,6 +851,22 @@ public final class ServerConfig {
 
         public Builder tcpMaxLine(int tcpMaxLine) {
             this.tcpMaxLine = atLeast(64, tcpMaxLine, "tcpMaxLine");
+            return this;
+        }
+
+        public Builder maxPollingSessionsPerIp(int maxPollingSessionsPerIp) {
+            this.maxPollingSessionsPerIp = atLeast(0, maxPollingSessionsPerIp, "maxPollingSessionsPerIp");
+            return this;
+        }
+
+        public Builder maxPollingSessionsPerConnection(int maxPollingSessionsPerConnection) {
+            this.maxPollingSessionsPerConnection = atLeast(1, maxPollingSessionsPerConnection,
+                    "maxPollingSessionsPerConnection");
+            return this;
+        }
+
+        public Builder relayByteRate(int relayByteRate) {
+            this.relayByteRate = atLeast(1024, relayByteRate, "relayByteRate");
             return this;
         }
 

@@ -2,11 +2,11 @@ package dev.pulse.server.health;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pulse.server.access.ConnectionLimiter;
 import dev.pulse.server.cluster.RedisEngine;
 import dev.pulse.server.tls.TlsContext;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
-import io.netty.channel.group.ChannelGroup;
 
 import java.lang.management.ManagementFactory;
 import java.util.LinkedHashMap;
@@ -23,7 +23,7 @@ public final class HealthCheck {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final String transport;
-    private final ChannelGroup webSocketConnections;
+    private final ConnectionLimiter connections;
     private final TlsContext tls;
     private final RedisEngine cluster;
     private final long startNanos = System.nanoTime();
@@ -33,9 +33,9 @@ public final class HealthCheck {
      * @param tls the server's TLS, or null when it speaks plain HTTP
      * @param cluster the cluster's engine, or null for a single node
      */
-    public HealthCheck(String transport, ChannelGroup webSocketConnections, TlsContext tls, RedisEngine cluster) {
+    public HealthCheck(String transport, ConnectionLimiter connections, TlsContext tls, RedisEngine cluster) {
         this.transport = transport;
-        this.webSocketConnections = webSocketConnections;
+        this.connections = connections;
         this.tls = tls;
         this.cluster = cluster;
     }
@@ -61,7 +61,13 @@ public final class HealthCheck {
         // Live while the process answers at all; ready while it accepts new connections.
         report.put("live", true);
         report.put("ready", isReady());
-        report.put("connections", webSocketConnections.size());
+        // Every client that holds a slot, whatever its door: the count --max-connections is held to.
+        report.put("connections", connections.total());
+        Map<String, Object> byKind = new LinkedHashMap<>();
+        for (ConnectionLimiter.Kind kind : ConnectionLimiter.Kind.values()) {
+            byKind.put(kind.label(), connections.count(kind));
+        }
+        report.put("connectionsByKind", byKind);
         report.put("transport", transport);
         if (tls != null) {
             Map<String, Object> state = new LinkedHashMap<>();

@@ -1,6 +1,6 @@
 package dev.pulse.server.heartbeat;
 
-import dev.pulse.codec.WebSocketCloseStatus;
+import dev.pulse.server.protocol.CloseCodes;
 import dev.pulse.codec.WebSocketFrame;
 import dev.pulse.codec.WebSocketFrameCodec;
 import io.netty.buffer.Unpooled;
@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  * codec how many bytes it has received: when the count has not moved for a whole interval the
  * connection gets a protocol Ping, and another after each further quiet interval; a live peer's
  * Pong (or anything else it sends) moves the count. Once a connection has been quiet for the
- * timeout it is sent {@link #HEARTBEAT_TIMEOUT} (4000) and closed. Both therefore happen up to a
+ * timeout it is sent {@link CloseCodes#HEARTBEAT_TIMEOUT} (4000) and closed. Both therefore happen up to a
  * quarter interval late, never early.
  *
  * <p>A connection costs one small list node here and no pipeline handler: a per-connection
@@ -33,9 +33,6 @@ import java.util.concurrent.TimeUnit;
  * about 300 bytes, plus a step on every read.
  */
 public final class Heartbeat {
-
-    public static final WebSocketCloseStatus HEARTBEAT_TIMEOUT =
-            WebSocketCloseStatus.of(4000, "heartbeat timeout: nothing received");
 
     static final int TICKS_PER_INTERVAL = 4;
 
@@ -138,7 +135,7 @@ public final class Heartbeat {
             if (quietTicks >= sweep.heartbeat.timeoutTicks) {
                 log.debug("{} nothing received for {} ms: closing", channel,
                         TimeUnit.NANOSECONDS.toMillis(quietTicks * sweep.heartbeat.tickNanos));
-                channel.writeAndFlush(WebSocketFrame.close(HEARTBEAT_TIMEOUT)).addListener(ChannelFutureListener.CLOSE);
+                channel.writeAndFlush(WebSocketFrame.close(CloseCodes.HEARTBEAT_TIMEOUT)).addListener(ChannelFutureListener.CLOSE);
             } else if (quietTicks % TICKS_PER_INTERVAL == 0) {
                 channel.writeAndFlush(WebSocketFrame.ping(Unpooled.EMPTY_BUFFER), channel.voidPromise());
             }

@@ -31,10 +31,10 @@ public final class LineServerInitializer extends ChannelInitializer<Channel> {
     @Override
     protected void initChannel(Channel channel) {
         connections.add(channel);
-        ConnectionLimiter.Result admitted = limiter.tryAcquire(channel, ConnectionLimiter.remoteIp(channel));
-        if (admitted != ConnectionLimiter.Result.ACQUIRED) {
+        ConnectionLimiter.Slot slot = limiter.tryAcquire(channel, ConnectionLimiter.remoteIp(channel), ConnectionLimiter.Kind.LINE);
+        if (!slot.acquired()) {
             channel.pipeline().addLast(new LineRenderer());
-            channel.writeAndFlush("* closing: " + (admitted == ConnectionLimiter.Result.IP_FULL
+            channel.writeAndFlush("* closing: " + (slot.result() == ConnectionLimiter.Result.IP_FULL
                     ? "too many connections from your address" : "the server is full"))
                     .addListener(ChannelFutureListener.CLOSE);
             return;

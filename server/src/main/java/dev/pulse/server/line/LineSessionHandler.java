@@ -1,14 +1,13 @@
 package dev.pulse.server.line;
 
-import dev.pulse.server.access.RateLimiter;
-import dev.pulse.server.access.TokenAuthenticator;
-import dev.pulse.server.broadcast.Subscriber;
 import dev.pulse.server.config.ServerConfig;
 import dev.pulse.server.protocol.ClientRequest;
 import dev.pulse.server.protocol.ErrorCode;
 import dev.pulse.server.protocol.Payload;
 import dev.pulse.server.protocol.ProtocolException;
-import dev.pulse.server.room.Room;
+import dev.pulse.server.protocol.ServerMessages;
+import dev.pulse.server.access.TokenAuthenticator;
+import dev.pulse.server.session.Session;
 import dev.pulse.server.session.SessionContext;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelFutureListener;
@@ -17,8 +16,9 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleStateEvent;
 
 /**
- * One line connection: a member of at most one channel at a time, with the same rooms, presence,
- * limits and error codes as a {@code /ws} session. Takes the lines of {@link LineDecoder}:
+ * The line door: one line connection as a {@link Session}, a member of at most one channel at a
+ * time, with the same rooms, presence, limits and error codes as {@code /ws}. Takes the lines of
+ * {@link LineDecoder}:
  *
  * <pre>
  * /nick NAME        the name shown with what it says (1-64 characters)
@@ -29,61 +29,55 @@ import io.netty.handler.timeout.IdleStateEvent;
  * anything else     is published as text to the channel joined
  * </pre>
  *
- * Answers and channel messages reach the client as lines through {@link LineRenderer}. A
+ * Every line counts against the session's rate, refused ones (too long, not UTF-8) included.
+ * Answers and channel messages reach the client as lines through {@link LineRenderer}; the door's
+ * own notices ({@code * ...}) are held to the session's queue bound like every answer. A
  * connection that sends nothing for {@code --ping-timeout} is closed; one whose queue is past the
- * high mark is not read from until it drains, and an answer that would take it past
- * {@code --max-queued-bytes} closes it.
+ * high mark is not read from until it drains.
  */
 public final class LineSessionHandler extends ChannelInboundHandlerAdapter {
 
     private final SessionContext context;
     private final ServerConfig config;
     private final TokenAuthenticator authenticator;
-    private final RateLimiter rateLimiter;
-    private final String id;
-    private Subscriber subscriber;
-    private Room joined;
-    private String name;
-    private boolean authenticated;
+    private Session session;
+    /** The one channel joined, or null. */
+    private String joined;
 
     public LineSessionHandler(SessionContext context) {
         this.context = context;
         this.config = context.config();
         this.authenticator = config.jwtSecret() == null ? null : new TokenAuthenticator(config.jwtSecret());
-        this.authenticated = authenticator == null;
-        this.rateLimiter = new RateLimiter(config.messageRate(), config.messageBurst());
-        this.id = context.newConnectionId();
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        subscriber = new Subscriber(ctx.channel(), context.stats(), config.maxQueuedBytes());
-        ctx.write("* welcome to Pulse, connection " + id);
-        ctx.writeAndFlush("* " + (authenticated ? "" : "/auth TOKEN first; then ")
+        session = context.newSession(Session.Kind.LINE, ctx.channel());
+        if (authenticator == null) {
+            session.open(null);
+        }
+        say("* welcome to Pulse, connection " + session.id());
+        say("* " + (authenticator == null ? "" : "/auth TOKEN first; then ")
                 + "/nick NAME, /join CHANNEL, /leave, /quit; any other line is said in the channel joined");
+        ctx.flush();
         ctx.fireChannelActive();
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         try {
+            if (!session.admit()) {
+                return;
+            }
             if (msg instanceof LineDecoder.Refused refused) {
                 throw refused.reason() == LineDecoder.Reason.TOO_LONG
                         ? new ProtocolException(ErrorCode.TOO_LONG, "a line may be at most " + config.tcpMaxLine()
                                 + " bytes; this one was dropped", null)
                         : new ProtocolException(ErrorCode.BAD_ENCODING, "a line must be UTF-8; this one was dropped", null);
             }
-            if (!rateLimiter.tryAcquire()) {
-                if (rateLimiter.refusedInARow() >= config.messageBurst()) {
-                    close(ctx, "more than " + config.messageRate() + " lines per second");
-                    return;
-                }
-                throw new ProtocolException(ErrorCode.RATE_LIMITED, "more than " + config.messageRate()
-                        + " lines per second; this one was dropped", null);
-            }
             handle(ctx, (String) msg);
         } catch (ProtocolException e) {
-            reply(ctx, "! error " + e.code().wire() + ": " + e.getMessage());
+            session.reply(ServerMessages.error(e.code(), e.getMessage(), e.ref()));
         }
     }
 
@@ -99,116 +93,100 @@ public final class LineSessionHandler extends ChannelInboundHandlerAdapter {
             String command = space < 0 ? line : line.substring(0, space);
             String argument = space < 0 ? "" : line.substring(space + 1).trim();
             if (command.equals("/quit")) {
-                close(ctx, "bye");
+                ctx.writeAndFlush("* closing: bye").addListener(ChannelFutureListener.CLOSE);
                 return;
             }
             if (command.equals("/auth")) {
-                authenticate(ctx, argument);
+                authenticate(argument);
                 return;
             }
-            requireAuthenticated();
+            requireOpen();
             switch (command) {
-                case "/nick" -> nick(ctx, argument);
-                case "/join" -> join(ctx, argument);
-                case "/leave" -> leave(true);
+                case "/nick" -> nick(argument);
+                case "/join" -> join(argument);
+                case "/leave" -> leave();
                 default -> throw new ProtocolException(ErrorCode.UNKNOWN_COMMAND,
                         "no command " + command + ": /nick NAME, /join CHANNEL, /leave, /quit", null);
             }
             return;
         }
-        requireAuthenticated();
+        requireOpen();
         if (line.isBlank()) {
             return;
         }
         if (joined == null) {
             throw new ProtocolException(ErrorCode.NOT_JOINED, "/join a channel first", null);
         }
-        context.checkTextLength(line, null);
-        joined.publish(subscriber, Payload.text(line), null);
+        session.handle(ClientRequest.publish(joined, Payload.text(line)));
     }
 
-    private void requireAuthenticated() throws ProtocolException {
-        if (!authenticated) {
+    private void requireOpen() throws ProtocolException {
+        if (!session.isOpen()) {
             throw new ProtocolException(ErrorCode.UNAUTHORIZED, "send /auth TOKEN first", null);
         }
     }
 
-    private void authenticate(ChannelHandlerContext ctx, String token) throws ProtocolException {
+    private void authenticate(String token) throws ProtocolException {
         if (authenticator == null) {
-            reply(ctx, "* no token needed here");
+            say("* no token needed here");
+            return;
+        }
+        if (session.isOpen()) {
+            say("* authenticated as " + session.name());
             return;
         }
         try {
-            TokenAuthenticator.Principal principal = authenticator.verify(token);
-            authenticated = true;
-            name = principal.subject();
-            reply(ctx, "* authenticated as " + name);
+            session.open(authenticator.verify(token));
+            say("* authenticated as " + session.name());
         } catch (TokenAuthenticator.AuthenticationException e) {
             throw new ProtocolException(ErrorCode.UNAUTHORIZED, e.getMessage(), null);
         }
     }
 
-    private void nick(ChannelHandlerContext ctx, String nick) throws ProtocolException {
-        if (authenticator != null) {
-            throw new ProtocolException(ErrorCode.BAD_FIELD, "the name is the token's subject: " + name, null);
-        }
+    private void nick(String nick) throws ProtocolException {
         if (nick.isEmpty() || nick.length() > ClientRequest.MAX_NAME_LENGTH || nick.chars().anyMatch(Character::isISOControl)) {
             throw new ProtocolException(ErrorCode.BAD_FIELD,
                     "a name is 1-" + ClientRequest.MAX_NAME_LENGTH + " characters, none of them a control character", null);
         }
-        name = nick;
-        reply(ctx, "* you are " + name + (joined == null ? "" : " (from your next /join of a channel)"));
+        session.rename(nick);
+        say("* you are " + nick + (joined == null ? "" : " (from your next /join of a channel)"));
     }
 
-    private void join(ChannelHandlerContext ctx, String channel) throws ProtocolException {
+    private void join(String channel) throws ProtocolException {
         ClientRequest.checkChannel(channel, null);
         if (ClientRequest.isSystemChannel(channel)) {
             throw new ProtocolException(ErrorCode.BAD_CHANNEL, "the line door has no system channels", null);
         }
-        if (joined != null && joined.name().equals(channel)) {
-            reply(ctx, "* already in " + channel);
+        if (channel.equals(joined)) {
+            say("* already in " + channel);
             return;
         }
-        Room room = context.rooms().acquire(channel, ctx.channel().eventLoop());
-        if (room == null) {
-            throw new ProtocolException(ErrorCode.TOO_MANY_CHANNELS,
-                    "the server holds its maximum of " + config.maxChannels() + " channels", null);
-        }
-        leave(true);
-        joined = room;
-        room.join(new Room.Member(id, name, subscriber), -1, null, null);
+        leave();
+        session.handle(ClientRequest.join(channel, null));
+        joined = channel;
     }
 
-    /** Leaves the channel joined, if any; {@code answer}: tell the client ({@code * left}). */
-    private void leave(boolean answer) {
+    /** Leaves the channel joined, if any ({@code * left}). */
+    private void leave() throws ProtocolException {
         if (joined != null) {
-            joined.leave(subscriber, null, answer);
-            context.rooms().release(joined);
+            String channel = joined;
             joined = null;
+            session.handle(ClientRequest.leave(channel));
         }
     }
 
-    /**
-     * Answers on this connection, within {@code --max-queued-bytes}: a client that sends without
-     * reading is closed as a slow consumer rather than queued for without end (and while its queue
-     * is past the high mark it is not read from at all).
-     */
-    private void reply(ChannelHandlerContext ctx, String line) {
-        if (subscriber.hasRoomFor(ByteBufUtil.utf8Bytes(line) + 2)) {
-            ctx.write(line);
-        } else {
-            close(ctx, Subscriber.SLOW_CONSUMER.reason());
+    /** A notice of the door's own, within the session's queue bound. */
+    private void say(String line) {
+        if (session.reserve(ByteBufUtil.utf8Bytes(line) + 2)) {
+            session.channel().write(line, session.channel().voidPromise());
         }
-    }
-
-    private static void close(ChannelHandlerContext ctx, String why) {
-        ctx.writeAndFlush("* closing: " + why).addListener(ChannelFutureListener.CLOSE);
     }
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
         if (event instanceof IdleStateEvent) {
-            close(ctx, "nothing received for " + config.pingTimeout().toMillis() + " ms");
+            ctx.writeAndFlush("* closing: nothing received for " + config.pingTimeout().toMillis() + " ms")
+                    .addListener(ChannelFutureListener.CLOSE);
             return;
         }
         ctx.fireUserEventTriggered(event);
@@ -219,16 +197,15 @@ public final class LineSessionHandler extends ChannelInboundHandlerAdapter {
         // Like a WebSocket (WebSocketProtocolHandler): nothing more is read while answers cannot leave.
         ctx.channel().config().setAutoRead(ctx.channel().isWritable());
         if (ctx.channel().isWritable()) {
-            subscriber.onWritable();
+            session.writable();
         }
         ctx.fireChannelWritabilityChanged();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        leave(false);
-        if (subscriber != null) {
-            subscriber.close();
+        if (session != null) {
+            session.ended();
         }
         ctx.fireChannelInactive();
     }

@@ -4,8 +4,10 @@ import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
+import dev.pulse.server.access.ConnectionLimiter;
 import dev.pulse.server.broadcast.BroadcastStats;
 import dev.pulse.server.cluster.RedisEngine;
+import dev.pulse.server.session.Session;
 import dev.pulse.server.session.SessionContext;
 import dev.pulse.server.tls.TlsContext;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -44,7 +46,7 @@ public final class ServerMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final ServerStats stats;
     private final SessionContext sessions;
-    private final ChannelGroup connections;
+    private final ConnectionLimiter connections;
     private final ChannelGroup allConnections;
     private final long startNanos = System.nanoTime();
     private volatile RedisEngine cluster;
@@ -59,20 +61,28 @@ public final class ServerMetrics {
     private long lastApiRequests;
 
     /**
-     * @param connections open WebSocket connections, all endpoints
+     * @param connections the slots held, by kind: WebSockets, socket.io polling sessions, line connections
      * @param allConnections every open connection (HTTP, WebSocket, the line door), whose queues
      *        {@code pulse_queued_bytes} adds up
      */
-    public ServerMetrics(ServerStats stats, SessionContext sessions, ChannelGroup connections, ChannelGroup allConnections) {
+    public ServerMetrics(ServerStats stats, SessionContext sessions, ConnectionLimiter connections,
+                         ChannelGroup allConnections) {
         this.stats = stats;
         this.sessions = sessions;
         this.connections = connections;
         this.allConnections = allConnections;
         BroadcastStats broadcast = sessions.stats();
-        Gauge.builder("pulse.connections", connections::size).description("open WebSocket connections").register(registry);
+        for (ConnectionLimiter.Kind kind : ConnectionLimiter.Kind.values()) {
+            Gauge.builder("pulse.connections", () -> connections.count(kind)).tag("kind", kind.label())
+                    .description("clients holding a connection slot, by kind: websocket, polling (socket.io), line")
+                    .register(registry);
+        }
         Gauge.builder("pulse.queued.bytes", this::queuedBytes)
                 .description("bytes written to connections and not yet taken by the kernel").register(registry);
-        Gauge.builder("pulse.sessions", sessions::sessionCount).description("open sessions: /ws connections and connected socket.io sockets").register(registry);
+        for (Session.Kind kind : Session.Kind.values()) {
+            Gauge.builder("pulse.sessions", () -> sessions.sessionCount(kind)).tag("door", kind.label())
+                    .description("open sessions, by door: ws, socket.io, line, relay").register(registry);
+        }
         Gauge.builder("pulse.channels", sessions.rooms()::size).description("channels held").register(registry);
         Gauge.builder("pulse.channel.members", sessions.rooms()::totalMembers).description("memberships over all channels")
                 .register(registry);
@@ -188,7 +198,7 @@ public final class ServerMetrics {
         try (ByteArrayBuilder out = new ByteArrayBuilder(512);
              JsonGenerator g = JSON.createGenerator(out, JsonEncoding.UTF8)) {
             g.writeStartObject();
-            g.writeNumberField("connections", connections.size());
+            g.writeNumberField("connections", connections.total());
             g.writeNumberField("sessions", sessions.sessionCount());
             g.writeNumberField("channels", sessions.rooms().size());
             g.writeNumberField("members", sessions.rooms().totalMembers());

@@ -177,7 +177,7 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
         } else if (endpoint != null && (upgradeAttempt || file == null)) {
             // A WebSocket path; "/" is one too, for upgrades only: a plain GET there gets the page.
             if (upgradeAttempt) {
-                upgrade(ctx, request, endpoint, () -> endpoint.newHandler(path), true);
+                upgrade(ctx, request, endpoint, () -> endpoint.newHandler(path));
             } else if (isGetOrHead(request)) {
                 FullHttpResponse response = text(HttpResponseStatus.UPGRADE_REQUIRED,
                         path + " is a WebSocket endpoint: connect with a WebSocket client");
@@ -270,17 +270,14 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
             respond(ctx, request, refusal, true);
             return;
         }
-        // An upgrade from polling belongs to a session that holds a connection slot already.
-        upgrade(ctx, request, routes.socketIoEndpoint, () -> routes.engineIo.webSocketHandler(query),
-                EngineIoServer.opensSession(query));
+        upgrade(ctx, request, routes.socketIoEndpoint, () -> routes.engineIo.webSocketHandler(query));
     }
 
     /**
      * @param handler makes the endpoint's handler once the upgrade is admitted
-     * @param takeSlot whether the connection counts against the connection limits
      */
     private void upgrade(ChannelHandlerContext ctx, FullHttpRequest request, WebSocketEndpoint endpoint,
-                         Supplier<ChannelHandler> handler, boolean takeSlot) {
+                         Supplier<ChannelHandler> handler) {
         FullHttpResponse response;
         try {
             response = endpoint.handshaker().handshake(request);
@@ -290,7 +287,7 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
             respond(ctx, request, WebSocketServerHandshaker.refusal(e), true);
             return;
         }
-        AccessPolicy.Refusal refusal = routes.access.admit(ctx.channel(), request, endpoint.authenticated(), takeSlot);
+        AccessPolicy.Refusal refusal = routes.access.admit(ctx.channel(), request, endpoint.authenticated());
         if (refusal != null) {
             log.debug("{} handshake refused with {}: {}", ctx.channel(), refusal.status().code(), refusal.reason());
             routes.stats.onHandshakeFailure(refusal.metric());

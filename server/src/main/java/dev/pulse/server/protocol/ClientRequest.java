@@ -1,12 +1,21 @@
 package dev.pulse.server.protocol;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.POJONode;
+import com.fasterxml.jackson.databind.util.RawValue;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.util.regex.Pattern;
 
 /**
@@ -35,7 +44,23 @@ public record ClientRequest(String type, String channel, String name, long since
 
     public static final int MAX_NAME_LENGTH = 64;
     private static final Pattern CHANNEL = Pattern.compile("\\$?[A-Za-z0-9_.:-]{1,64}");
+    private static final String DATA = "data";
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** A join of {@code channel}, from a door that has no {@code since} or ref to give. */
+    public static ClientRequest join(String channel, String name) {
+        return new ClientRequest(JOIN, channel, name, -1, null, null, null, null, null);
+    }
+
+    /** A leave of {@code channel}. */
+    public static ClientRequest leave(String channel) {
+        return new ClientRequest(LEAVE, channel, null, -1, null, null, null, null, null);
+    }
+
+    /** A publish of {@code payload} to {@code channel}, without a ref. */
+    public static ClientRequest publish(String channel, Payload payload) {
+        return new ClientRequest(PUBLISH, channel, null, -1, null, null, payload, null, null);
+    }
 
     /** Whether {@code channel} is a server-published system channel. */
     public static boolean isSystemChannel(String channel) {
@@ -48,7 +73,16 @@ public record ClientRequest(String type, String channel, String name, long since
      * @throws ProtocolException with {@code bad_json}, {@code unknown_type}, {@code bad_field} or {@code bad_channel}
      */
     public static ClientRequest parse(ByteBuf utf8) throws ProtocolException {
-        JsonNode root = readObject(utf8);
+        return parse(readObject(utf8));
+    }
+
+    /**
+     * Checks a request already read as a JSON object (a door whose wire format is not one JSON
+     * object per message builds one: socket.io's events).
+     *
+     * @throws ProtocolException with {@code unknown_type}, {@code bad_field} or {@code bad_channel}
+     */
+    public static ClientRequest parse(JsonNode root) throws ProtocolException {
         String ref = optionalString(root, "ref", null);
         String type = requiredString(root, "type", ref);
         switch (type) {
@@ -86,10 +120,11 @@ public record ClientRequest(String type, String channel, String name, long since
 
     /**
      * The {@code text} (a string) or the {@code data} (any JSON value but null) of {@code root}:
-     * exactly one of them. Shared by {@code /ws} and the HTTP API.
+     * exactly one of them. Shared by {@code /ws} and the HTTP API. {@code data} read by
+     * {@link #readObject} is taken as it was sent; from a tree built otherwise, as the tree holds it.
      */
     public static Payload payload(JsonNode root, String ref) throws ProtocolException {
-        JsonNode data = root.get("data");
+        JsonNode data = root.get(DATA);
         boolean hasData = data != null && !data.isNull();
         String text = optionalString(root, "text", ref);
         if (hasData == (text != null)) {
@@ -98,22 +133,53 @@ public record ClientRequest(String type, String channel, String name, long since
         if (text != null) {
             return Payload.text(text);
         }
-        try {
-            return Payload.data(JSON.writeValueAsBytes(data));
-        } catch (JsonProcessingException e) {
-            throw new ProtocolException(ErrorCode.BAD_FIELD, "data cannot be written as JSON", ref);
+        if (data instanceof POJONode node && node.getPojo() instanceof RawValue sent) {
+            return Payload.data(sent.rawValue().toString().getBytes(StandardCharsets.UTF_8));
         }
+        String json;
+        try (JsonParser tree = data.traverse()) {
+            tree.nextToken();
+            json = exactJson(tree);
+        } catch (IOException e) {
+            throw new IllegalStateException("a tree in memory cannot fail to be read", e);
+        }
+        if (json == null) {
+            throw unheld(ref);
+        }
+        return Payload.data(json.getBytes(StandardCharsets.UTF_8));
     }
 
     /**
-     * Reads one JSON object from {@code utf8}.
+     * Reads one JSON object from {@code utf8}. Its {@code data}, unless null, is kept as it was
+     * sent, compact, each number as written ({@link ExactJson}): a raw value that
+     * {@link #payload} takes as it is.
      *
-     * @throws ProtocolException with {@code bad_json} when it is not one
+     * @throws ProtocolException with {@code bad_json} when it is not one, {@code bad_field} when
+     *         {@code data} holds a number that cannot be held
      */
     public static JsonNode readObject(ByteBuf utf8) throws ProtocolException {
-        JsonNode root;
-        try {
-            root = JSON.readTree((java.io.InputStream) new ByteBufInputStream(utf8.duplicate()));
+        ObjectNode root = JSON.createObjectNode();
+        boolean held = true;
+        try (JsonParser parser = JSON.createParser((InputStream) new ByteBufInputStream(utf8.duplicate()))) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                throw new ProtocolException(ErrorCode.BAD_JSON, "a request must be a JSON object", null);
+            }
+            for (String field = parser.nextFieldName(); field != null; field = parser.nextFieldName()) {
+                JsonToken value = parser.nextToken();
+                if (DATA.equals(field) && value != JsonToken.VALUE_NULL) {
+                    String json = exactJson(parser);
+                    if (json == null) {
+                        held = false;
+                    } else {
+                        root.putRawValue(field, new RawValue(json));
+                    }
+                } else if (value == JsonToken.VALUE_STRING) {
+                    // Most fields are strings: made here, without a deserialization context each.
+                    root.put(field, parser.getText());
+                } else {
+                    root.set(field, JSON.readTree(parser));
+                }
+            }
         } catch (JsonProcessingException e) {
             // Jackson's wording, less where it points into its own source: "(start marker at [Source: ...".
             String why = e.getOriginalMessage().replaceAll("(?s)\\s*\\(start marker at.*|\\s*at \\[Source.*", "");
@@ -121,10 +187,27 @@ public record ClientRequest(String type, String channel, String name, long since
         } catch (IOException e) {
             throw new ProtocolException(ErrorCode.BAD_JSON, "not valid JSON", null);
         }
-        if (root == null || !root.isObject()) {
-            throw new ProtocolException(ErrorCode.BAD_JSON, "a request must be a JSON object", null);
+        if (!held) {
+            // Refused once the whole request is read, so that the error carries its ref.
+            throw unheld(optionalString(root, "ref", null));
         }
         return root;
+    }
+
+    /** The value at {@code parser}'s token as {@link ExactJson} copies it, or null when it holds a number that cannot be held. */
+    private static String exactJson(JsonParser parser) throws IOException {
+        StringWriter out = new StringWriter();
+        try (JsonGenerator generator = JSON.getFactory().createGenerator(out)) {
+            if (!ExactJson.copyValue(parser, generator)) {
+                return null;
+            }
+        }
+        return out.toString();
+    }
+
+    private static ProtocolException unheld(String ref) {
+        return new ProtocolException(ErrorCode.BAD_FIELD,
+                "data holds a number that cannot be held: an exponent out of range", ref);
     }
 
     /** Whether {@code name} is 1-64 of {@code A-Z a-z 0-9 _ - . :}, optionally after a leading {@code $}. */

@@ -1,26 +1,25 @@
 package dev.pulse.server.relay;
 
-import dev.pulse.codec.WebSocketCloseStatus;
-import dev.pulse.codec.WebSocketDecoderConfig;
 import dev.pulse.codec.WebSocketFrame;
-import dev.pulse.server.access.RateLimiter;
+import dev.pulse.server.access.AccessPolicy;
 import dev.pulse.server.broadcast.Broadcaster;
-import dev.pulse.server.broadcast.Subscriber;
-import dev.pulse.server.config.ServerConfig;
-import dev.pulse.server.pipeline.WebSocketEndpoint;
 import dev.pulse.server.protocol.ClientRequest;
+import dev.pulse.server.protocol.CloseCodes;
+import dev.pulse.server.protocol.ProtocolException;
+import dev.pulse.server.session.Session;
 import dev.pulse.server.session.SessionContext;
-import dev.pulse.server.session.SessionHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 
-import java.util.List;
-
 /**
- * One connection in a relay room: every text or binary message it sends goes to the room's other
- * members as it is, same opcode, encoded once; what the others send reaches it the same way,
- * under the room's slow-consumer policy. The message rate of {@code /ws} applies: messages over
- * it are dropped, and as many dropped in a row as the burst close the connection with 4003.
+ * The relay-room door, {@code /rooms/NAME}: one connection in a relay room, as a
+ * {@link Session} of its own (in the session table, so {@code direct} and the API's disconnect
+ * reach it). Every text or binary message it sends goes to the room's other members as it is,
+ * same opcode, encoded once; what the others send reaches it the same way, under the room's
+ * slow-consumer policy. The session's rates apply ({@code --message-rate} per message,
+ * {@code --relay-byte-rate} in bytes): a message over either is dropped (a relay room carries no
+ * answers), and as many dropped in a row as {@code --message-burst} close the connection with
+ * {@link CloseCodes#RATE_LIMITED}.
  *
  * <p>Installed after {@link dev.pulse.codec.WebSocketProtocolHandler}; sees complete messages.
  */
@@ -30,25 +29,12 @@ public final class RelayHandler extends ChannelInboundHandlerAdapter {
 
     private final SessionContext context;
     private final String roomName;
-    private final RateLimiter rateLimiter;
-    private Subscriber subscriber;
+    private Session session;
     private RelayRoom room;
 
-    RelayHandler(SessionContext context, String roomName) {
+    public RelayHandler(SessionContext context, String roomName) {
         this.context = context;
         this.roomName = roomName;
-        this.rateLimiter = new RateLimiter(context.config().messageRate(), context.config().messageBurst());
-    }
-
-    /** {@code /rooms/NAME} for every NAME that is a valid channel name without {@code $}. */
-    public static WebSocketEndpoint endpoint(SessionContext context) {
-        ServerConfig config = context.config();
-        WebSocketDecoderConfig decoderConfig = WebSocketDecoderConfig.builder()
-                .maxFramePayloadLength(config.wsMaxMessageSize())
-                .maxMessagePayloadLength(config.wsMaxMessageSize())
-                .build();
-        return WebSocketEndpoint.under(PREFIX, RelayHandler::isRoomName, List.of(), decoderConfig, false,
-                name -> new RelayHandler(context, name));
     }
 
     /** Room names follow the channel rule, without the {@code $} of system channels. */
@@ -58,34 +44,29 @@ public final class RelayHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
-        subscriber = new Subscriber(ctx.channel(), context.stats(), context.config().maxQueuedBytes());
+        session = context.newSession(Session.Kind.RELAY, ctx.channel());
         room = context.relays().acquire(roomName, ctx.channel().eventLoop());
         if (room == null) {
-            ctx.writeAndFlush(WebSocketFrame.close(WebSocketCloseStatus.of(1013,
-                    "the server holds its maximum of relay rooms")), ctx.voidPromise());
+            session.close(CloseCodes.CHANNELS_FULL);
             return;
         }
-        room.join(subscriber);
+        session.open(ctx.channel().attr(AccessPolicy.PRINCIPAL).get());
+        room.join(session.outbound());
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof WebSocketFrame)) {
+        if (!(msg instanceof WebSocketFrame frame)) {
             ctx.fireChannelRead(msg);
             return;
         }
-        WebSocketFrame frame = (WebSocketFrame) msg;
         try {
-            if (room == null) {
+            if (room == null || !session.admit() || !session.admitRelay(frame.content().readableBytes())) {
                 return;
             }
-            if (!rateLimiter.tryAcquire()) {
-                if (rateLimiter.refusedInARow() >= context.config().messageBurst()) {
-                    ctx.writeAndFlush(WebSocketFrame.close(SessionHandler.RATE_LIMITED), ctx.voidPromise());
-                }
-                return;
-            }
-            room.relay(Broadcaster.encode(ctx.alloc(), frame.opcode(), frame.content()), subscriber);
+            room.relay(Broadcaster.encode(ctx.alloc(), frame.opcode(), frame.content()), session.outbound());
+        } catch (ProtocolException e) {
+            // Over a rate: dropped, as the class says; a relay room has no answers to carry an error.
         } finally {
             frame.release();
         }
@@ -94,7 +75,7 @@ public final class RelayHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         if (ctx.channel().isWritable()) {
-            subscriber.onWritable();
+            session.writable();
         }
         ctx.fireChannelWritabilityChanged();
     }
@@ -102,11 +83,11 @@ public final class RelayHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         if (room != null) {
-            room.leave(subscriber);
+            room.leave(session.outbound());
             context.relays().release(room);
             room = null;
         }
-        subscriber.close();
+        session.ended();
         ctx.fireChannelInactive();
     }
 }

@@ -2,6 +2,7 @@ package dev.pulse.server.relay;
 
 import dev.pulse.server.broadcast.Broadcaster;
 import dev.pulse.server.room.ChannelPolicies;
+import dev.pulse.server.room.RoomRegistry;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.EventExecutor;
 
@@ -11,22 +12,25 @@ import java.util.concurrent.ConcurrentMap;
 
 /**
  * All relay rooms. A room exists while connections are in it: it is created by the first and
- * dropped with the last, pinned to the event loop of the connection that created it; at most
- * {@code --max-channels} exist at once.
+ * dropped with the last, pinned to the event loop of the connection that created it. Each counts
+ * against {@code --max-channels} in the one table with the channels of {@link RoomRegistry}.
  */
 public final class RelayRegistry {
 
     private final ConcurrentMap<String, RelayRoom> rooms = new ConcurrentHashMap<>();
     private final Broadcaster broadcaster;
     private final ChannelPolicies policies;
-    private final int maxRooms;
+    private final RoomRegistry channels;
     private final RelayBus bus;
 
-    /** @param bus carries frames to the other nodes of a cluster ({@link RelayBus#NONE} for a single node) */
-    public RelayRegistry(Broadcaster broadcaster, ChannelPolicies policies, int maxRooms, RelayBus bus) {
+    /**
+     * @param channels the one table of channels, which counts relay rooms against {@code --max-channels}
+     * @param bus carries frames to the other nodes of a cluster ({@link RelayBus#NONE} for a single node)
+     */
+    public RelayRegistry(Broadcaster broadcaster, ChannelPolicies policies, RoomRegistry channels, RelayBus bus) {
         this.broadcaster = broadcaster;
         this.policies = policies;
-        this.maxRooms = maxRooms;
+        this.channels = channels;
         this.bus = bus;
     }
 
@@ -34,7 +38,7 @@ public final class RelayRegistry {
     public RelayRoom acquire(String name, EventExecutor executor) {
         return rooms.compute(name, (n, room) -> {
             if (room == null) {
-                if (rooms.size() >= maxRooms) {
+                if (!channels.takeRelayRoom()) {
                     return null;
                 }
                 room = new RelayRoom(n, executor, policies.policyFor(n), broadcaster, bus);
@@ -52,6 +56,7 @@ public final class RelayRegistry {
             return dropped[0] ? null : current;
         });
         if (dropped[0]) {
+            channels.releaseRelayRoom();
             bus.close(room);
         }
     }

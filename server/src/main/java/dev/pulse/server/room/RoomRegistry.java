@@ -50,6 +50,8 @@ public final class RoomRegistry {
     private final LocalEngine local;
     /** The server's own channels ($metrics, $logs): held for the server's life, not counted against --max-channels. */
     private final AtomicInteger systemRooms = new AtomicInteger();
+    /** Channels held against --max-channels: the rooms here but the system ones, and the relay rooms. */
+    private final AtomicInteger channels = new AtomicInteger();
     private final HistoryBudget historyBudget;
     private final AtomicBoolean reclaiming = new AtomicBoolean();
     private final long idleTimeoutNanos;
@@ -114,7 +116,7 @@ public final class RoomRegistry {
     private Room tryAcquire(String name, EventExecutor executor, boolean system) {
         return rooms.compute(name, (n, room) -> {
             if (room == null) {
-                if (ClientRequest.isSystemChannel(n) ? !system : rooms.size() - systemRooms.get() >= config.maxChannels()) {
+                if (ClientRequest.isSystemChannel(n) ? !system : !takeChannel()) {
                     return null;
                 }
                 if (system) {
@@ -152,6 +154,33 @@ public final class RoomRegistry {
         }
     }
 
+    /** Counts one more channel against --max-channels, if there is room. */
+    private boolean takeChannel() {
+        int held;
+        do {
+            held = channels.get();
+            if (held >= config.maxChannels()) {
+                return false;
+            }
+        } while (!channels.compareAndSet(held, held + 1));
+        return true;
+    }
+
+    /**
+     * Counts a relay room against {@code --max-channels}, in the one table with the rooms: when it
+     * is full, the quietest room no session holds makes way, as for a new room.
+     *
+     * @return false when no channel can be had; else call {@link #releaseRelayRoom} when the relay room goes
+     */
+    public boolean takeRelayRoom() {
+        return takeChannel() || evictQuietest() && takeChannel();
+    }
+
+    /** Gives back what {@link #takeRelayRoom} counted. */
+    public void releaseRelayRoom() {
+        channels.decrementAndGet();
+    }
+
     /** Makes way in a full table: drops the quietest room no session holds. */
     private boolean evictQuietest() {
         // holders is read here outside the map's lock only to choose; drop checks it again.
@@ -173,6 +202,8 @@ public final class RoomRegistry {
         if (dropped[0]) {
             if (ClientRequest.isSystemChannel(room.name())) {
                 systemRooms.decrementAndGet();
+            } else {
+                channels.decrementAndGet();
             }
             room.dispose();
         }

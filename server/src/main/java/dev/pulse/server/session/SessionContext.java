@@ -18,11 +18,12 @@ import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * What every {@code /ws} connection, relay room member and API request shares: the rooms, the
- * relay rooms, the open sessions by id (for direct messages), the broadcaster and its counters,
- * and the settings sessions apply.
+ * What every {@link Session}, whatever its door, and every API request share: the rooms, the
+ * relay rooms, the session table (for direct messages and disconnects), the broadcaster and its
+ * counters, and the settings sessions apply.
  */
 public final class SessionContext {
 
@@ -34,7 +35,8 @@ public final class SessionContext {
     private final Broadcaster broadcaster;
     private final RoomRegistry rooms;
     private final RelayRegistry relays;
-    private final ConcurrentMap<String, SessionHandler> sessions = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, Session> sessions = new ConcurrentHashMap<>();
+    private final AtomicInteger[] byKind = new AtomicInteger[Session.Kind.values().length];
     private final Peers peers;
     private final String nodeId;
     private final String epoch = Long.toString(System.currentTimeMillis(), 36)
@@ -55,6 +57,9 @@ public final class SessionContext {
                           String nodeId) {
         this.config = config;
         this.peers = peers;
+        for (int i = 0; i < byKind.length; i++) {
+            byKind[i] = new AtomicInteger();
+        }
         this.nodeId = nodeId;
         this.broadcaster = new Broadcaster(stats, config.deflateConfig());
         // System channels first: a metrics viewer wants the newest snapshot, a log viewer may miss lines.
@@ -62,7 +67,7 @@ public final class SessionContext {
                 config.slowConsumerPolicy());
         LocalEngine local = new LocalEngine(epoch);
         this.rooms = new RoomRegistry(broadcaster, alloc, policies, config, engine == null ? local : engine, local);
-        this.relays = new RelayRegistry(broadcaster, policies, config.maxChannels(), relayBus);
+        this.relays = new RelayRegistry(broadcaster, policies, rooms, relayBus);
     }
 
     /**
@@ -120,28 +125,48 @@ public final class SessionContext {
         return policies;
     }
 
-    ConcurrentMap<String, SessionHandler> sessions() {
-        return sessions;
+    /**
+     * A new session of {@code kind} for the client on {@code channel}; it enters the session table
+     * when its door {@link Session#open opens} it. Call on the channel's event loop.
+     */
+    public Session newSession(Session.Kind kind, Channel channel) {
+        return new Session(this, kind, channel);
     }
 
-    /** The open session ({@code /ws} or socket.io) with {@code id}, or null. */
-    public SessionHandler session(String id) {
+    /** The open session with {@code id}, whatever its door, or null. */
+    public Session session(String id) {
         return sessions.get(id);
     }
 
-    /** The open sessions ({@code /ws} and socket.io), in no order. */
-    public Iterable<SessionHandler> allSessions() {
+    /** The open sessions, every door's, in no order. */
+    public Iterable<Session> allSessions() {
         return sessions.values();
     }
 
     /** The channel of the open session with {@code id}, or null. */
     public Channel channelOf(String id) {
-        SessionHandler session = sessions.get(id);
+        Session session = sessions.get(id);
         return session == null ? null : session.channel();
     }
 
-    /** Open sessions: {@code /ws} connections and connected socket.io sockets. */
+    /** Open sessions, every door's. */
     public int sessionCount() {
         return sessions.size();
+    }
+
+    /** Open sessions that came through {@code kind}'s door. */
+    public int sessionCount(Session.Kind kind) {
+        return byKind[kind.ordinal()].get();
+    }
+
+    void opened(Session session) {
+        sessions.put(session.id(), session);
+        byKind[session.kind().ordinal()].incrementAndGet();
+    }
+
+    void closed(Session session) {
+        if (sessions.remove(session.id(), session)) {
+            byKind[session.kind().ordinal()].decrementAndGet();
+        }
     }
 }

@@ -6,6 +6,10 @@ import dev.pulse.codec.WebSocketFrame;
 import dev.pulse.codec.WebSocketFrameEncoder;
 import dev.pulse.codec.WebSocketOpcode;
 import dev.pulse.codec.WebSocketProtocolHandler;
+import dev.pulse.server.access.ConnectionLimiter;
+import dev.pulse.server.protocol.ProtocolException;
+import dev.pulse.server.protocol.ServerMessages;
+import dev.pulse.server.session.Session;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.AbstractChannel;
@@ -25,6 +29,7 @@ import java.net.SocketAddress;
 import java.util.Base64;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
@@ -70,6 +75,12 @@ final class EngineIoChannel extends AbstractChannel {
     private ChannelFutureListener pollClosed;
     private ScheduledFuture<?> heartbeat;
     private boolean pongDue;
+    /** The WebSocket that claimed the upgrade of this session (the only one that may), or null. */
+    private final AtomicReference<Channel> claimant = new AtomicReference<>();
+    /** The client who owns the session, whichever transport carries it: its rate, its queue bound. */
+    private Session session;
+    /** The connection slot of a polling session, given back once a WebSocket (with a slot of its own) carries it. */
+    private ConnectionLimiter.Slot pollingSlot;
 
     /**
      * @param transport the connection the session was opened on (for its addresses)
@@ -91,6 +102,42 @@ final class EngineIoChannel extends AbstractChannel {
         return sid;
     }
 
+    /** Ties the session's owner to its channel; call before registering. */
+    void session(Session session) {
+        this.session = session;
+    }
+
+    Session session() {
+        return session;
+    }
+
+    /** The slot a polling session holds until it upgrades. */
+    void pollingSlot(ConnectionLimiter.Slot slot) {
+        this.pollingSlot = slot;
+    }
+
+    /**
+     * Claims the one upgrade of this session for {@code ws}, from any thread: a second WebSocket
+     * naming the session, while one probes or after one carries it, is refused (Engine.IO: a
+     * server MUST close it). A claimant that closes without carrying the session frees the claim.
+     */
+    /** Whether a WebSocket has claimed the upgrade (it probes, or carries the session). */
+    boolean claimed() {
+        return claimant.get() != null;
+    }
+
+    boolean claim(Channel ws) {
+        if (!claimant.compareAndSet(null, ws)) {
+            return false;
+        }
+        ws.closeFuture().addListener(closed -> eventLoop().execute(() -> {
+            if (webSocket != ws) {
+                claimant.compareAndSet(ws, null);
+            }
+        }));
+        return true;
+    }
+
     /** Whether a WebSocket carries the session (from the start, or after the upgrade). */
     boolean onWebSocket() {
         return webSocket != null;
@@ -98,17 +145,30 @@ final class EngineIoChannel extends AbstractChannel {
 
     // ---- transports: call on this channel's event loop ----
 
-    /** Packets from the client, in order. */
+    /**
+     * Packets from the client, in order. Each but a binary attachment counts against the session's
+     * rate: one over it is dropped (a message with a {@code rate_limited} error), and a burst of
+     * them ends the session.
+     */
     void receive(Iterable<EngineIoPacket> packets) {
         for (EngineIoPacket packet : packets) {
             if (!isActive()) {
                 return;
             }
+            if (!packet.isBinary() && !admit(packet.type() == EngineIoPacket.Type.MESSAGE)) {
+                continue;
+            }
             switch (packet.type()) {
                 case MESSAGE -> pipeline().fireChannelRead(packet);
                 case PONG -> pong();
-                case PING -> write(WebSocketFrame.text("3" + packet.text()), voidPromise());
-                case CLOSE -> close();
+                case PING -> writeOwn("3" + packet.text());
+                case CLOSE -> {
+                    // The client's own close: a waiting poll is released with a noop, as the reference server does.
+                    if (poll != null) {
+                        answerPoll("6");
+                    }
+                    close();
+                }
                 case NOOP -> { }
                 default -> {
                     // open or upgrade on an open transport: the client broke the protocol
@@ -118,6 +178,28 @@ final class EngineIoChannel extends AbstractChannel {
             }
         }
         pipeline().fireChannelReadComplete();
+    }
+
+    /**
+     * Whether the session's rate admits one more packet; false when it is dropped (a message with
+     * an error event) or the session closed.
+     */
+    private boolean admit(boolean message) {
+        try {
+            return session.admit();
+        } catch (ProtocolException e) {
+            if (message) {
+                session.reply(ServerMessages.error(e.code(), e.getMessage(), null));
+            }
+            return false;
+        }
+    }
+
+    /** An Engine.IO packet of the channel's own (a ping, a pong), within the session's queue bound. */
+    private void writeOwn(String packet) {
+        if (session.reserve(packet.length() + 2)) {
+            write(WebSocketFrame.text(packet), voidPromise());
+        }
     }
 
     /**
@@ -153,15 +235,27 @@ final class EngineIoChannel extends AbstractChannel {
         return answer;
     }
 
-    /** A WebSocket sent {@code 2probe}: answered, and the waiting poll released with a noop. */
+    /**
+     * A WebSocket sent {@code 2probe}: answered, and the waiting poll released with a noop. The
+     * probes count against the session's rate; a candidate that does not read its answers is closed.
+     */
     void probe(Channel candidate) {
-        probing = candidate;
-        // A probe that never upgrades must not keep releasing polls with noops.
-        candidate.closeFuture().addListener(closed -> eventLoop().execute(() -> {
-            if (probing == candidate) {
-                probing = null;
-            }
-        }));
+        if (!isActive() || !admit(false)) {
+            return;
+        }
+        if (!candidate.isWritable()) {
+            candidate.close();
+            return;
+        }
+        if (probing != candidate) {
+            probing = candidate;
+            // A probe that never upgrades must not keep releasing polls with noops.
+            candidate.closeFuture().addListener(closed -> eventLoop().execute(() -> {
+                if (probing == candidate) {
+                    probing = null;
+                }
+            }));
+        }
         candidate.writeAndFlush(WebSocketFrame.text("3probe"), candidate.voidPromise());
         if (poll != null) {
             answerPoll("6");
@@ -179,6 +273,11 @@ final class EngineIoChannel extends AbstractChannel {
             answerPoll("6");
         }
         useWebSocket(candidate);
+        if (pollingSlot != null) {
+            // The WebSocket holds a slot of its own now.
+            pollingSlot.release();
+            pollingSlot = null;
+        }
     }
 
     /** A session opened on a WebSocket, or one that upgraded to it. */
@@ -279,7 +378,8 @@ final class EngineIoChannel extends AbstractChannel {
             return;
         }
         pongDue = true;
-        writeAndFlush(WebSocketFrame.text("2"), voidPromise());
+        writeOwn("2");
+        flush();
         heartbeat = eventLoop().schedule(() -> { close(); }, pingTimeoutMillis, TimeUnit.MILLISECONDS);
     }
 
@@ -309,7 +409,7 @@ final class EngineIoChannel extends AbstractChannel {
         if (poll != null) {
             answerPoll("1");
         }
-        for (Channel ws : new Channel[] {webSocket, probing}) {
+        for (Channel ws : new Channel[] {webSocket, probing, claimant.get()}) {
             if (ws != null && ws.isActive()) {
                 ws.writeAndFlush(WebSocketFrame.close(WebSocketCloseStatus.NORMAL_CLOSURE), ws.voidPromise());
             }

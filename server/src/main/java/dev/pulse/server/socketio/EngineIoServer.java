@@ -2,7 +2,9 @@ package dev.pulse.server.socketio;
 
 import dev.pulse.codec.WebSocketDecoderConfig;
 import dev.pulse.server.access.AccessPolicy;
+import dev.pulse.server.access.ConnectionLimiter;
 import dev.pulse.server.config.ServerConfig;
+import dev.pulse.server.session.Session;
 import dev.pulse.server.session.SessionContext;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -18,6 +20,7 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AttributeKey;
 import io.netty.util.CharsetUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,6 +32,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Engine.IO protocol 4 on {@code /socket.io/}: opens sessions, answers long-polling GETs and POSTs,
@@ -40,13 +44,19 @@ import java.util.concurrent.ConcurrentMap;
  * <p>Refusals are the reference server's: HTTP 400 with {@code {"code":N,"message":...}}, code 0
  * unknown transport, 1 unknown session id, 2 bad handshake method, 3 bad request, 5 unsupported
  * protocol version; 403 with code 4 for an origin that is not allowed; 413 for a body over
- * {@code maxPayload}; 503/429 when the connection limits are reached. Cross-origin polling gets
+ * {@code maxPayload}; 503/429 when the connection limits are reached, and 429 past
+ * {@code --max-polling-sessions-per-ip} or {@code --max-polling-sessions-per-connection}. A
+ * polling session holds a connection slot; so does every WebSocket, an upgrade's too (the
+ * session's own slot is then given back), and only one WebSocket may claim a session. Cross-origin polling gets
  * CORS headers for the origins the server allows.
  */
 public final class EngineIoServer {
 
     /** Where socket.io clients connect by default. */
     public static final String PATH = "/socket.io/";
+
+    /** Sessions opened on an HTTP connection and still open. */
+    private static final AttributeKey<AtomicInteger> OPENED = AttributeKey.valueOf("pulse.socketio.opened");
 
     private static final String OK = "ok";
 
@@ -59,6 +69,7 @@ public final class EngineIoServer {
     private final String openFields;
     private final long pingIntervalMillis;
     private final long pingTimeoutMillis;
+    private final int maxSessionsPerConnection;
 
     public EngineIoServer(SessionContext context, AccessPolicy access, WriteBufferWaterMark waterMark) {
         ServerConfig config = context.config();
@@ -70,6 +81,7 @@ public final class EngineIoServer {
                 .maxFramePayloadLength(maxPayload)
                 .maxMessagePayloadLength(maxPayload)
                 .build();
+        this.maxSessionsPerConnection = config.maxPollingSessionsPerConnection();
         this.pingIntervalMillis = config.pingInterval().toMillis();
         // Pulse's --ping-timeout counts from the last sign of life, Engine.IO's from the ping: silence is
         // noticed after --ping-timeout on both.
@@ -170,15 +182,18 @@ public final class EngineIoServer {
             return invalid;
         }
         String sid = first(query, "sid");
-        if (sid != null && sessions.get(sid) == null) {
+        if (sid == null) {
+            return null;
+        }
+        EngineIoChannel session = sessions.get(sid);
+        if (session == null) {
             return error(HttpResponseStatus.BAD_REQUEST, 1, "Session ID unknown", null);
         }
+        if (session.claimed()) {
+            // One WebSocket per session: another probes already, or carries it.
+            return error(HttpResponseStatus.BAD_REQUEST, 3, "Bad request", null);
+        }
         return null;
-    }
-
-    /** Whether an upgrade request opens a new session (and so takes a connection slot) rather than upgrading one. */
-    public static boolean opensSession(Map<String, List<String>> query) {
-        return first(query, "sid") == null;
     }
 
     /** The handler of an admitted WebSocket: it opens a session, or upgrades the one named by {@code sid}. */
@@ -201,12 +216,26 @@ public final class EngineIoServer {
     }
 
     private FullHttpResponse open(FullHttpRequest request, Channel connection) {
+        // Opening costs a client no connection: each HTTP connection may hold only a few at once.
+        AtomicInteger opened = connection.attr(OPENED).setIfAbsent(new AtomicInteger());
+        if (opened == null) {
+            opened = connection.attr(OPENED).get();
+        }
+        if (opened.incrementAndGet() > maxSessionsPerConnection) {
+            opened.decrementAndGet();
+            return error(HttpResponseStatus.TOO_MANY_REQUESTS, 3, "too many sessions opened on this connection", null);
+        }
         EngineIoChannel session = new EngineIoChannel(context.newConnectionId(), connection, waterMark,
                 pingIntervalMillis, pingTimeoutMillis, this::closed);
-        AccessPolicy.Refusal refusal = access.admit(session, request, false);
-        if (refusal != null) {
-            return error(refusal.status(), 3, refusal.reason(), null);
+        AccessPolicy.Admission admission = access.admit(session, request, false, ConnectionLimiter.Kind.POLLING);
+        if (admission.refusal() != null) {
+            // Never registered: nothing to close.
+            opened.decrementAndGet();
+            return error(admission.refusal().status(), 3, admission.refusal().reason(), null);
         }
+        AtomicInteger heldBy = opened;
+        session.closeFuture().addListener(closed -> heldBy.decrementAndGet());
+        session.pollingSlot(admission.slot());
         register(session, connection);
         return text(HttpResponseStatus.OK, openPacket(session, true));
     }
@@ -219,10 +248,12 @@ public final class EngineIoServer {
     }
 
     /** On the transport's own loop, so that a session opened on a WebSocket costs no hand-over. */
-    private void register(EngineIoChannel session, Channel transport) {
-        session.pipeline().addLast("socket.io", new SocketIoCodec(context)).addLast("errors", SessionErrors.INSTANCE);
-        sessions.put(session.sid(), session);
-        transport.eventLoop().register(session);
+    private void register(EngineIoChannel channel, Channel transport) {
+        Session session = context.newSession(Session.Kind.SOCKET_IO, channel);
+        channel.session(session);
+        channel.pipeline().addLast("socket.io", new SocketIoCodec(context, session)).addLast("errors", SessionErrors.INSTANCE);
+        sessions.put(channel.sid(), channel);
+        transport.eventLoop().register(channel);
     }
 
     private void closed(EngineIoChannel session) {

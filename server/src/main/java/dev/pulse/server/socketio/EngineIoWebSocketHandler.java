@@ -40,9 +40,10 @@ final class EngineIoWebSocketHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         session = server.session(sid);
-        if (session == null) {
-            // Closed between the check and the upgrade.
-            ctx.writeAndFlush(WebSocketFrame.close(WebSocketCloseStatus.NORMAL_CLOSURE), ctx.voidPromise());
+        if (session == null || !session.claim(ctx.channel())) {
+            // Closed, or claimed by another WebSocket, between the check and the upgrade.
+            session = null;
+            ctx.writeAndFlush(WebSocketFrame.close(WebSocketCloseStatus.POLICY_VIOLATION), ctx.voidPromise());
         }
     }
 

@@ -1,23 +1,25 @@
 package dev.pulse.server.socketio;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pulse.codec.WebSocketFrame;
 import dev.pulse.codec.WebSocketOpcode;
-import dev.pulse.server.access.AccessPolicy;
-import dev.pulse.server.access.RateLimiter;
 import dev.pulse.server.access.TokenAuthenticator;
 import dev.pulse.server.broadcast.Broadcaster;
-import dev.pulse.server.broadcast.Subscriber;
+import dev.pulse.server.protocol.ClientRequest;
+import dev.pulse.server.protocol.CloseCodes;
 import dev.pulse.server.protocol.ErrorCode;
+import dev.pulse.server.protocol.ProtocolException;
 import dev.pulse.server.protocol.ServerMessages;
 import dev.pulse.server.relay.RelayRoom;
 import dev.pulse.server.session.SessionContext;
-import dev.pulse.server.session.SessionHandler;
+import dev.pulse.server.session.Session;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -25,6 +27,7 @@ import io.netty.channel.ChannelPromise;
 import io.netty.util.CharsetUtil;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
@@ -33,18 +36,22 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Socket.IO protocol 5 on an {@link EngineIoChannel}, mapped onto Pulse: the first handler of the
- * session's pipeline, in front of the same {@link SessionHandler} that serves {@code /ws}.
+ * The socket.io door: Socket.IO protocol 5 on an {@link EngineIoChannel}, mapped onto the
+ * session's {@link Session}. The first handler of the session's pipeline.
  *
- * <p>Inbound: a CONNECT to {@code /} (with the JWT in {@code auth.token} when the server has a
- * secret) installs the session handler and is answered {@code 40{"sid":ID}}, ID being the Pulse
- * connection id; other namespaces get CONNECT_ERROR. The events {@code join}, {@code leave},
- * {@code publish}, {@code direct} and {@code ping} become the {@code /ws} requests of that type,
- * their first argument the request's fields (or, for join and leave, the channel's name), their
- * ack id its {@code ref}. Any other event is
- * relayed untouched, binary attachments included, to the other socket.io sockets of the channels
- * the sender has joined, or, when it has joined none, to every socket.io socket (the sender too,
- * as {@code io.emit} would).
+ * <p>Inbound (every packet already counted against the session's rate by the channel): a CONNECT
+ * to {@code /} (with the JWT in {@code auth.token} when the server has a secret) opens the session
+ * and is answered {@code 40{"sid":ID}}, ID being the Pulse session id, then the {@code welcome}
+ * event; other namespaces get CONNECT_ERROR. The events {@code join}, {@code leave},
+ * {@code publish}, {@code direct} and {@code ping} are the session's requests of that type, their
+ * first argument the request's fields (or, for join and leave, the channel's name), their ack id
+ * its {@code ref}. Any other event is relayed untouched, binary attachments included, to the
+ * other socket.io sockets of the channels the sender has joined, or, while it has joined none, to
+ * the other sockets that have joined none either (the sender too, as {@code io.emit} would); never
+ * to a channel it is not in. A relayed event counts against {@code --relay-byte-rate} at the size
+ * its receivers get, whole: one larger than a relay may carry is refused whole ({@code too_long}).
+ * Event names the clients' parser reserves, and attachment placeholders that name no attachment,
+ * end the session as any packet a client could not parse ({@link SocketIoPacket}).
  *
  * <p>Outbound: what the session and the rooms send, Pulse's JSON messages, becomes events named
  * by their type ({@code 42["message",{...}]}), or the ack ({@code 43ID[{...}]}) of the request whose
@@ -52,9 +59,9 @@ import java.util.Set;
  * they are. A Close becomes a DISCONNECT and the end of the session, except for a slow consumer,
  * whose client is left to reconnect and resume.
  */
-final class SocketIoCodec extends ChannelDuplexHandler {
+final class SocketIoCodec extends ChannelDuplexHandler implements Session.MembershipListener {
 
-    /** The relay room of every socket.io socket; a channel's is this plus its name. Neither is a valid room name on {@code /rooms/}. */
+    /** The relay room of the sockets in no channel; a channel's is this plus its name. Neither is a valid room name on {@code /rooms/}. */
     static final String RELAY_PREFIX = "socket.io/";
 
     /** Room for the longest header of an unmasked WebSocket frame, in front of every packet rendered here. */
@@ -68,30 +75,24 @@ final class SocketIoCodec extends ChannelDuplexHandler {
     private static final byte[] MESSAGE = "{\"type\":\"message\"".getBytes(CharsetUtil.US_ASCII);
 
     private final SessionContext context;
+    private final Session session;
     private final TokenAuthenticator authenticator;
-    private final RateLimiter relayRate;
-    private SessionHandler session;
-    /**
-     * This session as the sender and receiver of relayed events, and the bound on what the codec's
-     * own answers may queue (a client that never polls or reads is closed past it).
-     */
-    private Subscriber subscriber;
-    private RelayRoom everyone;
+    /** Whether the client has connected to the namespace (the session is open). */
+    private boolean connected;
+    /** Set once the session ends: no relay room is joined any more. */
+    private boolean ending;
+    /** The relay room of the sockets in no channel, while this one is in none. */
+    private RelayRoom lobby;
     private final Map<String, RelayRoom> channelRooms = new HashMap<>();
     /** A binary event or ack waiting for its attachments. */
     private SocketIoPacket partial;
     private List<byte[]> attachments;
 
-    SocketIoCodec(SessionContext context) {
+    SocketIoCodec(SessionContext context, Session session) {
         this.context = context;
+        this.session = session;
         String secret = context.config().jwtSecret();
         this.authenticator = secret == null ? null : new TokenAuthenticator(secret);
-        this.relayRate = new RateLimiter(context.config().messageRate(), context.config().messageBurst());
-    }
-
-    @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        subscriber = new Subscriber(ctx.channel(), context.stats(), context.config().maxQueuedBytes());
     }
 
     // ---- inbound ----
@@ -148,7 +149,7 @@ final class SocketIoCodec extends ChannelDuplexHandler {
             case CONNECT -> connect(ctx, packet.data());
             case DISCONNECT -> ctx.close();
             case EVENT, BINARY_EVENT -> {
-                if (session != null) {
+                if (connected) {
                     event(ctx, packet, binaries);
                 }
             }
@@ -159,9 +160,10 @@ final class SocketIoCodec extends ChannelDuplexHandler {
     }
 
     private void connect(ChannelHandlerContext ctx, JsonNode auth) {
-        if (session != null) {
+        if (connected) {
             return;
         }
+        TokenAuthenticator.Principal principal = null;
         if (authenticator != null) {
             JsonNode token = auth == null ? null : auth.get("token");
             if (token == null || !token.isTextual()) {
@@ -169,20 +171,19 @@ final class SocketIoCodec extends ChannelDuplexHandler {
                 return;
             }
             try {
-                ctx.channel().attr(AccessPolicy.PRINCIPAL).set(authenticator.verify(token.asText()));
+                principal = authenticator.verify(token.asText());
             } catch (TokenAuthenticator.AuthenticationException e) {
                 connectError(ctx, e.getMessage());
                 return;
             }
         }
-        everyone = context.relays().acquire(RELAY_PREFIX, ctx.channel().eventLoop());
-        if (everyone != null) {
-            everyone.join(subscriber);
-        }
-        session = new SessionHandler(context);
+        connected = true;
+        session.open(principal);
+        session.listener(this);
+        joinLobby(ctx);
         writeText(ctx, "0{\"sid\":\"" + session.id() + "\"}");
         // Its welcome follows the CONNECT answer, as the first event.
-        ctx.pipeline().addAfter(ctx.name(), "session", session);
+        session.reply(session.welcome());
     }
 
     private void connectError(ChannelHandlerContext ctx, String message) {
@@ -192,39 +193,31 @@ final class SocketIoCodec extends ChannelDuplexHandler {
     private void event(ChannelHandlerContext ctx, SocketIoPacket packet, List<byte[]> binaries) {
         ArrayNode args = (ArrayNode) packet.data();
         String name = args.get(0).asText();
-        if (REQUESTS.contains(name)) {
-            request(ctx, name, args, packet.ackId(), !binaries.isEmpty());
-            return;
-        }
-        if (!relayRate.tryAcquire()) {
-            if (relayRate.refusedInARow() >= context.config().messageBurst()) {
-                write(ctx, WebSocketFrame.close(SessionHandler.RATE_LIMITED), ctx.voidPromise());
+        String ref = ref(packet.ackId());
+        try {
+            if (REQUESTS.contains(name)) {
+                session.handle(request(name, args, ref, !binaries.isEmpty()));
                 return;
             }
-            answer(ctx, ServerMessages.error(ErrorCode.RATE_LIMITED, "more than " + context.config().messageRate()
-                    + " messages per second; this one was not relayed", ref(packet.ackId())));
-            return;
-        }
-        relay(ctx, packet, binaries);
-        if (packet.ackId() >= 0) {
-            // Relayed, not confirmed by anyone: the ack says it left, with no arguments.
-            writeText(ctx, "3" + packet.ackId() + "[]");
+            relay(ctx, packet, binaries);
+        } catch (ProtocolException e) {
+            session.reply(ServerMessages.error(e.code(), e.getMessage(), e.ref() != null ? e.ref() : ref));
         }
     }
 
     /** A Pulse request: its fields from the first argument, its ref the ack id (a client's own ref is dropped). */
-    private void request(ChannelHandlerContext ctx, String type, ArrayNode args, long ackId, boolean binary) {
-        String ref = ref(ackId);
+    private static ClientRequest request(String type, ArrayNode args, String ref, boolean binary) throws ProtocolException {
         JsonNode fields = args.size() > 1 ? args.get(1) : JSON.createObjectNode();
         if (fields.isTextual() && ("join".equals(type) || "leave".equals(type))) {
             // socket.emit('join', 'lobby'), as many tutorials write it
             fields = JSON.createObjectNode().put("channel", fields.asText());
         }
-        if (binary || !fields.isObject()) {
-            answer(ctx, ServerMessages.error(binary ? ErrorCode.BINARY_NOT_SUPPORTED : ErrorCode.BAD_FIELD,
-                    binary ? type + " takes JSON only; binary attachments are for relayed events"
-                            : type + " takes an object of the request's fields", ref));
-            return;
+        if (binary) {
+            throw new ProtocolException(ErrorCode.BINARY_NOT_SUPPORTED,
+                    type + " takes JSON only; binary attachments are for relayed events", ref);
+        }
+        if (!fields.isObject()) {
+            throw new ProtocolException(ErrorCode.BAD_FIELD, type + " takes an object of the request's fields", ref);
         }
         ObjectNode request = JSON.createObjectNode().setAll((ObjectNode) fields);
         request.put("type", type);
@@ -232,10 +225,14 @@ final class SocketIoCodec extends ChannelDuplexHandler {
         if (ref != null) {
             request.put("ref", ref);
         }
-        ctx.fireChannelRead(WebSocketFrame.text(Unpooled.wrappedBuffer(request.toString().getBytes(CharsetUtil.UTF_8))));
+        return ClientRequest.parse(request);
     }
 
-    private void relay(ChannelHandlerContext ctx, SocketIoPacket packet, List<byte[]> binaries) {
+    /**
+     * Relays an event to the sender's channels (or, in none, to the sockets in none), admitted or
+     * refused whole at the size its receivers get: the event and its attachments in one frame.
+     */
+    private void relay(ChannelHandlerContext ctx, SocketIoPacket packet, List<byte[]> binaries) throws ProtocolException {
         // One frame holds the event and its attachments, as a polling body would: nothing can come between them.
         StringBuilder packets = new StringBuilder("4").append(new SocketIoPacket(packet.type(), "/", packet.attachments(),
                 -1, packet.data()).encode());
@@ -243,14 +240,21 @@ final class SocketIoCodec extends ChannelDuplexHandler {
             packets.append(EngineIoPacket.SEPARATOR).append('b').append(Base64.getEncoder().encodeToString(binary));
         }
         byte[] utf8 = packets.toString().getBytes(CharsetUtil.UTF_8);
-        if (channelRooms.isEmpty()) {
-            if (everyone != null) {
-                everyone.relay(Broadcaster.encodeText(ctx.alloc(), utf8), null);
-            }
+        if (!session.admitRelay(utf8.length)) {
             return;
         }
-        for (RelayRoom room : channelRooms.values()) {
-            room.relay(Broadcaster.encodeText(ctx.alloc(), utf8), subscriber);
+        if (channelRooms.isEmpty()) {
+            if (lobby != null) {
+                lobby.relay(Broadcaster.encodeText(ctx.alloc(), utf8), null);
+            }
+        } else {
+            for (RelayRoom room : channelRooms.values()) {
+                room.relay(Broadcaster.encodeText(ctx.alloc(), utf8), session.outbound());
+            }
+        }
+        if (packet.ackId() >= 0) {
+            // Relayed, not confirmed by anyone: the ack says it left, with no arguments.
+            writeText(ctx, "3" + packet.ackId() + "[]");
         }
     }
 
@@ -258,34 +262,51 @@ final class SocketIoCodec extends ChannelDuplexHandler {
         return ackId < 0 ? null : Long.toString(ackId);
     }
 
-    /** A Pulse answer of the codec's own (an error), rendered like the session's. */
-    private void answer(ChannelHandlerContext ctx, byte[] json) {
-        if (hasRoomFor(ctx, json.length + HEADROOM)) {
-            write(ctx, WebSocketFrame.text(Unpooled.wrappedBuffer(json)), ctx.voidPromise());
-        }
-    }
-
-    /** Writes a Socket.IO packet, in an Engine.IO {@code message}. */
+    /** Writes a Socket.IO packet, in an Engine.IO {@code message}, within the session's queue bound. */
     private void writeText(ChannelHandlerContext ctx, String socketIoPacket) {
         ByteBuf packet = Unpooled.copiedBuffer("4" + socketIoPacket, CharsetUtil.UTF_8);
-        if (hasRoomFor(ctx, packet.readableBytes())) {
+        if (session.reserve(packet.readableBytes())) {
             ctx.write(WebSocketFrame.text(packet), ctx.voidPromise());
         } else {
             packet.release();
         }
     }
 
-    /**
-     * Whether an answer fits within {@code --max-queued-bytes}, as the session's own answers must
-     * ({@link SessionHandler}); a client whose answers pile up unread (it never polls, or does not
-     * read its WebSocket) is closed instead.
-     */
-    private boolean hasRoomFor(ChannelHandlerContext ctx, int size) {
-        if (subscriber.hasRoomFor(size)) {
-            return true;
+    // ---- relay rooms, following the session's memberships ----
+
+    @Override
+    public void joined(String channel) {
+        RelayRoom room = context.relays().acquire(RELAY_PREFIX + channel, session.channel().eventLoop());
+        if (room != null) {
+            room.join(session.outbound());
+            channelRooms.put(channel, room);
         }
-        ctx.close();
-        return false;
+        leave(lobby);
+        lobby = null;
+    }
+
+    @Override
+    public void left(String channel) {
+        leave(channelRooms.remove(channel));
+        if (channelRooms.isEmpty() && !ending) {
+            joinLobby(null);
+        }
+    }
+
+    private void joinLobby(ChannelHandlerContext ctx) {
+        if (lobby == null) {
+            lobby = context.relays().acquire(RELAY_PREFIX, session.channel().eventLoop());
+            if (lobby != null) {
+                lobby.join(session.outbound());
+            }
+        }
+    }
+
+    private void leave(RelayRoom room) {
+        if (room != null) {
+            room.leave(session.outbound());
+            context.relays().release(room);
+        }
     }
 
     // ---- outbound ----
@@ -300,7 +321,7 @@ final class SocketIoCodec extends ChannelDuplexHandler {
             int code = frame.closeStatus().code();
             frame.release();
             promise.trySuccess();
-            if (code != Subscriber.SLOW_CONSUMER.code()) {
+            if (code != CloseCodes.SLOW_CONSUMER.code()) {
                 // Closed by the server (the API, an expired token, a flood): the client is not to reconnect.
                 writeText(ctx, "1");
             }
@@ -326,49 +347,31 @@ final class SocketIoCodec extends ChannelDuplexHandler {
 
     /** A Pulse message as an event named by its type, or as the ack of the request whose ref it carries. */
     private WebSocketFrame render(ChannelHandlerContext ctx, ByteBuf json) {
-        // What rooms fan out needs no parsing: only answers carry a ref or change a relay membership.
+        // What rooms fan out needs no look inside: only answers carry a ref.
         if (startsWith(json, MESSAGE)) {
             return wrap(ctx, "42[\"message\",", json, "]");
         }
         String type = typeOf(json);
-        if (ANSWERS.contains(type)) {
-            JsonNode message;
-            try {
-                message = JSON.readTree(ByteBufUtil.getBytes(json));
-            } catch (IOException e) {
-                throw new IllegalStateException("the server wrote JSON it cannot read", e);
-            }
-            follow(ctx, type, message.path("channel").asText(null));
-            JsonNode ref = message.get("ref");
-            if (ref != null && ref.isTextual()) {
-                return wrap(ctx, "43" + ref.asText() + '[', json, "]");
-            }
-        }
-        return wrap(ctx, "42[\"" + type + "\",", json, "]");
+        String ref = ANSWERS.contains(type) ? refOf(json) : null;
+        return ref != null ? wrap(ctx, "43" + ref + '[', json, "]") : wrap(ctx, "42[\"" + type + "\",", json, "]");
     }
 
-    /** Joins and leaves the relay room of a channel with the session. */
-    private void follow(ChannelHandlerContext ctx, String type, String channel) {
-        if (channel == null || session == null) {
-            return;
-        }
-        if ("joined".equals(type) && !channelRooms.containsKey(channel)) {
-            RelayRoom room = context.relays().acquire(RELAY_PREFIX + channel, ctx.channel().eventLoop());
-            if (room != null) {
-                room.join(subscriber);
-                channelRooms.put(channel, room);
+    /** The top-level {@code ref} of a server message, or null; what its other fields hold is skipped, not read. */
+    private static String refOf(ByteBuf json) {
+        try (JsonParser parser = JSON.getFactory().createParser((InputStream) new ByteBufInputStream(json.duplicate()))) {
+            parser.nextToken();
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String field = parser.currentName();
+                JsonToken value = parser.nextToken();
+                if ("ref".equals(field)) {
+                    return value == JsonToken.VALUE_STRING ? parser.getText() : null;
+                }
+                parser.skipChildren();
             }
-        } else if ("left".equals(type)) {
-            RelayRoom room = channelRooms.remove(channel);
-            if (room != null) {
-                leave(room);
-            }
+            return null;
+        } catch (IOException e) {
+            throw new IllegalStateException("the server wrote JSON it cannot read", e);
         }
-    }
-
-    private void leave(RelayRoom room) {
-        room.leave(subscriber);
-        context.relays().release(room);
     }
 
     private static boolean startsWith(ByteBuf buf, byte[] prefix) {
@@ -425,20 +428,17 @@ final class SocketIoCodec extends ChannelDuplexHandler {
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         if (ctx.channel().isWritable()) {
-            subscriber.onWritable();
+            session.writable();
         }
         ctx.fireChannelWritabilityChanged();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        channelRooms.values().forEach(this::leave);
-        channelRooms.clear();
-        if (everyone != null) {
-            leave(everyone);
-            everyone = null;
-        }
-        subscriber.close();
+        ending = true;
+        session.ended();
+        leave(lobby);
+        lobby = null;
         ctx.fireChannelInactive();
     }
 

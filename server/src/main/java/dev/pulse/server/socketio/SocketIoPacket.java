@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 
+import java.util.Set;
+
 /**
  * One Socket.IO protocol 5 packet, as it travels in an Engine.IO {@code message}:
  * {@code <type>[<attachments>-][<namespace>,][<ack id>][<JSON data>]}, for example
@@ -35,6 +37,9 @@ public record SocketIoPacket(Type type, String namespace, int attachments, long 
             .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
             .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
             .build();
+    /** Names a client's own parser refuses in an event, as its library emits them itself. */
+    public static final Set<String> RESERVED_EVENTS = Set.of("connect", "connect_error", "disconnect", "disconnecting",
+            "newListener", "removeListener");
     /** Beyond this an ack id would not be a JavaScript safe integer. */
     private static final long MAX_ACK_ID = (1L << 53) - 1;
 
@@ -85,6 +90,9 @@ public record SocketIoPacket(Type type, String namespace, int attachments, long 
             }
         }
         check(type, ackId, data);
+        if (attachments > 0) {
+            checkPlaceholders(data, attachments);
+        }
         return new SocketIoPacket(type, namespace, attachments, ackId, data);
     }
 
@@ -114,6 +122,9 @@ public record SocketIoPacket(Type type, String namespace, int attachments, long 
                 if (data == null || !data.isArray() || data.isEmpty() || !(data.get(0).isTextual() || data.get(0).isNumber())) {
                     throw new MalformedPacketException("an event carries an array that starts with its name");
                 }
+                if (data.get(0).isTextual() && RESERVED_EVENTS.contains(data.get(0).asText())) {
+                    throw new MalformedPacketException("\"" + data.get(0).asText() + "\" is a reserved event name");
+                }
             }
             case ACK, BINARY_ACK -> {
                 if (data == null || !data.isArray() || ackId < 0) {
@@ -126,6 +137,30 @@ public record SocketIoPacket(Type type, String namespace, int attachments, long 
                 }
             }
             default -> throw new IllegalStateException(type.name());
+        }
+    }
+
+    /**
+     * Every attachment placeholder ({@code {"_placeholder":true,"num":N}}) of a binary packet must
+     * name one of its attachments, as the receiving client's parser requires ("illegal
+     * attachments" otherwise).
+     */
+    private static void checkPlaceholders(JsonNode node, int attachments) throws MalformedPacketException {
+        if (node.isObject()) {
+            JsonNode placeholder = node.get("_placeholder");
+            if (placeholder != null && placeholder.isBoolean() && placeholder.booleanValue()) {
+                JsonNode num = node.get("num");
+                if (num == null || !num.isIntegralNumber() || !num.canConvertToInt() || num.intValue() < 0
+                        || num.intValue() >= attachments) {
+                    throw new MalformedPacketException("an attachment placeholder names no attachment of the packet");
+                }
+                return;
+            }
+        }
+        if (node.isContainerNode()) {
+            for (JsonNode child : node) {
+                checkPlaceholders(child, attachments);
+            }
         }
     }
 

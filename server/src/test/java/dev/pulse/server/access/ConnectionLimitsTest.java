@@ -93,7 +93,7 @@ class ConnectionLimitsTest {
     @Test
     void perIpCountsHoldUnderConcurrentAcquireAndRelease() throws Exception {
         int maxPerIp = 2;
-        ConnectionLimiter limiter = new ConnectionLimiter(0, maxPerIp);
+        AddressCounts limiter = new AddressCounts(maxPerIp);
         InetAddress ip = InetAddress.getByName("127.0.0.7");
         AtomicInteger held = new AtomicInteger();
         AtomicInteger mostHeld = new AtomicInteger();
@@ -105,10 +105,10 @@ class ConnectionLimitsTest {
             done.add(pool.submit(() -> {
                 start.await();
                 for (int i = 0; i < 200_000; i++) {
-                    if (limiter.tryAcquireIp(ip)) {
+                    if (limiter.tryAcquire(ip)) {
                         mostHeld.accumulateAndGet(held.incrementAndGet(), Math::max);
                         held.decrementAndGet();
-                        limiter.releaseIp(ip);
+                        limiter.release(ip);
                     }
                 }
                 return null;
@@ -120,7 +120,7 @@ class ConnectionLimitsTest {
         }
         pool.shutdown();
         assertTrue(mostHeld.get() <= maxPerIp, "at most " + maxPerIp + " held at once, saw " + mostHeld.get());
-        assertEquals(0, limiter.addressesHeld(), "every count given back and removed");
+        assertEquals(0, limiter.addresses(), "every count given back and removed");
     }
 
     /** Opens an upgrade with {@code X-Forwarded-For: forwarded} and returns its status; the socket stays open in {@code open}. */

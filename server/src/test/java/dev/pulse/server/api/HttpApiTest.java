@@ -3,6 +3,7 @@ package dev.pulse.server.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pulse.server.config.PulseCommand;
+import dev.pulse.server.protocol.CloseCodes;
 import dev.pulse.server.config.ServerConfig;
 import dev.pulse.server.support.JsonClient;
 import dev.pulse.server.support.RawHttp;
@@ -137,6 +138,39 @@ class HttpApiTest {
         }
     }
 
+    /** What {@code /ws} keeps, the API keeps: {@code NumbersAsWrittenTest} has the same numbers. */
+    @Test
+    void dataNumbersReachMembersAndHistoryAsWritten() throws Exception {
+        String numbers = "[1e999999999,3.14159265358979323846,1E2,-0,{\"x\":-0.0e-0}]";
+        try (JsonClient ann = JsonClient.connect(server)) {
+            ann.join("numbers", "ann");
+            assertEquals(200, post("/api/publish", "{\"channel\":\"numbers\",\"data\":" + numbers + "}").statusCode());
+            String message = ann.listener().next(RecordingListener.Text.class).text();
+            assertTrue(message.contains("\"data\":" + numbers + ",\"ts\":"), message);
+            String history = get("/api/channels/numbers/history").body();
+            assertTrue(history.contains("\"data\":" + numbers + ",\"ts\":"), history);
+        }
+        assertEquals("bad_field", error(post("/api/publish", "{\"channel\":\"numbers\",\"data\":{\"far\":1e99999999999}}"), 400));
+        assertEquals("bad_field", error(post("/api/broadcast",
+                "{\"channels\":[\"numbers\"],\"data\":[1.5e-2147483647]}"), 400));
+        assertEquals(1, json(get("/api/channels/numbers")).get("seq").asLong(), "the refused ones were not published");
+    }
+
+    /** An empty {@code Content-Type} is a declared type that is not JSON, answered as {@code text/plain} is: it used to drop the connection. */
+    @Test
+    void anEmptyContentTypeIs415AndTheConnectionStaysOpen() throws Exception {
+        String body = "{\"channel\":\"a\",\"text\":\"t\"}";
+        try (RawHttp raw = new RawHttp(server.port())) {
+            for (String type : new String[] {"", "   "}) {
+                raw.send("POST /api/publish HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + KEY + "\r\nContent-Type:" + type
+                        + "\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
+                RawHttp.Response response = raw.read();
+                assertEquals(415, response.status(), response.body());
+                assertEquals("unsupported_media_type", JSON.readTree(response.body()).get("code").asText());
+            }
+        }
+    }
+
     @Test
     void aPublishCreatesTheChannelAndAJoinerFindsItInHistory() throws Exception {
         assertEquals(200, post("/api/publish", "{\"channel\":\"news\",\"text\":\"first\"}").statusCode());
@@ -212,7 +246,7 @@ class HttpApiTest {
 
         assertEquals(1, json(post("/api/disconnect", "{\"id\":\"" + bob.id() + "\"}")).get("disconnected").asInt());
         RecordingListener.Close close = bob.listener().nextIgnoring(RecordingListener.Close.class, RecordingListener.Text.class);
-        assertEquals(HttpApi.DISCONNECTED.code(), close.code());
+        assertEquals(CloseCodes.DISCONNECTED.code(), close.code());
 
         assertEquals(2, json(post("/api/disconnect", "{\"name\":\"ann\",\"code\":4100,\"reason\":\"account closed\"}"))
                 .get("disconnected").asInt());

@@ -149,6 +149,32 @@ class LineDoorTest {
         assertTrue(client.next().startsWith("* joined after"), "the next line is read as a line of its own");
     }
 
+    /**
+     * Refused lines count against the rate like any other (issue 20, finding 8): 1,000 lines that
+     * are not UTF-8 at once get the burst's worth of errors, then the connection is closed for its
+     * rate. Before, each got its error and the connection went on: 33 bytes out per byte in.
+     */
+    @Test
+    void refusedLinesCountAgainstTheRateAndABurstOfThemCloses() throws Exception {
+        server.start(b -> b.tcpPort(0).messageRate(100).messageBurst(200));
+        LineClient client = new LineClient();
+        byte[] bad = new byte[2 * 1_000];
+        for (int i = 0; i < 1_000; i++) {
+            bad[2 * i] = (byte) 0xFF;
+            bad[2 * i + 1] = '\n';
+        }
+        client.sendBytes(bad);
+        int errors = 0;
+        String last = null;
+        for (String line; (line = client.next()) != null; last = line) {
+            if (line.startsWith("! error")) {
+                errors++;
+            }
+        }
+        assertTrue(errors < 1_000, errors + " answers to 1,000 refused lines");
+        assertEquals("* closing: message rate exceeded", last);
+    }
+
     @Test
     void lineConnectionsCountAgainstTheConnectionLimits() throws Exception {
         server.start(b -> b.tcpPort(0).maxConnectionsPerIp(1));

@@ -2,6 +2,7 @@ package dev.pulse.server.socketio;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.pulse.server.config.ServerConfig;
+import dev.pulse.server.session.Session;
 import dev.pulse.server.session.SessionContext;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
@@ -51,7 +52,9 @@ class SocketIoSessionFuzzTest {
         AtomicReference<Throwable> escaped = new AtomicReference<>();
         EngineIoChannel session = new EngineIoChannel("fuzz", new EmbeddedChannel(), new WriteBufferWaterMark(32 * 1024, 64 * 1024),
                 60_000, 60_000, closed -> { });
-        session.pipeline().addLast(new SocketIoCodec(CONTEXT)).addLast(new ChannelInboundHandlerAdapter() {
+        Session owner = CONTEXT.newSession(Session.Kind.SOCKET_IO, session);
+        session.session(owner);
+        session.pipeline().addLast(new SocketIoCodec(CONTEXT, owner)).addLast(new ChannelInboundHandlerAdapter() {
             @Override
             public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
                 escaped.set(cause);

@@ -1,0 +1,411 @@
+package dev.pulse.server.session;
+
+import dev.pulse.codec.WebSocketCloseStatus;
+import dev.pulse.codec.WebSocketFrame;
+import dev.pulse.codec.WebSocketFrameEncoder;
+import dev.pulse.server.access.RateLimiter;
+import dev.pulse.server.access.TokenAuthenticator;
+import dev.pulse.server.broadcast.Broadcaster;
+import dev.pulse.server.broadcast.Subscriber;
+import dev.pulse.server.config.ServerConfig;
+import dev.pulse.server.protocol.ClientRequest;
+import dev.pulse.server.protocol.CloseCodes;
+import dev.pulse.server.protocol.ErrorCode;
+import dev.pulse.server.protocol.ProtocolException;
+import dev.pulse.server.protocol.ServerMessages;
+import dev.pulse.server.room.Room;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One client, whatever door it came through: {@code /ws}, socket.io, the line door or a relay
+ * room. The doors are thin adapters: each parses its wire format into {@link ClientRequest}s for
+ * {@link #handle}, asks {@link #admit} (or {@link #admitRelay}) before acting on anything the
+ * client sent, and renders what the session writes to its channel (Pulse's JSON messages in text
+ * {@link WebSocketFrame}s, and Close frames with a status of {@link CloseCodes}). Everything a
+ * session may hold or cost is bounded here, once:
+ *
+ * <ul>
+ *   <li>its identity: an id, and a name (the token's subject when authenticated);</li>
+ *   <li>the session table ({@link SessionContext#session}), which {@code direct} and the HTTP
+ *       API's disconnect reach, from {@link #open} to the close of its channel;</li>
+ *   <li>its memberships, at most {@code --max-joins-per-connection};</li>
+ *   <li>its rate: {@code --message-rate} and {@code --message-burst} per message, and
+ *       {@code --relay-byte-rate} for what it relays; as many refusals in a row as the burst close
+ *       it with {@link CloseCodes#RATE_LIMITED};</li>
+ *   <li>its outbound queue: every byte queued for it, answers of the door's own included, within
+ *       {@code --max-queued-bytes} ({@link #reserve}); past it the session closes with
+ *       {@link CloseCodes#SLOW_CONSUMER}.</li>
+ * </ul>
+ *
+ * <p>All methods but {@link #close} and {@link #sendDirect} run on the channel's event loop. The
+ * connection slot ({@code --max-connections}) is taken by the door at admission and tied to the
+ * channel, so that it is held exactly as long as the client is.
+ */
+public final class Session {
+
+    /** The door a session came through, as the session table and metrics name it. */
+    public enum Kind {
+        WS("ws"), SOCKET_IO("socket.io"), LINE("line"), RELAY("relay");
+
+        private final String label;
+
+        Kind(String label) {
+            this.label = label;
+        }
+
+        public String label() {
+            return label;
+        }
+    }
+
+    /** What a door wants to know besides what the session writes: its memberships as they change. */
+    public interface MembershipListener {
+        /** {@code channel} was joined (its {@code joined} answer is on its way). */
+        void joined(String channel);
+
+        /** {@code channel} was left, by request or because the session ended. */
+        void left(String channel);
+    }
+
+    private static final MembershipListener NO_LISTENER = new MembershipListener() {
+        @Override
+        public void joined(String channel) {
+        }
+
+        @Override
+        public void left(String channel) {
+        }
+    };
+
+    private final SessionContext context;
+    private final Kind kind;
+    private final String id;
+    private final Channel channel;
+    private final Subscriber outbound;
+    private final RateLimiter messages;
+    private RateLimiter relayBytes;
+    private int refusedInARow;
+    private final Map<String, Room> joined = new HashMap<>(4);
+    private MembershipListener listener = NO_LISTENER;
+    /** The display name: the token's subject when authenticated, else the latest one given. */
+    private volatile String name;
+    private boolean nameFromToken;
+    private boolean open;
+    private boolean ended;
+    private ScheduledFuture<?> expiry;
+
+    Session(SessionContext context, Kind kind, Channel channel) {
+        ServerConfig config = context.config();
+        this.context = context;
+        this.kind = kind;
+        this.channel = channel;
+        this.id = context.newConnectionId();
+        this.outbound = new Subscriber(channel, context.stats(), config.maxQueuedBytes());
+        this.messages = new RateLimiter(config.messageRate(), config.messageBurst());
+    }
+
+    /**
+     * Enters the session table, under the token's subject when {@code principal} is given (its
+     * expiry then closes the session with {@link CloseCodes#AUTH_EXPIRED}).
+     */
+    public void open(TokenAuthenticator.Principal principal) {
+        if (open || ended) {
+            return;
+        }
+        open = true;
+        if (principal != null) {
+            name = principal.subject();
+            nameFromToken = true;
+            if (principal.expiresAt() != null) {
+                long delay = Math.max(0, principal.expiresAt().toEpochMilli() - System.currentTimeMillis());
+                expiry = channel.eventLoop().schedule(() -> close(CloseCodes.AUTH_EXPIRED), delay, TimeUnit.MILLISECONDS);
+            }
+        }
+        context.opened(this);
+    }
+
+    /** Whether {@link #open} was called and the session has not ended. */
+    public boolean isOpen() {
+        return open && !ended;
+    }
+
+    /** The {@code welcome} message of this session. */
+    public byte[] welcome() {
+        ServerConfig config = context.config();
+        return ServerMessages.welcome(id, context.epoch(), config.pingInterval().toMillis(), config.pingTimeout().toMillis());
+    }
+
+    public void listener(MembershipListener listener) {
+        this.listener = listener;
+    }
+
+    // ---- what the client may do ----
+
+    /**
+     * Counts one message from the client against its rate. Call before acting on anything it sent,
+     * refused input included.
+     *
+     * @return true to go on; false when the session was closed for it (nothing more to do)
+     * @throws ProtocolException {@code rate_limited}: answer it and drop the message
+     */
+    public boolean admit() throws ProtocolException {
+        return allowed(messages, 1, "more than " + context.config().messageRate()
+                + " messages per second; this one was not processed");
+    }
+
+    /**
+     * Counts {@code bytes} that the client asks to relay to others against {@code --relay-byte-rate}
+     * (after {@link #admit} counted the message itself).
+     *
+     * @return true to go on; false when the session was closed for it
+     * @throws ProtocolException {@code rate_limited}, or {@code too_long} for more than one relay may ever carry
+     */
+    public boolean admitRelay(int bytes) throws ProtocolException {
+        int rate = context.config().relayByteRate();
+        // Whole within every receiver's queue bound, past the high mark where broadcasts stop.
+        int largest = Math.min(rate, context.config().maxQueuedBytes() / 2);
+        if (bytes > largest) {
+            throw new ProtocolException(ErrorCode.TOO_LONG, "a relayed message may be at most " + largest
+                    + " bytes as its receivers get it; this one (" + bytes + ") was not relayed", null);
+        }
+        if (relayBytes == null) {
+            relayBytes = new RateLimiter(rate, rate);
+        }
+        return allowed(relayBytes, bytes, "more than " + rate
+                + " bytes per second relayed; this message was not relayed");
+    }
+
+    /**
+     * The one "refuse, then close after a burst of refusals" rule, for every limit. The refusals
+     * are forgiven once the client keeps within its rate again (what passes leaves room for as
+     * much more), not whenever one message slips through at the edge of the rate: a client that
+     * floods without pause is closed after {@code --message-burst} refusals, however fast the
+     * server drains its bucket.
+     */
+    private boolean allowed(RateLimiter limiter, double cost, String why) throws ProtocolException {
+        if (limiter.tryAcquire(cost)) {
+            if (limiter.hasRoomFor(cost)) {
+                refusedInARow = 0;
+            }
+            return true;
+        }
+        if (++refusedInARow >= context.config().messageBurst()) {
+            close(CloseCodes.RATE_LIMITED);
+            return false;
+        }
+        throw new ProtocolException(ErrorCode.RATE_LIMITED, why, null);
+    }
+
+    /** Serves one request; its answers and errors are written to the channel. */
+    public void handle(ClientRequest request) throws ProtocolException {
+        switch (request.type()) {
+            case ClientRequest.JOIN -> join(request);
+            case ClientRequest.LEAVE -> leave(request.channel(), request.ref());
+            case ClientRequest.PUBLISH -> publish(request);
+            case ClientRequest.DIRECT -> direct(request);
+            case ClientRequest.PING -> reply(ServerMessages.pong(request.ref()));
+            default -> throw new IllegalStateException("parse() admits no other type: " + request.type());
+        }
+    }
+
+    private void join(ClientRequest request) throws ProtocolException {
+        Room room = joined.get(request.channel());
+        if (room == null) {
+            int maxJoins = context.config().maxJoinsPerConnection();
+            if (joined.size() >= maxJoins) {
+                throw new ProtocolException(ErrorCode.TOO_MANY_JOINS,
+                        "a connection may be a member of " + maxJoins + " channels at once: leave one first", request.ref());
+            }
+            room = context.rooms().acquire(request.channel(), channel.eventLoop());
+            if (room == null && ClientRequest.isSystemChannel(request.channel())) {
+                throw new ProtocolException(ErrorCode.BAD_CHANNEL, "no system channel " + request.channel()
+                        + ": the server's are $metrics and $logs", request.ref());
+            }
+            if (room == null) {
+                throw new ProtocolException(ErrorCode.TOO_MANY_CHANNELS,
+                        "the server holds its maximum of " + context.config().maxChannels() + " channels", request.ref());
+            }
+            joined.put(request.channel(), room);
+            listener.joined(request.channel());
+        }
+        if (request.name() != null && !nameFromToken) {
+            name = request.name();
+        }
+        room.join(new Room.Member(id, name, outbound), request.since(), request.epoch(), request.ref());
+    }
+
+    private void leave(String channelName, String ref) throws ProtocolException {
+        Room left = joined.remove(channelName);
+        if (left == null) {
+            throw new ProtocolException(ErrorCode.NOT_JOINED, "not a member of " + channelName, ref);
+        }
+        left.leave(outbound, ref, true);
+        context.rooms().release(left);
+        listener.left(channelName);
+    }
+
+    private void publish(ClientRequest request) throws ProtocolException {
+        if (ClientRequest.isSystemChannel(request.channel())) {
+            throw new ProtocolException(ErrorCode.READ_ONLY_CHANNEL,
+                    request.channel() + " is published by the server only", request.ref());
+        }
+        Room room = joined.get(request.channel());
+        if (room == null) {
+            throw new ProtocolException(ErrorCode.NOT_JOINED, "join " + request.channel() + " before publishing", request.ref());
+        }
+        if (request.payload().isText()) {
+            context.checkTextLength(request.payload().text(), request.ref());
+        }
+        room.publish(outbound, request.payload(), request.ref());
+    }
+
+    private void direct(ClientRequest request) throws ProtocolException {
+        context.checkTextLength(request.text(), request.ref());
+        byte[] message = ServerMessages.direct(id, name, request.text(), System.currentTimeMillis());
+        String ref = request.ref();
+        String to = request.to();
+        Session recipient = context.session(to);
+        if (recipient != null) {
+            recipient.sendDirect(message);
+            if (ref != null) {
+                reply(ServerMessages.ack(ref, null, 0));
+            }
+            return;
+        }
+        // Perhaps on another node of the cluster: answered when it says whether the connection is there.
+        CompletableFuture<Boolean> sent = context.peers().direct(to, message);
+        if (sent.isDone() && !sent.isCompletedExceptionally()) {
+            if (!sent.join()) {
+                throw new ProtocolException(ErrorCode.UNKNOWN_RECIPIENT, "no connection with id " + to, ref);
+            }
+            if (ref != null) {
+                reply(ServerMessages.ack(ref, null, 0));
+            }
+            return;
+        }
+        sent.whenComplete((delivered, failure) -> channel.eventLoop().execute(() -> {
+            byte[] answer = failure != null
+                    ? ServerMessages.error(ErrorCode.UNAVAILABLE, "the cluster did not answer: " + failure.getMessage(), ref)
+                    : !delivered ? ServerMessages.error(ErrorCode.UNKNOWN_RECIPIENT, "no connection with id " + to, ref)
+                    : ref != null ? ServerMessages.ack(ref, null, 0) : null;
+            if (answer != null && channel.isActive()) {
+                reply(answer);
+                channel.flush();
+            }
+        }));
+    }
+
+    /**
+     * Sets the display name outside a join (the line door's {@code /nick}).
+     *
+     * @throws ProtocolException {@code bad_field} when the token names the session
+     */
+    public void rename(String newName) throws ProtocolException {
+        if (nameFromToken) {
+            throw new ProtocolException(ErrorCode.BAD_FIELD, "the name is the token's subject: " + name, null);
+        }
+        name = newName;
+    }
+
+    // ---- what the session sends ----
+
+    /** Answers the client with a Pulse message, within the queue bound. */
+    public void reply(byte[] json) {
+        if (reserve(json.length + WebSocketFrameEncoder.headerLength(json.length, false))) {
+            channel.write(WebSocketFrame.text(Unpooled.wrappedBuffer(json)), channel.voidPromise());
+        }
+    }
+
+    /**
+     * Whether {@code size} more bytes may be queued for the client within {@code --max-queued-bytes}:
+     * every answer of a door's own (an Engine.IO pong, a line door's notice) asks first. When they
+     * may not, the client is not reading what it asked for: the session closes as a slow consumer.
+     */
+    public boolean reserve(int size) {
+        if (outbound.hasRoomFor(size)) {
+            return true;
+        }
+        close(CloseCodes.SLOW_CONSUMER);
+        return false;
+    }
+
+    /** Sends a {@code direct} message to this session, from any thread. */
+    public void sendDirect(byte[] message) {
+        context.broadcaster().send(outbound, Broadcaster.encodeText(channel.alloc(), message),
+                context.policies().defaultPolicy());
+    }
+
+    /** Closes the session with {@code status}, from any thread; its door renders the Close. */
+    public void close(WebSocketCloseStatus status) {
+        channel.writeAndFlush(WebSocketFrame.close(status), channel.voidPromise());
+    }
+
+    /** The channel is writable again: move on what waits for it. Call from {@code channelWritabilityChanged}. */
+    public void writable() {
+        outbound.onWritable();
+    }
+
+    /** Ends the session: leaves every channel, leaves the table. Call once its channel has closed. */
+    public void ended() {
+        if (ended) {
+            return;
+        }
+        ended = true;
+        if (expiry != null) {
+            expiry.cancel(false);
+        }
+        for (Map.Entry<String, Room> entry : joined.entrySet()) {
+            entry.getValue().leave(outbound, null, false);
+            context.rooms().release(entry.getValue());
+            listener.left(entry.getKey());
+        }
+        joined.clear();
+        context.closed(this);
+        outbound.close();
+    }
+
+    // ---- what it is ----
+
+    /** The session's id, as sent in {@code welcome}. */
+    public String id() {
+        return id;
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    /** The display name, or null when the client has given none. */
+    public String name() {
+        return name;
+    }
+
+    /** The channels joined, in no order; changes as the session joins and leaves. */
+    public Set<String> channels() {
+        return Collections.unmodifiableSet(joined.keySet());
+    }
+
+    /** The client's channel (for socket.io, the session's own). */
+    public Channel channel() {
+        return channel;
+    }
+
+    /** The receiving end of what rooms fan out to this session. */
+    public Subscriber outbound() {
+        return outbound;
+    }
+
+    @Override
+    public String toString() {
+        return "Session(" + kind.label() + ", " + id + ')';
+    }
+}
