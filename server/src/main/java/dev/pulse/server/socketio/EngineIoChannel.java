@@ -121,11 +121,6 @@ final class EngineIoChannel extends AbstractChannel {
      * naming the session, while one probes or after one carries it, is refused (Engine.IO: a
      * server MUST close it). A claimant that closes without carrying the session frees the claim.
      */
-    /** Whether a WebSocket has claimed the upgrade (it probes, or carries the session). */
-    boolean claimed() {
-        return claimant.get() != null;
-    }
-
     boolean claim(Channel ws) {
         if (!claimant.compareAndSet(null, ws)) {
             return false;
@@ -265,7 +260,8 @@ final class EngineIoChannel extends AbstractChannel {
     /** The upgrade packet arrived on {@code candidate}: from now on the session speaks over it. */
     void upgrade(Channel candidate) {
         if (candidate != probing || webSocket != null) {
-            close();
+            // Not the WebSocket that probed: it goes, the session stays on its transport.
+            candidate.writeAndFlush(WebSocketFrame.close(WebSocketCloseStatus.POLICY_VIOLATION), candidate.voidPromise());
             return;
         }
         probing = null;

@@ -47,7 +47,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code maxPayload}; 503/429 when the connection limits are reached, and 429 past
  * {@code --max-polling-sessions-per-ip} or {@code --max-polling-sessions-per-connection}. A
  * polling session holds a connection slot; so does every WebSocket, an upgrade's too (the
- * session's own slot is then given back), and only one WebSocket may claim a session. Cross-origin polling gets
+ * session's own slot is then given back), and only one WebSocket may claim a session: another is
+ * accepted and closed at once with 1008, as the protocol says a server MUST. Cross-origin polling gets
  * CORS headers for the origins the server allows.
  */
 public final class EngineIoServer {
@@ -188,10 +189,6 @@ public final class EngineIoServer {
         EngineIoChannel session = sessions.get(sid);
         if (session == null) {
             return error(HttpResponseStatus.BAD_REQUEST, 1, "Session ID unknown", null);
-        }
-        if (session.claimed()) {
-            // One WebSocket per session: another probes already, or carries it.
-            return error(HttpResponseStatus.BAD_REQUEST, 3, "Bad request", null);
         }
         return null;
     }
