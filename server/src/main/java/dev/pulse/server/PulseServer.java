@@ -96,7 +96,7 @@ public final class PulseServer implements AutoCloseable {
         this.cluster = config.redis() == null ? null : new RedisEngine(config);
         this.sessions = cluster == null ? new SessionContext(config, ByteBufAllocator.DEFAULT)
                 : new SessionContext(config, ByteBufAllocator.DEFAULT, cluster, cluster, cluster, cluster.nodeId());
-        AccessPolicy access = new AccessPolicy(config);
+        AccessPolicy access = new AccessPolicy(config.access());
         this.metrics = new ServerMetrics(stats, sessions, access.limiter(), allConnections);
         this.metricsPublisher = new MetricsPublisher(metrics, sessions.rooms());
         this.logTail = new LogTailPublisher(sessions.rooms());

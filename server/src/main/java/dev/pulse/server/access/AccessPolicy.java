@@ -1,6 +1,5 @@
 package dev.pulse.server.access;
 
-import dev.pulse.server.config.ServerConfig;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
@@ -40,7 +39,7 @@ public final class AccessPolicy {
     private final ConnectionLimiter limiter;
     private final List<AddressRange> trustedProxies = new ArrayList<>();
 
-    public AccessPolicy(ServerConfig config) {
+    public AccessPolicy(AccessConfig config) {
         this.origins = new OriginPolicy(config.allowedOrigins(), config.allowMissingOrigin(), config.publicOrigins(),
                 config.tls() ? "https" : "http");
         this.authenticator = config.jwtSecret() == null ? null : new TokenAuthenticator(config.jwtSecret());

@@ -12,7 +12,7 @@ import dev.pulse.server.protocol.Payload;
 import dev.pulse.server.protocol.ProtocolException;
 import dev.pulse.server.protocol.ServerMessages;
 import dev.pulse.server.relay.RelayHandler;
-import dev.pulse.server.relay.RelayRoom;
+import dev.pulse.server.room.RelayRoom;
 import dev.pulse.server.room.Room;
 import dev.pulse.server.session.SessionContext;
 import dev.pulse.server.session.Session;

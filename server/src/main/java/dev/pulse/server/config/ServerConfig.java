@@ -1,8 +1,10 @@
 package dev.pulse.server.config;
 
+import dev.pulse.server.access.AccessConfig;
 import dev.pulse.server.access.AddressRange;
 import dev.pulse.server.access.OriginPolicy;
 import dev.pulse.server.broadcast.SlowConsumerPolicy;
+import dev.pulse.server.room.ChannelLimits;
 import dev.pulse.server.room.ChannelPolicies;
 
 import java.time.Duration;
@@ -320,6 +322,18 @@ public final class ServerConfig {
     }
 
     /** Messages each channel keeps for {@code join} with {@code since}. */
+    /** The bounds of the channel table, for the rooms. */
+    public ChannelLimits channelLimits() {
+        return new ChannelLimits(maxChannels, historySize, historyBytes, historyTotalBytes, channelIdleTimeout,
+                presenceLimit, maxQueuedBytes);
+    }
+
+    /** What the access policy decides with. */
+    public AccessConfig access() {
+        return new AccessConfig(allowedOrigins, allowMissingOrigin, publicOrigins, tls(), jwtSecret, maxConnections,
+                maxConnectionsPerIp, maxPollingSessionsPerIp, trustedProxies);
+    }
+
     public int historySize() {
         return historySize;
     }

@@ -6,6 +6,7 @@ import dev.pulse.server.broadcast.Broadcaster;
 import dev.pulse.server.protocol.ClientRequest;
 import dev.pulse.server.protocol.CloseCodes;
 import dev.pulse.server.protocol.ProtocolException;
+import dev.pulse.server.room.RelayRoom;
 import dev.pulse.server.session.Session;
 import dev.pulse.server.session.SessionContext;
 import io.netty.channel.ChannelHandlerContext;

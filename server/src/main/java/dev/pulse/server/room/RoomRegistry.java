@@ -1,7 +1,6 @@
 package dev.pulse.server.room;
 
 import dev.pulse.server.broadcast.Broadcaster;
-import dev.pulse.server.config.ServerConfig;
 import dev.pulse.server.protocol.ClientRequest;
 import dev.pulse.server.protocol.Payload;
 import dev.pulse.server.protocol.ServerMessages;
@@ -45,7 +44,7 @@ public final class RoomRegistry {
     private final Broadcaster broadcaster;
     private final ByteBufAllocator alloc;
     private final ChannelPolicies policies;
-    private final ServerConfig config;
+    private final ChannelLimits config;
     private final ChannelEngine engine;
     private final LocalEngine local;
     /** The server's own channels ($metrics, $logs): held for the server's life, not counted against --max-channels. */
@@ -61,7 +60,7 @@ public final class RoomRegistry {
      * @param engine where channels live
      * @param local where the server's own system channels live, on every node
      */
-    public RoomRegistry(Broadcaster broadcaster, ByteBufAllocator alloc, ChannelPolicies policies, ServerConfig config,
+    public RoomRegistry(Broadcaster broadcaster, ByteBufAllocator alloc, ChannelPolicies policies, ChannelLimits config,
                         ChannelEngine engine, LocalEngine local) {
         this.broadcaster = broadcaster;
         this.alloc = alloc;
@@ -70,7 +69,7 @@ public final class RoomRegistry {
         this.engine = engine;
         this.local = local;
         this.historyBudget = new HistoryBudget(config.historyTotalBytes());
-        this.idleTimeoutNanos = config.channelIdleTimeout().toNanos();
+        this.idleTimeoutNanos = config.idleTimeout().toNanos();
     }
 
     /**

@@ -8,8 +8,8 @@ import dev.pulse.server.protocol.ProtocolException;
 import dev.pulse.server.room.ChannelEngine;
 import dev.pulse.server.room.ChannelPolicies;
 import dev.pulse.server.room.LocalEngine;
-import dev.pulse.server.relay.RelayBus;
-import dev.pulse.server.relay.RelayRegistry;
+import dev.pulse.server.room.RelayBus;
+import dev.pulse.server.room.RelayRegistry;
 import dev.pulse.server.room.RoomRegistry;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
@@ -66,7 +66,7 @@ public final class SessionContext {
         this.policies = ChannelPolicies.parse("$metrics=coalesce,$logs=drop," + config.channelPolicies(),
                 config.slowConsumerPolicy());
         LocalEngine local = new LocalEngine(epoch);
-        this.rooms = new RoomRegistry(broadcaster, alloc, policies, config, engine == null ? local : engine, local);
+        this.rooms = new RoomRegistry(broadcaster, alloc, policies, config.channelLimits(), engine == null ? local : engine, local);
         this.relays = new RelayRegistry(broadcaster, policies, rooms, relayBus);
     }
 

@@ -15,7 +15,7 @@ import dev.pulse.server.protocol.CloseCodes;
 import dev.pulse.server.protocol.ErrorCode;
 import dev.pulse.server.protocol.ProtocolException;
 import dev.pulse.server.protocol.ServerMessages;
-import dev.pulse.server.relay.RelayRoom;
+import dev.pulse.server.room.RelayRoom;
 import dev.pulse.server.session.SessionContext;
 import dev.pulse.server.session.Session;
 import io.netty.buffer.ByteBuf;

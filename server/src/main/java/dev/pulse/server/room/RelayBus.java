@@ -1,4 +1,4 @@
-package dev.pulse.server.relay;
+package dev.pulse.server.room;
 
 import io.netty.buffer.ByteBuf;
 

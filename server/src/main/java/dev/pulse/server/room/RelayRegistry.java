@@ -1,8 +1,6 @@
-package dev.pulse.server.relay;
+package dev.pulse.server.room;
 
 import dev.pulse.server.broadcast.Broadcaster;
-import dev.pulse.server.room.ChannelPolicies;
-import dev.pulse.server.room.RoomRegistry;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.EventExecutor;
 

@@ -1,4 +1,4 @@
-package dev.pulse.server.relay;
+package dev.pulse.server.room;
 
 import dev.pulse.server.broadcast.Audience;
 import dev.pulse.server.broadcast.Broadcaster;
