@@ -78,9 +78,10 @@ const scenarios = {
   },
 
   // A custom event goes to the other sockets of the sender's channels, binary attachments included,
-  // and to nobody else; from a socket in no channel it goes to every socket, as io.emit would.
+  // and to nobody else; from a socket in no channel it goes to every socket in no channel (the
+  // sender too, as io.emit would), never to a channel's members.
   async relay() {
-    const [a, b, c, d] = await Promise.all([0, 1, 2, 3].map(() => connected(connect({ transports: ['websocket'] }))));
+    const [a, b, c, d, e] = await Promise.all([0, 1, 2, 3, 4].map(() => connected(connect({ transports: ['websocket'] }))));
     await join(a, 'room1', 'a');
     await join(b, 'room1', 'b');
     // As many tutorials write it: the room's name alone.
@@ -88,8 +89,8 @@ const scenarios = {
     if (joinedByName.type !== 'joined' || joinedByName.channel !== 'room2') {
       fail('join by name answered ' + JSON.stringify(joinedByName));
     }
-    const got = { a: [], b: [], c: [], d: [] };
-    for (const [name, socket] of Object.entries({ a, b, c, d })) {
+    const got = { a: [], b: [], c: [], d: [], e: [] };
+    for (const [name, socket] of Object.entries({ a, b, c, d, e })) {
       socket.on('chat message', (...args) => got[name].push(['chat message', ...args]));
       socket.on('file', (...args) => got[name].push(['file', ...args]));
       socket.on('announce', (...args) => got[name].push(['announce', ...args]));
@@ -106,15 +107,19 @@ const scenarios = {
     if (!file || file[1].name !== 'three.bin' || !Buffer.isBuffer(file[2]) || !file[2].equals(Buffer.from([1, 2, 3]))) {
       fail('b did not get the binary attachment: ' + JSON.stringify(got.b));
     }
-    if (got.a.some(e => e[0] !== 'announce') || got.c.some(e => e[0] !== 'announce')) {
-      fail('the sender or another room got a room event: a ' + JSON.stringify(got.a) + ' c ' + JSON.stringify(got.c));
+    if (got.a.length > 0 || got.c.length > 0) {
+      fail('the sender, another room or a channel-less socket reached a member: a ' + JSON.stringify(got.a)
+        + ' c ' + JSON.stringify(got.c));
     }
-    for (const name of ['a', 'b', 'c', 'd']) {
-      if (got[name].filter(e => e[0] === 'announce').length !== 1) {
+    if (got.b.some(e => e[0] === 'announce')) {
+      fail('a socket in no channel reached a member of room1: ' + JSON.stringify(got.b));
+    }
+    for (const name of ['d', 'e']) {
+      if (got[name].filter(x => x[0] === 'announce').length !== 1) {
         fail(name + ' did not get the announce once: ' + JSON.stringify(got[name]));
       }
     }
-    ok('room event to b only, binary attachment intact, ack called back' + (relayed === undefined ? ' with no arguments' : ' with ' + JSON.stringify(relayed)) + ', announce to all 4');
+    ok('room event to b only, binary attachment intact, ack called back' + (relayed === undefined ? ' with no arguments' : ' with ' + JSON.stringify(relayed)) + ', announce to the 2 sockets in no channel only');
   },
 
   // A socket that starts on polling (the default) and upgrades while a publisher streams to it:

@@ -8,6 +8,7 @@ import dev.pulse.server.config.PulseCommand;
 import dev.pulse.server.config.ServerConfig;
 import dev.pulse.server.echo.EchoHandler;
 import dev.pulse.server.access.AccessPolicy;
+import dev.pulse.server.cluster.ClusterConfig;
 import dev.pulse.server.cluster.RedisEngine;
 import dev.pulse.server.health.HealthCheck;
 import dev.pulse.server.line.LineServerInitializer;
@@ -93,7 +94,8 @@ public final class PulseServer implements AutoCloseable {
     private PulseServer(ServerConfig config, Function<SessionContext, List<WebSocketEndpoint>> endpoints)
             throws InterruptedException {
         this.config = config;
-        this.cluster = config.redis() == null ? null : new RedisEngine(config);
+        this.cluster = config.redis() == null ? null : new RedisEngine(new ClusterConfig(config.redis(), config.clusterName(),
+                config.nodeTimeout(), config.historySize(), config.presenceLimit(), config.channelIdleTimeout()));
         this.sessions = cluster == null ? new SessionContext(config, ByteBufAllocator.DEFAULT)
                 : new SessionContext(config, ByteBufAllocator.DEFAULT, cluster, cluster, cluster, cluster.nodeId());
         AccessPolicy access = new AccessPolicy(config.access());

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pulse.codec.WebSocketCloseStatus;
-import dev.pulse.server.config.ServerConfig;
 import dev.pulse.server.protocol.ClientRequest;
 import dev.pulse.server.protocol.ServerMessages.MemberInfo;
 import dev.pulse.server.room.ChannelEngine;
@@ -88,7 +87,7 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
     /** How long a direct message or a disconnect waits for the other nodes' answers. */
     private static final long PEER_ANSWER_MILLIS = 2000;
 
-    private final ServerConfig config;
+    private final ClusterConfig config;
     private final String prefix;
     private final String nodeId = newNodeId();
     private final AtomicLong epochs = new AtomicLong();
@@ -133,9 +132,9 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
      * cluster) and loads the scripts. {@link #start} makes the node a member.
      *
      */
-    public RedisEngine(ServerConfig config) {
+    public RedisEngine(ClusterConfig config) {
         this.config = config;
-        this.prefix = config.clusterName() + ':';
+        this.prefix = config.name() + ':';
         this.resources = DefaultClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1)
                 // Back within seconds of Redis: 100 ms, doubling, at most 2 s apart.
                 .reconnectDelay(Delay.exponential(Duration.ofMillis(100), Duration.ofSeconds(2), 2, TimeUnit.MILLISECONDS))
@@ -183,7 +182,7 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
         beat();
         long period = config.nodeTimeout().toMillis() / 4;
         heartbeat = timer.scheduleAtFixedRate(this::beat, period, period, TimeUnit.MILLISECONDS);
-        log.info("node {} of cluster {} on Redis {}", nodeId, config.clusterName(), where(config.redis()));
+        log.info("node {} of cluster {} on Redis {}", nodeId, config.name(), where(config.redis()));
     }
 
     /**

@@ -73,7 +73,7 @@ class SocketIoClientTest {
     }
 
     @Test
-    void customEventsGoToTheSendersRoomsWithBinaryAttachmentsOrToEveryoneFromNoRoom() throws Exception {
+    void customEventsGoToTheSendersRoomsWithBinaryAttachmentsOrToTheSocketsInNoRoomFromNoRoom() throws Exception {
         startServer();
         run("relay");
     }
