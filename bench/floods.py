@@ -18,12 +18,15 @@ told), then runs each flood, bounded in count and in time:
   5. line-not-utf8   the line door: 1,000 lines of b"\\xff\\n" in one write; closed or not, after
                      how many answers.
 
-Before and after each: a full GC (`jcmd PID GC.run`) and the heap used after it
-(`jcmd PID GC.heap_info`), and `GET /health` on a fresh connection (status, milliseconds). During
-each flood /health is also asked once a second. One JSON line per flood goes to stdout (and to
---out, appended). A server that no longer answers /health after a flood is stopped and a fresh one
-started for the next flood ("restartedBefore": true). Every server started is stopped at the end.
-Python 3 standard library only; all traffic to 127.0.0.1.
+Three snapshots per flood: before it, at its end while the flooding connections are still open
+("endOfFlood"), and a second after they closed ("after"). Each is a full GC (`jcmd PID GC.run`)
+and the heap used after it (`jcmd PID GC.heap_info`), Netty's direct memory in use and the answer
+of `GET /health` on a fresh connection (status, milliseconds) from /health, and the server's RSS
+(/proc). During each flood /health is also asked once a second. One JSON line per flood goes to
+stdout (and to --out, appended). One server serves all floods, so one flood's leftovers meet the
+next; --restart-each gives each flood a fresh server. A server that no longer answers /health
+after a flood is replaced for the next one ("restartedBefore": true). Every server started is
+stopped at the end. Python 3 standard library only; all traffic to 127.0.0.1.
 """
 import argparse
 import base64
@@ -309,6 +312,25 @@ class Server:
         except subprocess.TimeoutExpired:
             return ""
 
+    def rss(self):
+        try:
+            with open("/proc/%d/status" % self.proc.pid) as f:
+                m = re.search(r"VmRSS:\s+(\d+) kB", f.read())
+            return int(m.group(1)) * 1024 if m else None
+        except OSError:
+            return None
+
+    def snapshot(self):
+        """Heap used after a full GC, direct memory and RSS of the server, and /health's answer."""
+        if self.proc is None or self.proc.poll() is not None:
+            return {"alive": False}
+        heap = self.heap_after_gc()
+        status, ms, report = health(self.port)
+        report = report or {}
+        return {"heapAfterGc": heap, "directBytes": report.get("directMemoryBytes"), "rssBytes": self.rss(),
+                "health": status, "healthMs": ms, "connections": report.get("connections"),
+                "byKind": report.get("connectionsByKind")}
+
     def heap_after_gc(self):
         """Heap used after a full GC, in bytes (None when jcmd got no answer)."""
         self.jcmd("GC.run")
@@ -324,7 +346,7 @@ class Server:
 
 # ---------------------------------------------------------------- the floods
 
-def flood_polling_pings(port, tcp_port, max_posts=2000, seconds=30.0):
+def flood_polling_pings(port, tcp_port, measure, max_posts=2000, seconds=30.0):
     """Seven pings of 2 + 8 KB per POST, never a GET: the pongs queue for a poll that never comes."""
     session = Polling(port)
     body = "\x1e".join(["2" + "p" * 8192] * 7)
@@ -348,13 +370,15 @@ def flood_polling_pings(port, tcp_port, max_posts=2000, seconds=30.0):
                 first_refusal = {"afterPosts": sent - 1, "answer": key}
             if first_refusal and sent - first_refusal["afterPosts"] >= 5:
                 break   # the session is gone; more refusals say nothing new
+        peak = measure()
     finally:
         session.close()
     return {"sent": "%d POSTs of 7 pings x 8 KB (%d bytes each)" % (sent, len(body)),
-            "posts": sent, "accepted": ok, "firstRefusal": first_refusal, "answers": answers}
+            "posts": sent, "accepted": ok, "firstRefusal": first_refusal, "answers": answers,
+            "endOfFlood": peak}
 
 
-def flood_probes(port, tcp_port, max_probes=600_000, seconds=30.0):
+def flood_probes(port, tcp_port, measure, max_probes=600_000, seconds=30.0):
     """The upgrade WebSocket of a polling session sends 2probe without pause and reads 3probe."""
     session = Polling(port)
     s, r, status = ws_open(port, "/socket.io/?EIO=4&transport=websocket&sid=" + session.sid)
@@ -401,6 +425,7 @@ def flood_probes(port, tcp_port, max_probes=600_000, seconds=30.0):
     finally:
         done.set()
         reader.join(10)
+        peak = measure()
         s.close()
         session.close()
     if state["close"] is not None:
@@ -410,10 +435,10 @@ def flood_probes(port, tcp_port, max_probes=600_000, seconds=30.0):
     else:
         how = "still open; %d 3probe answers" % state["probes"]
     return {"sent": "%d probes" % state["sent"], "answered": state["probes"], "closeCode": state["close"],
-            "answer": how, "otherFrames": state["other"]}
+            "answer": how, "otherFrames": state["other"], "endOfFlood": peak}
 
 
-def flood_pipelined_opens(port, tcp_port, max_requests=100_000, seconds=30.0):
+def flood_pipelined_opens(port, tcp_port, measure, max_requests=100_000, seconds=30.0):
     """Pipelined session opens on one keep-alive connection, then a fresh /ws upgrade."""
     s = connect(port, 5.0)
     r = Reader(s)
@@ -449,6 +474,7 @@ def flood_pipelined_opens(port, tcp_port, max_requests=100_000, seconds=30.0):
                 break
             state["answered"] += 1
             state["statuses"][status] = state["statuses"].get(status, 0) + 1
+        peak = measure()
     finally:
         s.close()
         writer.join(10)
@@ -462,10 +488,10 @@ def flood_pipelined_opens(port, tcp_port, max_requests=100_000, seconds=30.0):
             "answer": "%d opened (200), %d refused with 429, others %s, connection %s" % (
                 st.get(200, 0), st.get(429, 0), {k: v for k, v in st.items() if k not in (200, 429)},
                 "closed by the server" if state["eof"] else "open until we closed it"),
-            "wsUpgradeAfter": ws_status}
+            "wsUpgradeAfter": ws_status, "endOfFlood": peak}
 
 
-def flood_relay_burst(port, tcp_port, events=150, size=60_000, pollers=10, seconds=30.0):
+def flood_relay_burst(port, tcp_port, measure, events=150, size=60_000, pollers=10, seconds=30.0):
     """A socket.io socket in no channel emits big events while pollers in another channel poll."""
     stop = threading.Event()
     results = [None] * pollers
@@ -558,6 +584,7 @@ def flood_relay_burst(port, tcp_port, events=150, size=60_000, pollers=10, secon
     except (OSError, socket.timeout):
         pass
     time.sleep(5)                          # let what was admitted reach the pollers
+    peak = measure()
     sender_done.set()
     reader.join(10)
     stop.set()
@@ -578,10 +605,11 @@ def flood_relay_burst(port, tcp_port, events=150, size=60_000, pollers=10, secon
             "senderGotBack": state["big"], "senderErrors": state["errors"], "sender": sender,
             "pollersDisconnected": len(dropped), "pollersHow": sorted(set(dropped)),
             "answer": "%d of %d pollers disconnected; sender got %d of its events back, errors %s, %s" % (
-                len(dropped), pollers, state["big"], state["errors"], sender)}
+                len(dropped), pollers, state["big"], state["errors"], sender),
+            "endOfFlood": peak}
 
 
-def flood_line_not_utf8(port, tcp_port, lines=1000):
+def flood_line_not_utf8(port, tcp_port, measure, lines=1000):
     """1,000 lines of 0xFF, one write: is the connection closed, and after how many answers?"""
     s = connect(tcp_port, 5.0)
     r = Reader(s)
@@ -603,10 +631,12 @@ def flood_line_not_utf8(port, tcp_port, lines=1000):
             kinds[k] = kinds.get(k, 0) + 1
     except (OSError, EOFError):
         closed = True
+    peak = measure()
     s.close()
     return {"sent": "%d lines of b'\\xff\\n' in one write" % lines, "answers": answers, "answerKinds": kinds,
             "closed": closed, "lastLine": last, "welcomeLines": len(welcome),
-            "answer": ("closed after %d answers" if closed else "still open after %d answers") % answers}
+            "answer": ("closed after %d answers" if closed else "still open after %d answers") % answers,
+            "endOfFlood": peak}
 
 
 FLOODS = [
@@ -625,6 +655,8 @@ def main():
     ap.add_argument("--port", type=int, default=18931)
     ap.add_argument("--tcp-port", type=int, default=18932)
     ap.add_argument("--only", help="comma-separated flood names")
+    ap.add_argument("--restart-each", action="store_true",
+                    help="a fresh server for each flood (default: one server for all, restarted only if it stops answering)")
     ap.add_argument("--out", help="append the JSON lines to this file too")
     ap.add_argument("--log", default=None, help="the server's output (default: a file beside --out, else /tmp)")
     args = ap.parse_args()
@@ -637,34 +669,29 @@ def main():
     restarted = False
     try:
         for name, flood in chosen:
-            before = server.heap_after_gc()
-            h0 = health(args.port)
+            if args.restart_each and not restarted and flood is not chosen[0][1]:
+                server.stop()
+                server.start()
+                restarted = True
+            before = server.snapshot()
             started = time.time()
             with HealthSampler(args.port) as sampler:
                 try:
-                    result = flood(args.port, args.tcp_port)
+                    result = flood(args.port, args.tcp_port, server.snapshot)
                 except Exception as e:  # a flood that could not run says why, and the run goes on
                     result = {"error": repr(e)}
             seconds = round(time.time() - started, 1)
             time.sleep(1)
-            alive = server.proc.poll() is None
-            after = server.heap_after_gc() if alive else None
-            h1 = health(args.port)
+            after = server.snapshot()
             line = {"server": args.label, "flood": name, **result, "seconds": seconds,
-                    "heapAfterGcBefore": before, "heapAfterGcAfter": after,
-                    "healthBefore": {"status": h0[0], "ms": h0[1]},
-                    "healthDuring": sampler.summary(),
-                    "healthAfter": {"status": h1[0], "ms": h1[1],
-                                    "connections": (h1[2] or {}).get("connections"),
-                                    "byKind": (h1[2] or {}).get("connectionsByKind")},
-                    "processAlive": alive, "restartedBefore": restarted,
-                    "command": " ".join(server.command)}
+                    "before": before, "after": after, "healthDuring": sampler.summary(),
+                    "restartedBefore": restarted, "command": " ".join(server.command)}
             print(json.dumps(line), flush=True)
             if out:
                 out.write(json.dumps(line) + "\n")
                 out.flush()
             restarted = False
-            if h1[0] != 200:
+            if after.get("health") != 200:
                 server.stop()
                 server.start()
                 restarted = True
