@@ -15,6 +15,7 @@ import dev.pulse.server.line.LineServerInitializer;
 import dev.pulse.server.line.LineSessionHandler;
 import dev.pulse.server.monitor.LogTailPublisher;
 import dev.pulse.server.monitor.MetricsPublisher;
+import dev.pulse.server.monitor.Redaction;
 import dev.pulse.server.monitor.ServerMetrics;
 import dev.pulse.server.monitor.ServerStats;
 import dev.pulse.server.pipeline.PulseServerInitializer;
@@ -98,9 +99,12 @@ public final class PulseServer implements AutoCloseable {
                 config.nodeTimeout(), config.historySize(), config.presenceLimit(), config.channelIdleTimeout()));
         this.sessions = cluster == null ? new SessionContext(config, ByteBufAllocator.DEFAULT)
                 : new SessionContext(config, ByteBufAllocator.DEFAULT, cluster, cluster, cluster, cluster.nodeId());
-        AccessPolicy access = new AccessPolicy(config.access());
+        AccessPolicy access = new AccessPolicy(config.access(), sessions.authentication());
         this.metrics = new ServerMetrics(stats, sessions, access.limiter(), allConnections);
         this.metricsPublisher = new MetricsPublisher(metrics, sessions.rooms());
+        // $logs carries no secret, and addresses only where it is for admins (any authentication configured).
+        Redaction.configure(java.util.Arrays.asList(config.jwtSecret(), config.apiKey()),
+                config.jwtSecret() != null || config.apiKey() != null);
         this.logTail = new LogTailPublisher(sessions.rooms());
         this.transport = Transport.select(config.nativeTransport());
         this.tls = tlsContext(config);
@@ -201,7 +205,7 @@ public final class PulseServer implements AutoCloseable {
                 new WebSocketEndpoint(SessionHandler.PATH, List.of(), SessionHandler.decoderConfig(config), true,
                         () -> new SessionHandler(sessions)),
                 WebSocketEndpoint.under(RelayHandler.PREFIX, RelayHandler::isRoomName, List.of(),
-                        SessionHandler.decoderConfig(config), false, name -> new RelayHandler(sessions, name)));
+                        SessionHandler.decoderConfig(config), true, name -> new RelayHandler(sessions, name)));
     }
 
     /**

@@ -13,14 +13,15 @@ import java.util.List;
 
 /**
  * Decides whether a valid WebSocket handshake may proceed, in this order: the origin (403), the
- * token where the endpoint requires one and a secret is configured (401), then a connection slot
+ * token where the endpoint's sessions are authorized (401 for a bad one, or for none when the
+ * {@link Authentication} admits no anonymous session), then a connection slot
  * (503 when the server is full, 429 when the client's IP is). An admitted connection carries its
- * {@link TokenAuthenticator.Principal} in {@link #PRINCIPAL}.
+ * {@link Principal} in {@link #PRINCIPAL}.
  */
 public final class AccessPolicy {
 
     /** The verified token of an authenticated connection. */
-    public static final AttributeKey<TokenAuthenticator.Principal> PRINCIPAL = AttributeKey.valueOf("pulse.principal");
+    public static final AttributeKey<Principal> PRINCIPAL = AttributeKey.valueOf("pulse.principal");
 
     /**
      * Why a handshake is refused: an HTTP status, a one-line reason, and the tag it is counted
@@ -35,14 +36,14 @@ public final class AccessPolicy {
     private static final String X_FORWARDED_FOR = "X-Forwarded-For";
 
     private final OriginPolicy origins;
-    private final TokenAuthenticator authenticator;
+    private final Authentication authentication;
     private final ConnectionLimiter limiter;
     private final List<AddressRange> trustedProxies = new ArrayList<>();
 
-    public AccessPolicy(AccessConfig config) {
+    public AccessPolicy(AccessConfig config, Authentication authentication) {
         this.origins = new OriginPolicy(config.allowedOrigins(), config.allowMissingOrigin(), config.publicOrigins(),
                 config.tls() ? "https" : "http");
-        this.authenticator = config.jwtSecret() == null ? null : new TokenAuthenticator(config.jwtSecret());
+        this.authentication = authentication;
         this.limiter = new ConnectionLimiter(config.maxConnections(), config.maxConnectionsPerIp(),
                 config.maxPollingSessionsPerIp());
         for (String proxy : config.trustedProxies()) {
@@ -93,8 +94,8 @@ public final class AccessPolicy {
     }
 
     /**
-     * Admits a WebSocket upgrade: the origin, the token where {@code authenticate} and a secret is
-     * configured, then a {@link ConnectionLimiter.Kind#WEBSOCKET} slot for the connection.
+     * Admits a WebSocket upgrade: the origin, the token where {@code authenticate} (a token given
+     * must verify; none is refused unless anonymous sessions are admitted), then a {@link ConnectionLimiter.Kind#WEBSOCKET} slot for the connection.
      *
      * @return null when admitted, else why not
      */
@@ -113,17 +114,19 @@ public final class AccessPolicy {
         if (refusal != null) {
             return new Admission(refusal, null);
         }
-        TokenAuthenticator.Principal principal = null;
-        if (authenticate && authenticator != null) {
+        Principal principal = null;
+        if (authenticate && authentication.acceptsTokens()) {
             String token = token(request);
-            if (token == null) {
+            if (token == null && !authentication.admitsAnonymous()) {
                 return new Admission(new Refusal(HttpResponseStatus.UNAUTHORIZED,
                         "a token is required: ?token= or Authorization: Bearer", "auth"), null);
             }
-            try {
-                principal = authenticator.verify(token);
-            } catch (TokenAuthenticator.AuthenticationException e) {
-                return new Admission(new Refusal(HttpResponseStatus.UNAUTHORIZED, e.getMessage(), "auth"), null);
+            if (token != null) {
+                try {
+                    principal = authentication.authenticate(token);
+                } catch (TokenAuthenticator.AuthenticationException e) {
+                    return new Admission(new Refusal(HttpResponseStatus.UNAUTHORIZED, e.getMessage(), "auth"), null);
+                }
             }
         }
         ConnectionLimiter.Slot slot = limiter.tryAcquire(channel, clientAddress(channel, request), kind);

@@ -5,20 +5,35 @@ import com.auth0.jwt.JWTVerifier;
 import com.auth0.jwt.algorithms.Algorithm;
 import com.auth0.jwt.exceptions.JWTVerificationException;
 import com.auth0.jwt.exceptions.TokenExpiredException;
+import com.auth0.jwt.interfaces.Claim;
 import com.auth0.jwt.interfaces.DecodedJWT;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.EnumSet;
+import java.util.Set;
 
 /**
- * Verifies HS256-signed JSON Web Tokens with a shared secret (java-jwt). A token must carry a
- * subject ({@code sub}), which becomes the connection's display name, and may carry an expiry
- * ({@code exp}), at which the connection is closed with 4001.
+ * Verifies HS256-signed JSON Web Tokens with a shared secret (java-jwt), of two kinds:
+ *
+ * <ul>
+ *   <li>a <b>connection token</b>: {@code sub} (required; the session's name), {@code exp}
+ *       (at which the session closes with 4001 unless refreshed), {@code admin}, {@code channels}
+ *       (see {@link Grants}) and {@code direct};</li>
+ *   <li>a <b>subscription token</b>, issued by the application's backend for one user and one
+ *       channel: {@code sub} (the connection's subject), {@code channel}, {@code exp} (at which
+ *       the session leaves the channel) and {@code rights} (default all four).</li>
+ * </ul>
+ *
+ * A token of one kind is refused where the other is expected (a subscription token has a
+ * {@code channel} claim, a connection token must not).
  */
 public final class TokenAuthenticator {
 
-    /** Who a verified token names, and until when it is good; {@code expiresAt} is null without {@code exp}. */
-    public record Principal(String subject, Instant expiresAt) { }
+    /** What a verified subscription token grants: {@code rights} in {@code channel} until {@code expiresAt} (null: no expiry). */
+    public record Subscription(String channel, Set<Right> rights, Instant expiresAt) { }
+
+    private static final String CHANNEL = "channel";
 
     private final JWTVerifier verifier;
 
@@ -30,23 +45,82 @@ public final class TokenAuthenticator {
     }
 
     /**
-     * @throws AuthenticationException when the token is malformed, badly signed, expired or has no subject
+     * Verifies a connection token.
+     *
+     * @throws AuthenticationException when the token is malformed, badly signed, expired, has no
+     *                                 subject, is a subscription token or has claims of the wrong shape
      */
     public Principal verify(String token) throws AuthenticationException {
-        DecodedJWT jwt;
+        DecodedJWT jwt = decode(token);
+        if (!jwt.getClaim(CHANNEL).isMissing()) {
+            throw new AuthenticationException("a subscription token is not a connection token");
+        }
+        Grants grants = null;
+        Claim channels = jwt.getClaim("channels");
+        if (!channels.isMissing() && !channels.isNull()) {
+            try {
+                grants = Grants.fromClaim(channels.as(Object.class));
+            } catch (RuntimeException e) {
+                throw new AuthenticationException("the token's channels claim: " + e.getMessage());
+            }
+        }
+        return new Principal(subject(jwt), jwt.getExpiresAtAsInstant(), flag(jwt, "admin"), grants, flag(jwt, "direct"));
+    }
+
+    /**
+     * Verifies a subscription token for {@code channel}, held by the session of {@code subject}.
+     *
+     * @throws AuthenticationException when it does not verify, or names another channel or user
+     */
+    public Subscription verifySubscription(String token, String subject, String channel) throws AuthenticationException {
+        DecodedJWT jwt = decode(token);
+        if (!channel.equals(jwt.getClaim(CHANNEL).asString())) {
+            throw new AuthenticationException("the subscription token is not for " + channel);
+        }
+        if (!subject(jwt).equals(subject)) {
+            throw new AuthenticationException("the subscription token is for another user");
+        }
+        Set<Right> rights = EnumSet.allOf(Right.class);
+        Claim claim = jwt.getClaim("rights");
+        if (!claim.isMissing() && !claim.isNull()) {
+            try {
+                rights = Grants.rights(claim.as(Object.class));
+            } catch (RuntimeException e) {
+                throw new AuthenticationException("the subscription token's rights: " + e.getMessage());
+            }
+        }
+        return new Subscription(channel, rights, jwt.getExpiresAtAsInstant());
+    }
+
+    private DecodedJWT decode(String token) throws AuthenticationException {
         try {
-            jwt = verifier.verify(token);
+            return verifier.verify(token);
         } catch (TokenExpiredException e) {
             throw new AuthenticationException("token expired");
         } catch (JWTVerificationException e) {
             // The library's wording names claims and exact times: the client learns no more than this.
             throw new AuthenticationException("invalid token");
         }
+    }
+
+    private static String subject(DecodedJWT jwt) throws AuthenticationException {
         String subject = jwt.getSubject();
         if (subject == null || subject.isBlank()) {
             throw new AuthenticationException("the token has no subject");
         }
-        return new Principal(subject, jwt.getExpiresAtAsInstant());
+        return subject;
+    }
+
+    private static boolean flag(DecodedJWT jwt, String name) throws AuthenticationException {
+        Claim claim = jwt.getClaim(name);
+        if (claim.isMissing() || claim.isNull()) {
+            return false;
+        }
+        Boolean value = claim.asBoolean();
+        if (value == null) {
+            throw new AuthenticationException("the token's " + name + " claim must be true or false");
+        }
+        return value;
     }
 
     /** A refused token; the client caused it, so no stack trace. */

@@ -68,6 +68,19 @@ public final class Audience {
         }
     }
 
+    /** A new audience of the subscribers here that {@code keep} accepts. */
+    public Audience filtered(java.util.function.Predicate<Subscriber> keep) {
+        Audience kept = new Audience();
+        for (Subscriber[] group : groups) {
+            for (Subscriber subscriber : group) {
+                if (keep.test(subscriber)) {
+                    kept.add(subscriber);
+                }
+            }
+        }
+        return kept;
+    }
+
     public int size() {
         return size;
     }

@@ -1,11 +1,15 @@
 package dev.pulse.server.config;
 
+import dev.pulse.server.access.Namespace;
+import dev.pulse.server.access.Who;
 import dev.pulse.server.broadcast.SlowConsumerPolicy;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
@@ -21,6 +25,16 @@ import java.util.regex.Pattern;
                 + "Every option may also be set by the environment variable named in its description.%n",
         showDefaultValues = true)
 public final class PulseCommand {
+
+    @Option(names = "--config", paramLabel = "FILE", defaultValue = "${env:PULSE_CONFIG:-}",
+            description = "A YAML file of options by name (port: 8080, jwt-secret: ...) and the channel namespaces; "
+                    + "the command line and the environment win over it (PULSE_CONFIG).")
+    String config;
+
+    @Option(names = "--direct", paramLabel = "WHO", defaultValue = "${env:PULSE_DIRECT:-}",
+            description = "Who may send direct messages: anyone, user, grant (a token with \"direct\": true), admin or "
+                    + "nobody; empty for anyone, or grant with --jwt-secret (PULSE_DIRECT).")
+    String direct;
 
     @Option(names = "--host", paramLabel = "ADDRESS", defaultValue = "${env:PULSE_HOST:-" + ServerConfig.DEFAULT_HOST + "}",
             description = "Address to bind (PULSE_HOST).")
@@ -292,7 +306,7 @@ public final class PulseCommand {
     public static ServerConfig parse(String... args) {
         PulseCommand command = new PulseCommand();
         CommandLine commandLine = new CommandLine(command);
-        commandLine.parseArgs(args);
+        CommandLine.ParseResult given = commandLine.parseArgs(args);
         if (commandLine.isUsageHelpRequested()) {
             commandLine.usage(System.out);
             return null;
@@ -301,14 +315,85 @@ public final class PulseCommand {
             commandLine.printVersionHelp(System.out);
             return null;
         }
+        List<Namespace> namespaces = List.of();
+        if (!command.config.isBlank()) {
+            ConfigFile file;
+            try {
+                file = ConfigFile.read(Path.of(command.config));
+                args = withFile(file, commandLine, given, args);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(commandLine, e.getMessage(), e);
+            }
+            command = new PulseCommand();
+            commandLine = new CommandLine(command);
+            commandLine.parseArgs(args);
+            namespaces = file.namespaces();
+        }
         try {
-            return command.toConfig();
+            return command.toConfig(namespaces);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(commandLine, e.getMessage(), e);
         }
     }
 
-    ServerConfig toConfig() {
+    /**
+     * {@code args} after the file's options that neither they nor the environment set, each
+     * checked alone first, so that a bad one is reported with its line.
+     */
+    private static String[] withFile(ConfigFile file, CommandLine commandLine, CommandLine.ParseResult given, String[] args) {
+        List<String> fromFile = new ArrayList<>();
+        for (ConfigFile.Entry entry : file.options().values()) {
+            CommandLine.Model.OptionSpec option = commandLine.getCommandSpec().findOption("--" + entry.key());
+            if (option == null || entry.key().equals("config") || option.usageHelp() || option.versionHelp()
+                    || !option.longestName().equals("--" + entry.key())) {
+                throw file.problem(entry.line(), "unknown option " + entry.key() + " (the names are those of the flags "
+                        + "without their dashes, as --help lists them)");
+            }
+            String argument = "--" + entry.key() + "=" + entry.value();
+            check(file, entry, argument, file.options().values());
+            if (!given.hasMatchedOption(option) && !fromEnvironment(option)) {
+                fromFile.add(argument);
+            }
+        }
+        fromFile.addAll(List.of(args));
+        return fromFile.toArray(new String[0]);
+    }
+
+    /**
+     * Whether the option's environment variable is set: it then wins over the file. Every option's
+     * variable is {@code PULSE_} and its long name in capitals ({@code OptionTableTest} holds them to it).
+     */
+    private static boolean fromEnvironment(CommandLine.Model.OptionSpec option) {
+        return System.getenv(environmentVariable(option.longestName())) != null;
+    }
+
+    /** {@code --max-channels} to {@code PULSE_MAX_CHANNELS}. */
+    static String environmentVariable(String longName) {
+        return "PULSE_" + longName.substring(2).toUpperCase(Locale.ROOT).replace('-', '_');
+    }
+
+    private static void check(ConfigFile file, ConfigFile.Entry entry, String argument, Iterable<ConfigFile.Entry> all) {
+        try {
+            PulseCommand alone = new PulseCommand();
+            new CommandLine(alone).parseArgs(argument);
+            alone.toConfig(List.of());
+        } catch (CommandLine.ParameterException e) {
+            throw file.problem(entry.line(), entry.key() + ": " + e.getMessage());
+        } catch (IllegalArgumentException alone) {
+            // Perhaps it needs a partner the file also gives (tls-cert and tls-key): wrong only if wrong with them.
+            List<String> together = new ArrayList<>();
+            all.forEach(e -> together.add("--" + e.key() + "=" + e.value()));
+            try {
+                PulseCommand withAll = new PulseCommand();
+                new CommandLine(withAll).parseArgs(together.toArray(new String[0]));
+                withAll.toConfig(List.of());
+            } catch (RuntimeException e) {
+                throw file.problem(entry.line(), entry.key() + ": " + alone.getMessage());
+            }
+        }
+    }
+
+    ServerConfig toConfig(List<Namespace> namespaces) {
         return ServerConfig.builder()
                 .host(host)
                 .port(port)
@@ -362,6 +447,8 @@ public final class PulseCommand {
                 .tlsSelfSigned(tlsSelfSigned)
                 .tlsReloadInterval(tlsReloadInterval)
                 .trustedProxies(trustedProxies == null ? List.of() : trustedProxies)
+                .namespaces(namespaces)
+                .direct(direct.isBlank() ? null : Who.parse(direct))
                 .build();
     }
 

@@ -2,7 +2,10 @@ package dev.pulse.server.config;
 
 import dev.pulse.server.access.AccessConfig;
 import dev.pulse.server.access.AddressRange;
+import dev.pulse.server.access.ChannelRules;
+import dev.pulse.server.access.Namespace;
 import dev.pulse.server.access.OriginPolicy;
+import dev.pulse.server.access.Who;
 import dev.pulse.server.broadcast.SlowConsumerPolicy;
 import dev.pulse.server.room.ChannelLimits;
 import dev.pulse.server.room.ChannelPolicies;
@@ -153,6 +156,8 @@ public final class ServerConfig {
     private final boolean tlsSelfSigned;
     private final Duration tlsReloadInterval;
     private final List<String> trustedProxies;
+    private final List<Namespace> namespaces;
+    private final Who direct;
 
     private ServerConfig(Builder b) {
         this.host = b.host;
@@ -207,6 +212,8 @@ public final class ServerConfig {
         this.tlsSelfSigned = b.tlsSelfSigned;
         this.tlsReloadInterval = b.tlsReloadInterval;
         this.trustedProxies = b.trustedProxies;
+        this.namespaces = b.namespaces;
+        this.direct = b.direct;
     }
 
     public static Builder builder() {
@@ -266,7 +273,9 @@ public final class ServerConfig {
                 .tlsKey(tlsKey)
                 .tlsSelfSigned(tlsSelfSigned)
                 .tlsReloadInterval(tlsReloadInterval)
-                .trustedProxies(trustedProxies);
+                .trustedProxies(trustedProxies)
+                .namespaces(namespaces)
+                .direct(direct);
     }
 
     /** Address to bind; {@code 0.0.0.0} for every IPv4 interface. */
@@ -330,7 +339,7 @@ public final class ServerConfig {
 
     /** What the access policy decides with. */
     public AccessConfig access() {
-        return new AccessConfig(allowedOrigins, allowMissingOrigin, publicOrigins, tls(), jwtSecret, maxConnections,
+        return new AccessConfig(allowedOrigins, allowMissingOrigin, publicOrigins, tls(), maxConnections,
                 maxConnectionsPerIp, maxPollingSessionsPerIp, trustedProxies);
     }
 
@@ -508,6 +517,35 @@ public final class ServerConfig {
         return trustedProxies;
     }
 
+    /** The channel namespaces of the configuration file, in order (first match wins). */
+    public List<Namespace> namespaces() {
+        return namespaces;
+    }
+
+    /** Who may send direct messages, or null for the default ({@code anyone}; {@code grant} with a JWT secret). */
+    public Who direct() {
+        return direct;
+    }
+
+    /** Who may do what in which channel: the namespaces, then the server's own rules (see {@link ChannelRules}). */
+    public ChannelRules channelRules() {
+        return new ChannelRules(namespaces, jwtSecret != null, jwtSecret != null || apiKey != null, direct);
+    }
+
+    /**
+     * The slow-consumer rules of the namespaces that set one, as {@code glob=policy} pairs, ahead
+     * of {@code --channel-policies}.
+     */
+    public String namespacePolicies() {
+        StringBuilder spec = new StringBuilder();
+        for (Namespace namespace : namespaces) {
+            if (namespace.slowConsumer() != null) {
+                spec.append(namespace.match()).append('=').append(namespace.slowConsumer()).append(',');
+            }
+        }
+        return spec.toString();
+    }
+
     /** The permessage-deflate preferences, or null when {@code --deflate} is off. */
     public dev.pulse.codec.PerMessageDeflateConfig deflateConfig() {
         return deflate ? dev.pulse.codec.PerMessageDeflateConfig.builder().threshold(deflateThreshold).level(deflateLevel)
@@ -580,6 +618,8 @@ public final class ServerConfig {
                 + ", tlsSelfSigned=" + tlsSelfSigned
                 + ", tlsReloadInterval=" + tlsReloadInterval
                 + ", trustedProxies=" + trustedProxies
+                + ", namespaces=" + namespaces.size()
+                + ", direct=" + (direct == null ? "default" : direct.label())
                 + ", deflate=" + deflate
                 + ", deflateThreshold=" + deflateThreshold
                 + ", deflateLevel=" + deflateLevel
@@ -641,6 +681,8 @@ public final class ServerConfig {
         private boolean tlsSelfSigned = DEFAULT_TLS_SELF_SIGNED;
         private Duration tlsReloadInterval = DEFAULT_TLS_RELOAD_INTERVAL;
         private List<String> trustedProxies = DEFAULT_TRUSTED_PROXIES;
+        private List<Namespace> namespaces = List.of();
+        private Who direct;
 
         private Builder() {
         }
@@ -959,6 +1001,22 @@ public final class ServerConfig {
                 }
             }
             this.trustedProxies = List.copyOf(proxies);
+            return this;
+        }
+
+        /** Channel namespaces, in order; each one's slow-consumer policy, when set, must parse. */
+        public Builder namespaces(List<Namespace> namespaces) {
+            for (Namespace namespace : namespaces) {
+                if (namespace.slowConsumer() != null) {
+                    SlowConsumerPolicy.parse(namespace.slowConsumer());
+                }
+            }
+            this.namespaces = List.copyOf(namespaces);
+            return this;
+        }
+
+        public Builder direct(Who direct) {
+            this.direct = direct;
             return this;
         }
 

@@ -6,6 +6,9 @@ import dev.pulse.server.protocol.ErrorCode;
 import dev.pulse.server.protocol.Payload;
 import dev.pulse.server.protocol.ProtocolException;
 import dev.pulse.server.protocol.ServerMessages;
+import dev.pulse.server.access.Authentication;
+import dev.pulse.server.access.Principal;
+import dev.pulse.server.access.Right;
 import dev.pulse.server.access.TokenAuthenticator;
 import dev.pulse.server.session.Session;
 import dev.pulse.server.session.SessionContext;
@@ -22,9 +25,11 @@ import io.netty.handler.timeout.IdleStateEvent;
  *
  * <pre>
  * /nick NAME        the name shown with what it says (1-64 characters)
- * /join CHANNEL     leaves the channel it is in, joins this one, shows its members and recent history
+ * /join CHANNEL [T] leaves the channel it is in, joins this one, shows its members and recent history;
+ *                   T, a subscription token for the channel, where its namespace asks for one
  * /leave            leaves the channel
- * /auth TOKEN       with --jwt-secret: the token, before anything else; its subject is the name
+ * /auth TOKEN       the connection token (or the API key), before anything else; its subject is the
+ *                   name. Required with --jwt-secret unless a namespace admits anonymous sessions
  * /quit             closes the connection
  * anything else     is published as text to the channel joined
  * </pre>
@@ -35,11 +40,10 @@ import io.netty.handler.timeout.IdleStateEvent;
  * connection that sends nothing for {@code --ping-timeout} is closed; one whose queue is past the
  * high mark is not read from until it drains.
  */
-public final class LineSessionHandler extends ChannelInboundHandlerAdapter {
+public final class LineSessionHandler extends ChannelInboundHandlerAdapter implements Session.MembershipListener {
 
     private final SessionContext context;
     private final ServerConfig config;
-    private final TokenAuthenticator authenticator;
     private Session session;
     /** The one channel joined, or null. */
     private String joined;
@@ -47,17 +51,19 @@ public final class LineSessionHandler extends ChannelInboundHandlerAdapter {
     public LineSessionHandler(SessionContext context) {
         this.context = context;
         this.config = context.config();
-        this.authenticator = config.jwtSecret() == null ? null : new TokenAuthenticator(config.jwtSecret());
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         session = context.newSession(Session.Kind.LINE, ctx.channel());
-        if (authenticator == null) {
+        Authentication authentication = context.authentication();
+        if (authentication.admitsAnonymous()) {
             session.open(null);
         }
+        session.listener(this);
         say("* welcome to Pulse, connection " + session.id());
-        say("* " + (authenticator == null ? "" : "/auth TOKEN first; then ")
+        say("* " + (authentication.admitsAnonymous() ? authentication.acceptsTokens() ? "/auth TOKEN (optional) first; then " : ""
+                : "/auth TOKEN first; then ")
                 + "/nick NAME, /join CHANNEL, /leave, /quit; any other line is said in the channel joined");
         ctx.flush();
         ctx.fireChannelActive();
@@ -127,16 +133,22 @@ public final class LineSessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void authenticate(String token) throws ProtocolException {
-        if (authenticator == null) {
+        Authentication authentication = context.authentication();
+        if (!authentication.acceptsTokens()) {
             say("* no token needed here");
             return;
         }
-        if (session.isOpen()) {
+        if (session.principal() != null) {
             say("* authenticated as " + session.name());
             return;
         }
         try {
-            session.open(authenticator.verify(token));
+            Principal principal = authentication.authenticate(token);
+            if (session.isOpen()) {
+                session.signIn(principal); // came in anonymously
+            } else {
+                session.open(principal);
+            }
             say("* authenticated as " + session.name());
         } catch (TokenAuthenticator.AuthenticationException e) {
             throw new ProtocolException(ErrorCode.UNAUTHORIZED, e.getMessage(), null);
@@ -152,7 +164,14 @@ public final class LineSessionHandler extends ChannelInboundHandlerAdapter {
         say("* you are " + nick + (joined == null ? "" : " (from your next /join of a channel)"));
     }
 
-    private void join(String channel) throws ProtocolException {
+    private void join(String argument) throws ProtocolException {
+        int space = argument.indexOf(' ');
+        String channel = space < 0 ? argument : argument.substring(0, space);
+        String token = space < 0 ? null : argument.substring(space + 1).trim();
+        if (token != null && token.indexOf(' ') >= 0) {
+            // /join CHANNEL TOKEN: neither has spaces, so this is a channel name with them.
+            ClientRequest.checkChannel(argument, null);
+        }
         ClientRequest.checkChannel(channel, null);
         if (ClientRequest.isSystemChannel(channel)) {
             throw new ProtocolException(ErrorCode.BAD_CHANNEL, "the line door has no system channels", null);
@@ -161,9 +180,25 @@ public final class LineSessionHandler extends ChannelInboundHandlerAdapter {
             say("* already in " + channel);
             return;
         }
+        String refusal = token == null ? session.refusal(Right.JOIN, channel) : null;
+        if (refusal != null) {
+            // Checked before leaving the channel it is in, which a refused join would cost it otherwise.
+            throw new ProtocolException(ErrorCode.FORBIDDEN, refusal, null);
+        }
         leave();
-        session.handle(ClientRequest.join(channel, null));
+        session.handle(ClientRequest.join(channel, null, token));
         joined = channel;
+    }
+
+    @Override
+    public void joined(String channel) {
+    }
+
+    @Override
+    public void left(String channel) {
+        if (channel.equals(joined)) {
+            joined = null;
+        }
     }
 
     /** Leaves the channel joined, if any ({@code * left}). */

@@ -16,7 +16,8 @@ import java.util.concurrent.atomic.LongAdder;
  * A Logback appender that feeds the server's own log events to the {@code $logs} channel. It
  * never blocks the logging thread: each event becomes a small JSON object offered to a bounded
  * queue ({@value #CAPACITY} events), and when the queue is full the event is dropped and counted.
- * {@link LogTailPublisher} drains the queue on an event loop.
+ * {@link LogTailPublisher} drains the queue on an event loop. Each message is {@link Redaction redacted}
+ * first: no secret reaches the channel at any level.
  */
 public final class LogChannelAppender extends UnsynchronizedAppenderBase<ILoggingEvent> {
 
@@ -35,7 +36,7 @@ public final class LogChannelAppender extends UnsynchronizedAppenderBase<ILoggin
             g.writeStringField("level", event.getLevel().toString());
             g.writeStringField("logger", event.getLoggerName());
             g.writeStringField("thread", event.getThreadName());
-            g.writeStringField("message", event.getFormattedMessage());
+            g.writeStringField("message", Redaction.redact(event.getFormattedMessage()));
             g.writeNumberField("dropped", DROPPED.sum());
             g.writeEndObject();
             g.flush();

@@ -23,7 +23,7 @@ import java.util.regex.Pattern;
  * that type needs. {@link #parse} checks presence and types of fields; limits that depend on
  * configuration (text length) are checked by the caller.
  *
- * @param type one of {@code join}, {@code leave}, {@code publish}, {@code direct}, {@code ping}
+ * @param type one of {@code join}, {@code leave}, {@code publish}, {@code direct}, {@code ping}, {@code refresh}
  * @param channel channel name, for join, leave and publish
  * @param name display name, optional, for join
  * @param since last {@code seq} the client saw, optional, for join; -1 when absent
@@ -32,15 +32,19 @@ import java.util.regex.Pattern;
  * @param payload the message, for publish: its {@code text} or its {@code data} (any JSON value)
  * @param to recipient connection id, for direct
  * @param ref optional client reference, echoed in {@code ack}, {@code pong} and {@code error}
+ * @param token a subscription token, optional, for join; the new connection token, for refresh
  */
 public record ClientRequest(String type, String channel, String name, long since, String epoch, String text,
-                            Payload payload, String to, String ref) {
+                            Payload payload, String to, String ref, String token) {
 
     public static final String JOIN = "join";
     public static final String LEAVE = "leave";
     public static final String PUBLISH = "publish";
     public static final String DIRECT = "direct";
     public static final String PING = "ping";
+    public static final String REFRESH = "refresh";
+    /** Longer than any token a backend should issue; a bound on what a client makes the server verify. */
+    public static final int MAX_TOKEN_LENGTH = 8192;
 
     public static final int MAX_NAME_LENGTH = 64;
     private static final Pattern CHANNEL = Pattern.compile("\\$?[A-Za-z0-9_.:-]{1,64}");
@@ -49,17 +53,22 @@ public record ClientRequest(String type, String channel, String name, long since
 
     /** A join of {@code channel}, from a door that has no {@code since} or ref to give. */
     public static ClientRequest join(String channel, String name) {
-        return new ClientRequest(JOIN, channel, name, -1, null, null, null, null, null);
+        return join(channel, name, null);
+    }
+
+    /** A join of {@code channel} with a subscription token (or null). */
+    public static ClientRequest join(String channel, String name, String token) {
+        return new ClientRequest(JOIN, channel, name, -1, null, null, null, null, null, token);
     }
 
     /** A leave of {@code channel}. */
     public static ClientRequest leave(String channel) {
-        return new ClientRequest(LEAVE, channel, null, -1, null, null, null, null, null);
+        return new ClientRequest(LEAVE, channel, null, -1, null, null, null, null, null, null);
     }
 
     /** A publish of {@code payload} to {@code channel}, without a ref. */
     public static ClientRequest publish(String channel, Payload payload) {
-        return new ClientRequest(PUBLISH, channel, null, -1, null, null, payload, null, null);
+        return new ClientRequest(PUBLISH, channel, null, -1, null, null, payload, null, null, null);
     }
 
     /** Whether {@code channel} is a server-published system channel. */
@@ -102,20 +111,35 @@ public record ClientRequest(String type, String channel, String name, long since
                     sinceSeq = since.asLong();
                 }
                 return new ClientRequest(type, channel, name, sinceSeq, optionalString(root, "epoch", ref), null, null, null,
-                        ref);
+                        ref, token(root, ref));
             }
             case LEAVE:
-                return new ClientRequest(type, channel(root, ref), null, -1, null, null, null, null, ref);
+                return new ClientRequest(type, channel(root, ref), null, -1, null, null, null, null, ref, null);
             case PUBLISH:
-                return new ClientRequest(type, channel(root, ref), null, -1, null, null, payload(root, ref), null, ref);
+                return new ClientRequest(type, channel(root, ref), null, -1, null, null, payload(root, ref), null, ref, null);
             case DIRECT:
                 return new ClientRequest(type, null, null, -1, null, requiredString(root, "text", ref), null,
-                        requiredString(root, "to", ref), ref);
+                        requiredString(root, "to", ref), ref, null);
             case PING:
-                return new ClientRequest(type, null, null, -1, null, null, null, null, ref);
+                return new ClientRequest(type, null, null, -1, null, null, null, null, ref, null);
+            case REFRESH: {
+                String token = token(root, ref);
+                if (token == null) {
+                    throw new ProtocolException(ErrorCode.BAD_FIELD, "refresh needs token: the new connection token", ref);
+                }
+                return new ClientRequest(type, null, null, -1, null, null, null, null, ref, token);
+            }
             default:
                 throw new ProtocolException(ErrorCode.UNKNOWN_TYPE, "unknown type: " + type, ref);
         }
+    }
+
+    private static String token(JsonNode root, String ref) throws ProtocolException {
+        String token = optionalString(root, "token", ref);
+        if (token != null && (token.isEmpty() || token.length() > MAX_TOKEN_LENGTH)) {
+            throw new ProtocolException(ErrorCode.BAD_FIELD, "token must be 1-" + MAX_TOKEN_LENGTH + " characters", ref);
+        }
+        return token;
     }
 
     /**

@@ -25,6 +25,21 @@ public final class CloseCodes {
      */
     public static final WebSocketCloseStatus CHANNELS_FULL = WebSocketCloseStatus.of(4005, "the server holds its maximum of channels");
 
+    /** Code of {@link #forbidden}. */
+    public static final int FORBIDDEN = 4006;
+
     private CloseCodes() {
+    }
+
+    /**
+     * A relay room the session may not be in, or send to (its channel's rules, its token's
+     * grants); {@code why} is the reason, cut to the 123 bytes a Close frame carries.
+     */
+    public static WebSocketCloseStatus forbidden(String why) {
+        String reason = "forbidden: " + why;
+        while (reason.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 123) {
+            reason = reason.substring(0, reason.length() - 1);
+        }
+        return WebSocketCloseStatus.of(FORBIDDEN, reason);
     }
 }

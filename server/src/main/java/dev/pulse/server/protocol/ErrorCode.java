@@ -34,6 +34,8 @@ public enum ErrorCode {
     NOT_FOUND("not_found"),
     /** HTTP API: the request's bearer key is missing or wrong. */
     UNAUTHORIZED("unauthorized"),
+    /** Authenticated, or anonymous where a token is needed, but not allowed this (the channel's rules, the token's grants). */
+    FORBIDDEN("forbidden"),
     /** HTTP API: the route does not take this method; {@code Allow} lists those it takes. */
     METHOD_NOT_ALLOWED("method_not_allowed"),
     /** HTTP API: a request body that is not {@code application/json}. */

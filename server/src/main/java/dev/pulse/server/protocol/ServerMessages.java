@@ -97,10 +97,32 @@ public final class ServerMessages {
     }
 
     public static byte[] left(String channel, String ref) {
+        return left(channel, ref, null);
+    }
+
+    /**
+     * A channel left; {@code reason}, when the server made the session leave, says why:
+     * {@code subscription_expired}, or {@code forbidden} after a refresh took the right away.
+     */
+    public static byte[] left(String channel, String ref, String reason) {
         return write(g -> {
             g.writeStringField("type", "left");
             g.writeStringField("channel", channel);
             writeRef(g, ref);
+            if (reason != null) {
+                g.writeStringField("reason", reason);
+            }
+        });
+    }
+
+    /** The answer to a refresh: the connection token's new expiry, in epoch milliseconds, or none. */
+    public static byte[] refreshed(String ref, java.time.Instant expiresAt) {
+        return write(g -> {
+            g.writeStringField("type", "refreshed");
+            writeRef(g, ref);
+            if (expiresAt != null) {
+                g.writeNumberField("expiresAt", expiresAt.toEpochMilli());
+            }
         });
     }
 

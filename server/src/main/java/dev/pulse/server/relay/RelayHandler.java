@@ -2,6 +2,7 @@ package dev.pulse.server.relay;
 
 import dev.pulse.codec.WebSocketFrame;
 import dev.pulse.server.access.AccessPolicy;
+import dev.pulse.server.access.Right;
 import dev.pulse.server.broadcast.Broadcaster;
 import dev.pulse.server.protocol.ClientRequest;
 import dev.pulse.server.protocol.CloseCodes;
@@ -20,7 +21,9 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
  * slow-consumer policy. The session's rates apply ({@code --message-rate} per message,
  * {@code --relay-byte-rate} in bytes): a message over either is dropped (a relay room carries no
  * answers), and as many dropped in a row as {@code --message-burst} close the connection with
- * {@link CloseCodes#RATE_LIMITED}.
+ * {@link CloseCodes#RATE_LIMITED}. The room is the channel of its name to the server's rules: a
+ * session without the {@code join} right there is closed with {@link CloseCodes#FORBIDDEN} as it
+ * comes in, one without {@code publish} when it first sends.
  *
  * <p>Installed after {@link dev.pulse.codec.WebSocketProtocolHandler}; sees complete messages.
  */
@@ -32,6 +35,8 @@ public final class RelayHandler extends ChannelInboundHandlerAdapter {
     private final String roomName;
     private Session session;
     private RelayRoom room;
+    /** Whether the rules let this session send to the room; settled when it comes in. */
+    private boolean mayPublish;
 
     public RelayHandler(SessionContext context, String roomName) {
         this.context = context;
@@ -46,12 +51,18 @@ public final class RelayHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         session = context.newSession(Session.Kind.RELAY, ctx.channel());
+        session.open(ctx.channel().attr(AccessPolicy.PRINCIPAL).get());
+        String refusal = session.refusal(Right.JOIN, roomName);
+        if (refusal != null) {
+            session.close(CloseCodes.forbidden(refusal));
+            return;
+        }
+        mayPublish = session.refusal(Right.PUBLISH, roomName) == null;
         room = context.relays().acquire(roomName, ctx.channel().eventLoop());
         if (room == null) {
             session.close(CloseCodes.CHANNELS_FULL);
             return;
         }
-        session.open(ctx.channel().attr(AccessPolicy.PRINCIPAL).get());
         room.join(session.outbound());
     }
 
@@ -62,7 +73,14 @@ public final class RelayHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         try {
-            if (room == null || !session.admit() || !session.admitRelay(frame.content().readableBytes())) {
+            if (room == null || !session.admit()) {
+                return;
+            }
+            if (!mayPublish) {
+                session.close(CloseCodes.forbidden(session.refusal(Right.PUBLISH, roomName)));
+                return;
+            }
+            if (!session.admitRelay(frame.content().readableBytes())) {
                 return;
             }
             room.relay(Broadcaster.encode(ctx.alloc(), frame.opcode(), frame.content()), session.outbound());

@@ -1,5 +1,6 @@
 package dev.pulse.server.room;
 
+import dev.pulse.server.access.Glob;
 import dev.pulse.server.broadcast.SlowConsumerPolicy;
 
 import java.util.ArrayList;
@@ -38,12 +39,7 @@ public final class ChannelPolicies {
                 throw new IllegalArgumentException("channel policy must be glob=policy: " + pair.trim());
             }
             String glob = pair.substring(0, eq).trim();
-            List<String> parts = new ArrayList<>();
-            for (String literal : glob.split("\\*", -1)) {
-                parts.add(Pattern.quote(literal));
-            }
-            rules.add(new Rule(glob, Pattern.compile(String.join(".*", parts)),
-                    SlowConsumerPolicy.parse(pair.substring(eq + 1))));
+            rules.add(new Rule(glob, Glob.compile(glob), SlowConsumerPolicy.parse(pair.substring(eq + 1))));
         }
         return new ChannelPolicies(rules, defaultPolicy);
     }

@@ -38,7 +38,19 @@ import java.util.function.Supplier;
 public final class Room {
 
     /** One connection's membership: its id and the display name it joined with. */
-    public record Member(String id, String name, Subscriber subscriber) { }
+    /**
+     * A member of the channel.
+     *
+     * @param presence whether it sees the member list and presence events (the {@code presence} right)
+     * @param history whether its join is answered with history (the {@code history} right)
+     */
+    public record Member(String id, String name, Subscriber subscriber, boolean presence, boolean history) {
+
+        /** A member with every right: sees presence and history. */
+        public Member(String id, String name, Subscriber subscriber) {
+            this(id, name, subscriber, true, true);
+        }
+    }
 
     private static final Logger log = LoggerFactory.getLogger(Room.class);
 
@@ -49,6 +61,8 @@ public final class Room {
     private final Broadcaster broadcaster;
     private final ByteBufAllocator alloc;
     private final Audience audience = new Audience();
+    /** Who gets presence events, while some member may not see them; null while every member may (the audience then). */
+    private Audience watchers;
     private final Map<Subscriber, Member> members = new LinkedHashMap<>();
     private final Map<String, Subscriber> byId = new HashMap<>();
     private final ChannelStore store;
@@ -111,9 +125,13 @@ public final class Room {
      * When the store cannot answer (the cluster's Redis is unreachable), the member is not added
      * and gets an {@code unavailable} error.
      */
-    public void join(Member member, long since, String sinceEpoch, String ref) {
+    public void join(Member joining, long since, String sinceEpoch, String ref) {
         run(() -> {
             lastActive = System.nanoTime();
+            Member earlier = members.get(joining.subscriber());
+            // Whether a member sees presence is settled at its first join: a later one renames it only.
+            Member member = earlier == null || earlier.presence() == joining.presence() ? joining
+                    : new Member(joining.id(), joining.name(), joining.subscriber(), earlier.presence(), joining.history());
             Member previous = members.put(member.subscriber(), member);
             if (previous == null) {
                 byId.put(member.id(), member.subscriber());
@@ -126,9 +144,12 @@ public final class Room {
                 }
                 if (previous == null) {
                     audience.add(member.subscriber());
+                    watch(member);
                 }
-                byte[] joined = ServerMessages.joined(name, ref, view.epoch(), view.members(), view.memberCount(),
-                        view.history(), view.seq(), view.missed(), view.more());
+                boolean history = member.history();
+                byte[] joined = ServerMessages.joined(name, ref, view.epoch(), member.presence() ? view.members() : List.of(),
+                        view.memberCount(), history ? view.history() : List.of(), view.seq(), history ? view.missed() : 0,
+                        history && view.more());
                 broadcaster.send(member.subscriber(), Broadcaster.encodeText(alloc, joined), null);
             }, failure -> {
                 if (previous == null && members.remove(member.subscriber(), member)) {
@@ -206,9 +227,27 @@ public final class Room {
         });
     }
 
+    /**
+     * Keeps the watchers apart from the audience from the first member that may not see presence
+     * on; call once {@code member} is in the audience.
+     */
+    private void watch(Member member) {
+        if (watchers == null && !member.presence()) {
+            watchers = audience.filtered(subscriber -> {
+                Member other = members.get(subscriber);
+                return other != null && other.presence();
+            });
+        } else if (watchers != null && member.presence()) {
+            watchers.add(member.subscriber());
+        }
+    }
+
     private void forget(Member member) {
         byId.remove(member.id(), member.subscriber());
         audience.remove(member.subscriber());
+        if (watchers != null && member.presence()) {
+            watchers.remove(member.subscriber());
+        }
         memberCount = members.size();
     }
 
@@ -269,7 +308,10 @@ public final class Room {
         if (audience.isEmpty() || memberCount > registry.presenceLimit()) {
             return;
         }
-        broadcaster.broadcast(audience, Broadcaster.encodeText(alloc, presence), policy, this, byId.get(memberId));
+        Audience watching = watchers == null ? audience : watchers;
+        if (!watching.isEmpty()) {
+            broadcaster.broadcast(watching, Broadcaster.encodeText(alloc, presence), policy, this, byId.get(memberId));
+        }
     }
 
     private void sendError(Subscriber subscriber, ErrorCode code, Throwable failure, String ref) {

@@ -3,8 +3,12 @@ package dev.pulse.server.session;
 import dev.pulse.codec.WebSocketCloseStatus;
 import dev.pulse.codec.WebSocketFrame;
 import dev.pulse.codec.WebSocketFrameEncoder;
+import dev.pulse.server.access.ChannelRules;
+import dev.pulse.server.access.Principal;
 import dev.pulse.server.access.RateLimiter;
+import dev.pulse.server.access.Right;
 import dev.pulse.server.access.TokenAuthenticator;
+import dev.pulse.server.access.Who;
 import dev.pulse.server.broadcast.Broadcaster;
 import dev.pulse.server.broadcast.Subscriber;
 import dev.pulse.server.config.ServerConfig;
@@ -35,6 +39,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <ul>
  *   <li>its identity: an id, and a name (the token's subject when authenticated);</li>
+ *   <li>what it may do: every join, publish and direct message is checked against the server's
+ *       {@link ChannelRules} with its {@link Principal} (null when anonymous) and the subscription
+ *       tokens it gave, whatever its door; a refusal is a {@code forbidden} error;</li>
  *   <li>the session table ({@link SessionContext#session}), which {@code direct} and the HTTP
  *       API's disconnect reach, from {@link #open} to the close of its channel;</li>
  *   <li>its memberships, at most {@code --max-joins-per-connection};</li>
@@ -96,12 +103,19 @@ public final class Session {
     private int refusedInARow;
     private final Map<String, Room> joined = new HashMap<>(4);
     private MembershipListener listener = NO_LISTENER;
+    /** Who the connection token names; null while anonymous. */
+    private Principal principal;
+    /** The subscription tokens given with joins, by channel; null until the first. */
+    private Map<String, Subscribed> subscriptions;
     /** The display name: the token's subject when authenticated, else the latest one given. */
     private volatile String name;
     private boolean nameFromToken;
     private boolean open;
     private boolean ended;
     private ScheduledFuture<?> expiry;
+
+    /** A subscription token's grant, and the timer that ends it. */
+    private record Subscribed(TokenAuthenticator.Subscription grant, ScheduledFuture<?> expiry) { }
 
     Session(SessionContext context, Kind kind, Channel channel) {
         ServerConfig config = context.config();
@@ -117,7 +131,7 @@ public final class Session {
      * Enters the session table, under the token's subject when {@code principal} is given (its
      * expiry then closes the session with {@link CloseCodes#AUTH_EXPIRED}).
      */
-    public void open(TokenAuthenticator.Principal principal) {
+    public void open(Principal principal) {
         if (open || ended) {
             return;
         }
@@ -125,12 +139,40 @@ public final class Session {
         if (principal != null) {
             name = principal.subject();
             nameFromToken = true;
-            if (principal.expiresAt() != null) {
-                long delay = Math.max(0, principal.expiresAt().toEpochMilli() - System.currentTimeMillis());
-                expiry = channel.eventLoop().schedule(() -> close(CloseCodes.AUTH_EXPIRED), delay, TimeUnit.MILLISECONDS);
-            }
+            authenticated(principal);
         }
         context.opened(this);
+    }
+
+    /**
+     * Authenticates an open anonymous session (the line door's {@code /auth} after it came in
+     * without a token): from now on it is {@code principal}'s, under its subject's name.
+     *
+     * @throws ProtocolException {@code forbidden} when the session is already authenticated
+     */
+    public void signIn(Principal principal) throws ProtocolException {
+        if (this.principal != null) {
+            throw new ProtocolException(ErrorCode.FORBIDDEN, "already authenticated as " + name, null);
+        }
+        name = principal.subject();
+        nameFromToken = true;
+        authenticated(principal);
+    }
+
+    private void authenticated(Principal principal) {
+        this.principal = principal;
+        if (expiry != null) {
+            expiry.cancel(false);
+            expiry = null;
+        }
+        if (principal.expiresAt() != null) {
+            expiry = channel.eventLoop().schedule(() -> close(CloseCodes.AUTH_EXPIRED), delayUntil(principal.expiresAt()),
+                    TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private static long delayUntil(java.time.Instant instant) {
+        return Math.max(0, instant.toEpochMilli() - System.currentTimeMillis());
     }
 
     /** Whether {@link #open} was called and the session has not ended. */
@@ -213,12 +255,28 @@ public final class Session {
             case ClientRequest.PUBLISH -> publish(request);
             case ClientRequest.DIRECT -> direct(request);
             case ClientRequest.PING -> reply(ServerMessages.pong(request.ref()));
+            case ClientRequest.REFRESH -> refresh(request);
             default -> throw new IllegalStateException("parse() admits no other type: " + request.type());
         }
     }
 
     private void join(ClientRequest request) throws ProtocolException {
-        Room room = joined.get(request.channel());
+        String channelName = request.channel();
+        TokenAuthenticator.Subscription subscription = null;
+        if (request.token() != null) {
+            try {
+                subscription = context.authentication().subscription(request.token(), principal, channelName);
+            } catch (TokenAuthenticator.AuthenticationException e) {
+                throw new ProtocolException(ErrorCode.FORBIDDEN, e.getMessage(), request.ref());
+            }
+        }
+        java.util.Set<Right> granted = subscription != null ? subscription.rights() : subscribed(channelName);
+        ChannelRules rules = context.authentication().rules();
+        String refusal = rules.check(principal, Right.JOIN, channelName, granted);
+        if (refusal != null) {
+            throw new ProtocolException(ErrorCode.FORBIDDEN, refusal, request.ref());
+        }
+        Room room = joined.get(channelName);
         if (room == null) {
             int maxJoins = context.config().maxJoinsPerConnection();
             if (joined.size() >= maxJoins) {
@@ -237,10 +295,104 @@ public final class Session {
             joined.put(request.channel(), room);
             listener.joined(request.channel());
         }
+        if (subscription != null) {
+            subscribe(channelName, subscription);
+        }
         if (request.name() != null && !nameFromToken) {
             name = request.name();
         }
-        room.join(new Room.Member(id, name, outbound), request.since(), request.epoch(), request.ref());
+        room.join(new Room.Member(id, name, outbound, rules.check(principal, Right.PRESENCE, channelName, granted) == null,
+                rules.check(principal, Right.HISTORY, channelName, granted) == null), request.since(), request.epoch(), request.ref());
+    }
+
+    /** The rights the subscription token given for {@code channelName} grants, or null. */
+    private java.util.Set<Right> subscribed(String channelName) {
+        Subscribed subscribed = subscriptions == null ? null : subscriptions.get(channelName);
+        return subscribed == null ? null : subscribed.grant().rights();
+    }
+
+    private void subscribe(String channelName, TokenAuthenticator.Subscription grant) {
+        if (subscriptions == null) {
+            subscriptions = new HashMap<>(2);
+        }
+        ScheduledFuture<?> timer = grant.expiresAt() == null ? null : channel.eventLoop().schedule(
+                () -> subscriptionExpired(channelName, grant), delayUntil(grant.expiresAt()), TimeUnit.MILLISECONDS);
+        Subscribed previous = subscriptions.put(channelName, new Subscribed(grant, timer));
+        cancel(previous);
+    }
+
+    private static void cancel(Subscribed subscribed) {
+        if (subscribed != null && subscribed.expiry() != null) {
+            subscribed.expiry().cancel(false);
+        }
+    }
+
+    /** A subscription token ran out: leave its channel, unless the session may be there without it. */
+    private void subscriptionExpired(String channelName, TokenAuthenticator.Subscription grant) {
+        Subscribed current = subscriptions == null ? null : subscriptions.get(channelName);
+        if (current == null || current.grant() != grant || ended) {
+            return;
+        }
+        subscriptions.remove(channelName);
+        if (joined.containsKey(channelName)
+                && context.authentication().rules().check(principal, Right.JOIN, channelName, null) != null) {
+            removed(channelName, "subscription_expired");
+            channel.flush();
+        }
+    }
+
+    /** Leaves {@code channelName} because the server says so, and tells the client why. */
+    private void removed(String channelName, String reason) {
+        Room left = joined.remove(channelName);
+        left.leave(outbound, null, false);
+        context.rooms().release(left);
+        cancel(subscriptions == null ? null : subscriptions.remove(channelName));
+        listener.left(channelName);
+        reply(ServerMessages.left(channelName, null, reason));
+    }
+
+    /**
+     * A new connection token for the same user, before the old one expires: its expiry replaces
+     * the old one's, and its grants apply from now on (channels it no longer grants are left with
+     * {@code "reason":"forbidden"}).
+     */
+    private void refresh(ClientRequest request) throws ProtocolException {
+        Principal fresh;
+        try {
+            fresh = context.authentication().authenticate(request.token());
+        } catch (TokenAuthenticator.AuthenticationException e) {
+            throw new ProtocolException(ErrorCode.UNAUTHORIZED, e.getMessage(), request.ref());
+        }
+        if (principal == null) {
+            throw new ProtocolException(ErrorCode.FORBIDDEN,
+                    "an anonymous connection cannot take a token: connect with one", request.ref());
+        }
+        if (!fresh.subject().equals(principal.subject())) {
+            throw new ProtocolException(ErrorCode.FORBIDDEN, "the token names another user", request.ref());
+        }
+        authenticated(fresh);
+        ChannelRules rules = context.authentication().rules();
+        for (String channelName : new java.util.ArrayList<>(joined.keySet())) {
+            if (rules.check(principal, Right.JOIN, channelName, subscribed(channelName)) != null) {
+                removed(channelName, "forbidden");
+            }
+        }
+        reply(ServerMessages.refreshed(request.ref(), fresh.expiresAt()));
+    }
+
+    /**
+     * Whether this session may exercise {@code right} in {@code channelName}, for a door that acts
+     * outside {@link #handle} (socket.io's relayed events, a relay room's messages).
+     *
+     * @return null when it may, else why not
+     */
+    public String refusal(Right right, String channelName) {
+        return context.authentication().rules().check(principal, right, channelName, subscribed(channelName));
+    }
+
+    /** Who the connection token names; null when anonymous. */
+    public Principal principal() {
+        return principal;
     }
 
     private void leave(String channelName, String ref) throws ProtocolException {
@@ -250,17 +402,22 @@ public final class Session {
         }
         left.leave(outbound, ref, true);
         context.rooms().release(left);
+        cancel(subscriptions == null ? null : subscriptions.remove(channelName));
         listener.left(channelName);
     }
 
     private void publish(ClientRequest request) throws ProtocolException {
-        if (ClientRequest.isSystemChannel(request.channel())) {
+        if (context.authentication().rules().who(Right.PUBLISH, request.channel()) == Who.NOBODY) {
             throw new ProtocolException(ErrorCode.READ_ONLY_CHANNEL,
                     request.channel() + " is published by the server only", request.ref());
         }
         Room room = joined.get(request.channel());
         if (room == null) {
             throw new ProtocolException(ErrorCode.NOT_JOINED, "join " + request.channel() + " before publishing", request.ref());
+        }
+        String refusal = refusal(Right.PUBLISH, request.channel());
+        if (refusal != null) {
+            throw new ProtocolException(ErrorCode.FORBIDDEN, refusal, request.ref());
         }
         if (request.payload().isText()) {
             context.checkTextLength(request.payload().text(), request.ref());
@@ -269,6 +426,10 @@ public final class Session {
     }
 
     private void direct(ClientRequest request) throws ProtocolException {
+        String refusal = context.authentication().rules().checkDirect(principal);
+        if (refusal != null) {
+            throw new ProtocolException(ErrorCode.FORBIDDEN, refusal, request.ref());
+        }
         context.checkTextLength(request.text(), request.ref());
         byte[] message = ServerMessages.direct(id, name, request.text(), System.currentTimeMillis());
         String ref = request.ref();
@@ -362,6 +523,10 @@ public final class Session {
         ended = true;
         if (expiry != null) {
             expiry.cancel(false);
+        }
+        if (subscriptions != null) {
+            subscriptions.values().forEach(Session::cancel);
+            subscriptions = null;
         }
         for (Map.Entry<String, Room> entry : joined.entrySet()) {
             entry.getValue().leave(outbound, null, false);

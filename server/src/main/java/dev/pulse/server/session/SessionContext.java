@@ -1,5 +1,6 @@
 package dev.pulse.server.session;
 
+import dev.pulse.server.access.Authentication;
 import dev.pulse.server.broadcast.BroadcastStats;
 import dev.pulse.server.broadcast.Broadcaster;
 import dev.pulse.server.config.ServerConfig;
@@ -30,6 +31,7 @@ public final class SessionContext {
     private static final SecureRandom IDS = new SecureRandom();
 
     private final ServerConfig config;
+    private final Authentication authentication;
     private final ChannelPolicies policies;
     private final BroadcastStats stats = new BroadcastStats();
     private final Broadcaster broadcaster;
@@ -56,6 +58,7 @@ public final class SessionContext {
     public SessionContext(ServerConfig config, ByteBufAllocator alloc, ChannelEngine engine, Peers peers, RelayBus relayBus,
                           String nodeId) {
         this.config = config;
+        this.authentication = new Authentication(config.jwtSecret(), config.apiKey(), config.channelRules());
         this.peers = peers;
         for (int i = 0; i < byKind.length; i++) {
             byKind[i] = new AtomicInteger();
@@ -63,7 +66,7 @@ public final class SessionContext {
         this.nodeId = nodeId;
         this.broadcaster = new Broadcaster(stats, config.deflateConfig());
         // System channels first: a metrics viewer wants the newest snapshot, a log viewer may miss lines.
-        this.policies = ChannelPolicies.parse("$metrics=coalesce,$logs=drop," + config.channelPolicies(),
+        this.policies = ChannelPolicies.parse("$metrics=coalesce,$logs=drop," + config.namespacePolicies() + config.channelPolicies(),
                 config.slowConsumerPolicy());
         LocalEngine local = new LocalEngine(epoch);
         this.rooms = new RoomRegistry(broadcaster, alloc, policies, config.channelLimits(), engine == null ? local : engine, local);
@@ -101,6 +104,11 @@ public final class SessionContext {
 
     public ServerConfig config() {
         return config;
+    }
+
+    /** Tokens, the API key as an admin's token, and who may do what in which channel: one for every door. */
+    public Authentication authentication() {
+        return authentication;
     }
 
     public RoomRegistry rooms() {

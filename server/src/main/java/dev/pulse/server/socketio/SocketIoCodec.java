@@ -8,6 +8,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pulse.codec.WebSocketFrame;
 import dev.pulse.codec.WebSocketOpcode;
+import dev.pulse.server.access.Authentication;
+import dev.pulse.server.access.Principal;
+import dev.pulse.server.access.Right;
 import dev.pulse.server.access.TokenAuthenticator;
 import dev.pulse.server.broadcast.Broadcaster;
 import dev.pulse.server.protocol.ClientRequest;
@@ -40,7 +43,8 @@ import java.util.Set;
  * session's {@link Session}. The first handler of the session's pipeline.
  *
  * <p>Inbound (every packet already counted against the session's rate by the channel): a CONNECT
- * to {@code /} (with the JWT in {@code auth.token} when the server has a secret) opens the session
+ * to {@code /} (with the token in {@code auth.token}: required when the server has a JWT secret
+ * and no namespace admits anonymous sessions) opens the session
  * and is answered {@code 40{"sid":ID}}, ID being the Pulse session id, then the {@code welcome}
  * event; other namespaces get CONNECT_ERROR. The events {@code join}, {@code leave},
  * {@code publish}, {@code direct} and {@code ping} are the session's requests of that type, their
@@ -48,7 +52,8 @@ import java.util.Set;
  * its {@code ref}. Any other event is relayed untouched, binary attachments included, to the
  * other socket.io sockets of the channels the sender has joined, or, while it has joined none, to
  * the other sockets that have joined none either (the sender too, as {@code io.emit} would); never
- * to a channel it is not in. A relayed event counts against {@code --relay-byte-rate} at the size
+ * to a channel it is not in, nor to one where it may not publish ({@code forbidden} when that is
+ * all of them). A relayed event counts against {@code --relay-byte-rate} at the size
  * its receivers get, whole: one larger than a relay may carry is refused whole ({@code too_long}).
  * Event names the clients' parser reserves, and attachment placeholders that name no attachment,
  * end the session as any packet a client could not parse ({@link SocketIoPacket}).
@@ -76,7 +81,6 @@ final class SocketIoCodec extends ChannelDuplexHandler implements Session.Member
 
     private final SessionContext context;
     private final Session session;
-    private final TokenAuthenticator authenticator;
     /** Whether the client has connected to the namespace (the session is open). */
     private boolean connected;
     /** Set once the session ends: no relay room is joined any more. */
@@ -91,8 +95,6 @@ final class SocketIoCodec extends ChannelDuplexHandler implements Session.Member
     SocketIoCodec(SessionContext context, Session session) {
         this.context = context;
         this.session = session;
-        String secret = context.config().jwtSecret();
-        this.authenticator = secret == null ? null : new TokenAuthenticator(secret);
     }
 
     // ---- inbound ----
@@ -163,18 +165,21 @@ final class SocketIoCodec extends ChannelDuplexHandler implements Session.Member
         if (connected) {
             return;
         }
-        TokenAuthenticator.Principal principal = null;
-        if (authenticator != null) {
+        Principal principal = null;
+        Authentication authentication = context.authentication();
+        if (authentication.acceptsTokens()) {
             JsonNode token = auth == null ? null : auth.get("token");
-            if (token == null || !token.isTextual()) {
+            if ((token == null || !token.isTextual()) && !authentication.admitsAnonymous()) {
                 connectError(ctx, "a token is required: io(url, {auth: {token}})");
                 return;
             }
-            try {
-                principal = authenticator.verify(token.asText());
-            } catch (TokenAuthenticator.AuthenticationException e) {
-                connectError(ctx, e.getMessage());
-                return;
+            if (token != null && token.isTextual()) {
+                try {
+                    principal = authentication.authenticate(token.asText());
+                } catch (TokenAuthenticator.AuthenticationException e) {
+                    connectError(ctx, e.getMessage());
+                    return;
+                }
             }
         }
         connected = true;
@@ -248,8 +253,19 @@ final class SocketIoCodec extends ChannelDuplexHandler implements Session.Member
                 lobby.relay(Broadcaster.encodeText(ctx.alloc(), utf8), null);
             }
         } else {
-            for (RelayRoom room : channelRooms.values()) {
-                room.relay(Broadcaster.encodeText(ctx.alloc(), utf8), session.outbound());
+            String refusal = null;
+            int relayed = 0;
+            for (Map.Entry<String, RelayRoom> room : channelRooms.entrySet()) {
+                String why = session.refusal(Right.PUBLISH, room.getKey());
+                if (why == null) {
+                    room.getValue().relay(Broadcaster.encodeText(ctx.alloc(), utf8), session.outbound());
+                    relayed++;
+                } else {
+                    refusal = why;
+                }
+            }
+            if (relayed == 0) {
+                throw new ProtocolException(ErrorCode.FORBIDDEN, refusal, ref(packet.ackId()));
             }
         }
         if (packet.ackId() >= 0) {

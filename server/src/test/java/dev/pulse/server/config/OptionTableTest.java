@@ -38,6 +38,8 @@ class OptionTableTest {
             String flag = option.names()[option.names().length - 1];
             Matcher m = DEFAULT.matcher(option.defaultValue());
             assertTrue(m.matches(), flag + " falls back to a PULSE_ variable: " + option.defaultValue());
+            assertEquals(PulseCommand.environmentVariable(flag), m.group(1),
+                    "the variable of " + flag + " (a configuration file's option yields to it by this name)");
             options.put(flag, new String[] {m.group(1), m.group(2)});
         }
         return options;

@@ -100,7 +100,7 @@ class SessionTest {
         int answered = 0;
         // Never flushed, as for a client that does not read: every answer stays queued.
         while (session.reserve(100)) {
-            session.handle(new ClientRequest(ClientRequest.PING, null, null, -1, null, null, null, null, "p" + answered));
+            session.handle(new ClientRequest(ClientRequest.PING, null, null, -1, null, null, null, null, "p" + answered, null));
             answered++;
             assertTrue(answered < bound, "no bound");
         }

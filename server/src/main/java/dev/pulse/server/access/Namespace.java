@@ -1,0 +1,31 @@
+package dev.pulse.server.access;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * One channel namespace as configured ({@code namespaces:} in the configuration file): the
+ * channels it covers (a name, or a glob such as {@code private-*}), who may exercise each
+ * {@link Right} there, and the channel settings it carries. Rights it does not name are decided
+ * by {@link ChannelRules}: {@code anyone} when {@code anonymous} is true or no token is
+ * configured, else {@code user}.
+ *
+ * @param match the name or glob of its channels
+ * @param who who may exercise each right it names
+ * @param anonymous whether sessions without a token may come in where no right says otherwise
+ * @param slowConsumer the slow-consumer policy of its channels, or null for the server's
+ */
+public record Namespace(String match, Map<Right, Who> who, boolean anonymous, String slowConsumer) {
+
+    public Namespace {
+        if (match == null || match.isBlank()) {
+            throw new IllegalArgumentException("a namespace needs a match: a channel name or a glob such as private-*");
+        }
+        who = who.isEmpty() ? Map.of() : Map.copyOf(new EnumMap<>(who));
+    }
+
+    Pattern pattern() {
+        return Glob.compile(match);
+    }
+}
