@@ -19,7 +19,7 @@ public final class Redaction {
 
     private static final Pattern URI_USER_INFO = Pattern.compile("(\\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\\s]*@");
     private static final Pattern NAMED_SECRET = Pattern.compile(
-            "(?i)\\b(token|secret|password|passwd|pwd|api[-_]?key|key|authorization|auth)(\"?\\s*[=:]\\s*\"?)(?!\\*\\*\\*)([^\\s\"'&,;}]+)");
+            "(?i)\\b(token|secret|password|passwd|pwd|api[-_]?key|key|authorization|auth)(\"?\\s*[=:]\\s*\"?)(?!\\*\\*\\*|bearer\\b|basic\\b)([^\\s\"'&,;}]+)");
     private static final Pattern BEARER = Pattern.compile("(?i)\\b(bearer|basic)\\s+[A-Za-z0-9._~+/=-]+");
     private static final Pattern JWT = Pattern.compile("\\beyJ[A-Za-z0-9_-]{4,}\\.[A-Za-z0-9_-]{4,}\\.[A-Za-z0-9_-]*");
     private static final Pattern IPV4 = Pattern.compile("(?<![\\w.])(?:\\d{1,3}\\.){3}\\d{1,3}(?::\\d{1,5})?(?![\\w.])");

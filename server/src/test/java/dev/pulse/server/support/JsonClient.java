@@ -33,6 +33,12 @@ public final class JsonClient implements AutoCloseable {
         return new JsonClient(server.connect("/ws", listener), listener);
     }
 
+    /** Connects to {@code /ws} with {@code token} in the query and reads the {@code welcome}. */
+    public static JsonClient connect(TestServer server, String token) throws Exception {
+        RecordingListener listener = new RecordingListener();
+        return new JsonClient(server.connect("/ws?token=" + token, listener), listener);
+    }
+
     public String id() {
         return id;
     }
