@@ -85,6 +85,9 @@ public final class ChannelRules {
 
     /** Who may exercise {@code right} in {@code channel}: the first matching rule's answer. */
     public Who who(Right right, String channel) {
+        if (right == Right.PUBLISH && channel.startsWith("$")) {
+            return Who.NOBODY; // the server's channels are the server's to publish, whatever a namespace says
+        }
         for (Rule rule : rules) {
             if (rule.pattern().matcher(channel).matches()) {
                 return rule.who().get(right);

@@ -53,6 +53,9 @@ class ConfigFileTest {
                   - match: "ticker"
                     anonymous: true
                     slow-consumer: coalesce
+                  - match: "$metrics"
+                    join: anyone
+                    publish: anyone
                 """);
         ServerConfig config = PulseCommand.parse("--config", file.toString());
         assertEquals(9123, config.port());
@@ -60,7 +63,9 @@ class ConfigFileTest {
         assertEquals(List.of("https://a.example", "https://b.example"), config.allowedOrigins());
         assertTrue(config.deflate());
         assertEquals(Who.ADMIN, config.direct());
-        assertEquals(2, config.namespaces().size());
+        assertEquals(3, config.namespaces().size());
+        assertEquals(Who.ANYONE, config.channelRules().who(Right.JOIN, "$metrics"), "a namespace may open $metrics");
+        assertEquals(Who.NOBODY, config.channelRules().who(Right.PUBLISH, "$metrics"), "but never to clients' publishes");
         assertEquals(Who.GRANT, config.channelRules().who(Right.JOIN, "private-1"));
         assertEquals(Who.ADMIN, config.channelRules().who(Right.HISTORY, "private-1"));
         assertEquals(Who.USER, config.channelRules().who(Right.PUBLISH, "private-1"), "unnamed rights: any token");
