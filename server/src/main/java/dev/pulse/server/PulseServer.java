@@ -102,8 +102,11 @@ public final class PulseServer implements AutoCloseable {
         AccessPolicy access = new AccessPolicy(config.access(), sessions.authentication());
         this.metrics = new ServerMetrics(stats, sessions, access.limiter(), allConnections);
         this.metricsPublisher = new MetricsPublisher(metrics, sessions.rooms());
+        if (sessions.proxy() != null) {
+            metrics.proxy(sessions.proxy());
+        }
         // $logs carries no secret, and addresses only where it is for admins (any authentication configured).
-        Redaction.configure(java.util.Arrays.asList(config.jwtSecret(), config.apiKey()),
+        Redaction.configure(java.util.Arrays.asList(config.jwtSecret(), config.apiKey(), config.proxy().secret()),
                 config.jwtSecret() != null || config.apiKey() != null);
         this.logTail = new LogTailPublisher(sessions.rooms());
         this.transport = Transport.select(config.nativeTransport());
@@ -271,6 +274,9 @@ public final class PulseServer implements AutoCloseable {
             metricsPublisher.stop();
             logTail.stop();
             sessions.rooms().stop();
+            if (sessions.proxy() != null) {
+                sessions.proxy().close();
+            }
             if (tls != null) {
                 tls.stop();
             }

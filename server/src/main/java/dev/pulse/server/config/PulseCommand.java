@@ -3,6 +3,7 @@ package dev.pulse.server.config;
 import dev.pulse.server.access.Namespace;
 import dev.pulse.server.access.Who;
 import dev.pulse.server.broadcast.SlowConsumerPolicy;
+import dev.pulse.server.proxy.ProxyConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -30,6 +31,36 @@ public final class PulseCommand {
             description = "A YAML file of options by name (port: 8080, jwt-secret: ...) and the channel namespaces; "
                     + "the command line and the environment win over it (PULSE_CONFIG).")
     String config;
+
+    @Option(names = "--proxy-join-url", paramLabel = "URL", defaultValue = "${env:PULSE_PROXY_JOIN_URL:-}",
+            description = "The backend's endpoint asked whether a session may join a channel (PULSE_PROXY_JOIN_URL).")
+    String proxyJoinUrl;
+
+    @Option(names = "--proxy-publish-url", paramLabel = "URL", defaultValue = "${env:PULSE_PROXY_PUBLISH_URL:-}",
+            description = "The backend's endpoint asked whether a session may publish, and what (PULSE_PROXY_PUBLISH_URL).")
+    String proxyPublishUrl;
+
+    @Option(names = "--proxy-rpc-url", paramLabel = "URL", defaultValue = "${env:PULSE_PROXY_RPC_URL:-}",
+            description = "The backend's endpoint that answers a client's rpc requests (PULSE_PROXY_RPC_URL).")
+    String proxyRpcUrl;
+
+    @Option(names = "--proxy-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+            defaultValue = "${env:PULSE_PROXY_TIMEOUT:-1s}",
+            description = "How long the backend may take to answer; then the call failed (PULSE_PROXY_TIMEOUT).")
+    Duration proxyTimeout;
+
+    @Option(names = "--proxy-secret", paramLabel = "SECRET", defaultValue = "${env:PULSE_PROXY_SECRET:-}",
+            description = "Signs every call to the backend (X-Pulse-Signature, HMAC-SHA256) (PULSE_PROXY_SECRET).")
+    String proxySecret;
+
+    @Option(names = "--proxy-max-in-flight", paramLabel = "N", defaultValue = "${env:PULSE_PROXY_MAX_IN_FLIGHT:-1024}",
+            description = "Calls to the backend waiting at once on this node; more fail at once (PULSE_PROXY_MAX_IN_FLIGHT).")
+    int proxyMaxInFlight;
+
+    @Option(names = "--proxy-fail-open", paramLabel = "BOOLEAN", arity = "0..1", fallbackValue = "true",
+            defaultValue = "${env:PULSE_PROXY_FAIL_OPEN:-false}",
+            description = "Allow when a call to the backend fails (false: refuse with unavailable) (PULSE_PROXY_FAIL_OPEN).")
+    boolean proxyFailOpen;
 
     @Option(names = "--direct", paramLabel = "WHO", defaultValue = "${env:PULSE_DIRECT:-}",
             description = "Who may send direct messages: anyone, user, grant (a token with \"direct\": true), admin or "
@@ -449,7 +480,22 @@ public final class PulseCommand {
                 .trustedProxies(trustedProxies == null ? List.of() : trustedProxies)
                 .namespaces(namespaces)
                 .direct(direct.isBlank() ? null : Who.parse(direct))
+                .proxy(proxyConfig())
                 .build();
+    }
+
+    private ProxyConfig proxyConfig() {
+        java.util.Map<String, java.net.URI> urls = new java.util.LinkedHashMap<>();
+        for (String[] url : new String[][] {{"join", proxyJoinUrl}, {"publish", proxyPublishUrl}, {"rpc", proxyRpcUrl}}) {
+            if (!url[1].isBlank()) {
+                try {
+                    urls.put(url[0], new java.net.URI(url[1].trim()));
+                } catch (java.net.URISyntaxException e) {
+                    throw new IllegalArgumentException("the " + url[0] + " proxy is not a URL: " + url[1]);
+                }
+            }
+        }
+        return new ProxyConfig(urls, proxyTimeout, proxySecret.isEmpty() ? null : proxySecret, proxyMaxInFlight, proxyFailOpen);
     }
 
     /** Sizes like {@code 1048576}, {@code 64KiB}, {@code 1MiB} (also K, KB, M, MB: all binary). */

@@ -7,6 +7,7 @@ import dev.pulse.server.access.Namespace;
 import dev.pulse.server.access.OriginPolicy;
 import dev.pulse.server.access.Who;
 import dev.pulse.server.broadcast.SlowConsumerPolicy;
+import dev.pulse.server.proxy.ProxyConfig;
 import dev.pulse.server.room.ChannelLimits;
 import dev.pulse.server.room.ChannelPolicies;
 
@@ -87,6 +88,11 @@ public final class ServerConfig {
 
     public static final String DEFAULT_API_KEY = null;
 
+    /** The backend has a second to answer a join, a publish or an rpc; then the call has failed. */
+    public static final Duration DEFAULT_PROXY_TIMEOUT = Duration.ofSeconds(1);
+    /** Calls to the backend waiting at once on a node: about what one backend instance serves in a second at 1 ms each. */
+    public static final int DEFAULT_PROXY_MAX_IN_FLIGHT = 1024;
+
     /** No certificate: plain HTTP and WebSocket ({@code ws://}). */
     public static final String DEFAULT_TLS_CERT = null;
     public static final String DEFAULT_TLS_KEY = null;
@@ -158,6 +164,7 @@ public final class ServerConfig {
     private final List<String> trustedProxies;
     private final List<Namespace> namespaces;
     private final Who direct;
+    private final ProxyConfig proxy;
 
     private ServerConfig(Builder b) {
         this.host = b.host;
@@ -214,6 +221,7 @@ public final class ServerConfig {
         this.trustedProxies = b.trustedProxies;
         this.namespaces = b.namespaces;
         this.direct = b.direct;
+        this.proxy = b.proxy;
     }
 
     public static Builder builder() {
@@ -275,7 +283,8 @@ public final class ServerConfig {
                 .tlsReloadInterval(tlsReloadInterval)
                 .trustedProxies(trustedProxies)
                 .namespaces(namespaces)
-                .direct(direct);
+                .direct(direct)
+                .proxy(proxy);
     }
 
     /** Address to bind; {@code 0.0.0.0} for every IPv4 interface. */
@@ -527,6 +536,11 @@ public final class ServerConfig {
         return direct;
     }
 
+    /** Where the backend is asked about joins, publishes and rpc calls, and how. */
+    public ProxyConfig proxy() {
+        return proxy;
+    }
+
     /** Who may do what in which channel: the namespaces, then the server's own rules (see {@link ChannelRules}). */
     public ChannelRules channelRules() {
         return new ChannelRules(namespaces, jwtSecret != null, jwtSecret != null || apiKey != null, direct);
@@ -620,6 +634,8 @@ public final class ServerConfig {
                 + ", trustedProxies=" + trustedProxies
                 + ", namespaces=" + namespaces.size()
                 + ", direct=" + (direct == null ? "default" : direct.label())
+                + ", proxy=" + proxy.urls() + '/' + proxy.timeout() + '/' + proxy.maxInFlight() + '/'
+                + (proxy.failOpen() ? "fail-open" : "fail-closed") + (proxy.secret() == null ? "" : "/signed")
                 + ", deflate=" + deflate
                 + ", deflateThreshold=" + deflateThreshold
                 + ", deflateLevel=" + deflateLevel
@@ -683,6 +699,8 @@ public final class ServerConfig {
         private List<String> trustedProxies = DEFAULT_TRUSTED_PROXIES;
         private List<Namespace> namespaces = List.of();
         private Who direct;
+        private ProxyConfig proxy = new ProxyConfig(java.util.Map.of(), DEFAULT_PROXY_TIMEOUT, null,
+                DEFAULT_PROXY_MAX_IN_FLIGHT, false);
 
         private Builder() {
         }
@@ -1017,6 +1035,24 @@ public final class ServerConfig {
 
         public Builder direct(Who direct) {
             this.direct = direct;
+            return this;
+        }
+
+        /** The backend's endpoints; each must be an http or https URL, the timeout and the bound positive. */
+        public Builder proxy(ProxyConfig proxy) {
+            for (java.util.Map.Entry<String, java.net.URI> url : proxy.urls().entrySet()) {
+                String scheme = url.getValue().getScheme();
+                if (!"http".equals(scheme) && !"https".equals(scheme) || url.getValue().getHost() == null) {
+                    throw new IllegalArgumentException("the " + url.getKey() + " proxy must be an http(s) URL: " + url.getValue());
+                }
+            }
+            if (proxy.timeout().isZero() || proxy.timeout().isNegative()) {
+                throw new IllegalArgumentException("the proxy timeout must be positive: " + proxy.timeout());
+            }
+            if (proxy.maxInFlight() < 1) {
+                throw new IllegalArgumentException("proxy-max-in-flight must be at least 1: " + proxy.maxInFlight());
+            }
+            this.proxy = proxy;
             return this;
         }
 

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import dev.pulse.server.access.ConnectionLimiter;
 import dev.pulse.server.broadcast.BroadcastStats;
 import dev.pulse.server.cluster.RedisEngine;
+import dev.pulse.server.proxy.BackendProxy;
 import dev.pulse.server.session.Session;
 import dev.pulse.server.session.SessionContext;
 import dev.pulse.server.tls.TlsContext;
@@ -165,6 +166,19 @@ public final class ServerMetrics {
                 .register(registry);
         Gauge.builder("pulse.redis.connected", cluster, c -> c.isConnected() ? 1 : 0)
                 .description("1 while connected to Redis").register(registry);
+    }
+
+    /**
+     * Adds the backend proxy's figures: {@code pulse_proxy_seconds} (a histogram of each call's
+     * duration, by event and outcome) and {@code pulse_proxy_in_flight}.
+     */
+    public void proxy(BackendProxy proxy) {
+        Gauge.builder("pulse.proxy.in.flight", proxy, BackendProxy::inFlight)
+                .description("calls to the backend waiting for an answer").register(registry);
+        proxy.recorder((event, outcome, nanos) -> io.micrometer.core.instrument.Timer.builder("pulse.proxy")
+                .description("calls to the backend (join, publish, rpc), by outcome: allowed, refused, failed, busy")
+                .tag("event", event).tag("outcome", outcome).publishPercentileHistogram()
+                .register(registry).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS));
     }
 
     /** Counts one request to the HTTP API, by route and status: {@code pulse_api_requests_total}. */

@@ -23,13 +23,13 @@ import java.util.regex.Pattern;
  * that type needs. {@link #parse} checks presence and types of fields; limits that depend on
  * configuration (text length) are checked by the caller.
  *
- * @param type one of {@code join}, {@code leave}, {@code publish}, {@code direct}, {@code ping}, {@code refresh}
+ * @param type one of {@code join}, {@code leave}, {@code publish}, {@code direct}, {@code ping}, {@code refresh}, {@code rpc}
  * @param channel channel name, for join, leave and publish
  * @param name display name, optional, for join
  * @param since last {@code seq} the client saw, optional, for join; -1 when absent
  * @param epoch the server run {@code since} belongs to, optional, for join
- * @param text the message, for direct
- * @param payload the message, for publish: its {@code text} or its {@code data} (any JSON value)
+ * @param text the message, for direct; the method, for rpc
+ * @param payload the message, for publish: its {@code text} or its {@code data} (any JSON value); for rpc its {@code data}, or null
  * @param to recipient connection id, for direct
  * @param ref optional client reference, echoed in {@code ack}, {@code pong} and {@code error}
  * @param token a subscription token, optional, for join; the new connection token, for refresh
@@ -43,6 +43,7 @@ public record ClientRequest(String type, String channel, String name, long since
     public static final String DIRECT = "direct";
     public static final String PING = "ping";
     public static final String REFRESH = "refresh";
+    public static final String RPC = "rpc";
     /** Longer than any token a backend should issue; a bound on what a client makes the server verify. */
     public static final int MAX_TOKEN_LENGTH = 8192;
 
@@ -128,6 +129,16 @@ public record ClientRequest(String type, String channel, String name, long since
                     throw new ProtocolException(ErrorCode.BAD_FIELD, "refresh needs token: the new connection token", ref);
                 }
                 return new ClientRequest(type, null, null, -1, null, null, null, null, ref, token);
+            }
+            case RPC: {
+                String method = requiredString(root, "method", ref);
+                if (method.isEmpty() || method.length() > MAX_NAME_LENGTH || hasControlCharacter(method)) {
+                    throw new ProtocolException(ErrorCode.BAD_FIELD,
+                            "method must be 1-" + MAX_NAME_LENGTH + " characters, none of them a control character", ref);
+                }
+                JsonNode data = root.get(DATA);
+                Payload payload = data == null || data.isNull() ? null : payload(root, ref);
+                return new ClientRequest(type, null, null, -1, null, method, payload, null, ref, null);
             }
             default:
                 throw new ProtocolException(ErrorCode.UNKNOWN_TYPE, "unknown type: " + type, ref);

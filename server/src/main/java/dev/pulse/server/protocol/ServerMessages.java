@@ -187,11 +187,28 @@ public final class ServerMessages {
     }
 
     public static byte[] error(ErrorCode code, String message, String ref) {
+        return error(code.wire(), message, ref);
+    }
+
+    /** An error with a code of the application's backend (a refusal its proxy endpoint gave), or one of {@link ErrorCode}'s. */
+    public static byte[] error(String code, String message, String ref) {
         return write(g -> {
             g.writeStringField("type", "error");
-            g.writeStringField("code", code.wire());
+            g.writeStringField("code", code);
             g.writeStringField("message", message);
             writeRef(g, ref);
+        });
+    }
+
+    /** The answer to an {@code rpc}: what the backend's {@code result.data} was, or nothing. */
+    public static byte[] rpc(String ref, String dataJson) {
+        return write(g -> {
+            g.writeStringField("type", "rpc");
+            writeRef(g, ref);
+            if (dataJson != null) {
+                g.writeFieldName("data");
+                g.writeRawValue(dataJson);
+            }
         });
     }
 

@@ -9,18 +9,26 @@ import dev.pulse.server.access.RateLimiter;
 import dev.pulse.server.access.Right;
 import dev.pulse.server.access.TokenAuthenticator;
 import dev.pulse.server.access.Who;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.util.RawValue;
 import dev.pulse.server.broadcast.Broadcaster;
 import dev.pulse.server.broadcast.Subscriber;
 import dev.pulse.server.config.ServerConfig;
 import dev.pulse.server.protocol.ClientRequest;
 import dev.pulse.server.protocol.CloseCodes;
 import dev.pulse.server.protocol.ErrorCode;
+import dev.pulse.server.protocol.Payload;
 import dev.pulse.server.protocol.ProtocolException;
 import dev.pulse.server.protocol.ServerMessages;
+import dev.pulse.server.proxy.BackendProxy;
 import dev.pulse.server.room.Room;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
@@ -83,6 +91,9 @@ public final class Session {
         void left(String channel);
     }
 
+    /** Requests that may wait for the backend's answer to an earlier one. */
+    static final int MAX_WAITING = 32;
+
     private static final MembershipListener NO_LISTENER = new MembershipListener() {
         @Override
         public void joined(String channel) {
@@ -107,6 +118,9 @@ public final class Session {
     private Principal principal;
     /** The subscription tokens given with joins, by channel; null until the first. */
     private Map<String, Subscribed> subscriptions;
+    /** Whether the backend is being asked about a request; the ones after it wait in {@link #waiting}. */
+    private boolean asking;
+    private ArrayDeque<ClientRequest> waiting;
     /** The display name: the token's subject when authenticated, else the latest one given. */
     private volatile String name;
     private boolean nameFromToken;
@@ -247,8 +261,29 @@ public final class Session {
         throw new ProtocolException(ErrorCode.RATE_LIMITED, why, null);
     }
 
-    /** Serves one request; its answers and errors are written to the channel. */
+    /**
+     * Serves one request; its answers and errors are written to the channel. While the backend is
+     * being asked about an earlier request ({@code --proxy-*-url}), requests wait, in order, at
+     * most {@value #MAX_WAITING} of them.
+     *
+     * @throws ProtocolException for a request refused now (a waiting one's refusal is written)
+     */
     public void handle(ClientRequest request) throws ProtocolException {
+        if (asking) {
+            if (waiting == null) {
+                waiting = new ArrayDeque<>(4);
+            }
+            if (waiting.size() >= MAX_WAITING) {
+                throw new ProtocolException(ErrorCode.RATE_LIMITED, "more than " + MAX_WAITING
+                        + " requests wait for the backend's answer to an earlier one; this one was not processed", request.ref());
+            }
+            waiting.add(request);
+            return;
+        }
+        dispatch(request);
+    }
+
+    private void dispatch(ClientRequest request) throws ProtocolException {
         switch (request.type()) {
             case ClientRequest.JOIN -> join(request);
             case ClientRequest.LEAVE -> leave(request.channel(), request.ref());
@@ -256,8 +291,53 @@ public final class Session {
             case ClientRequest.DIRECT -> direct(request);
             case ClientRequest.PING -> reply(ServerMessages.pong(request.ref()));
             case ClientRequest.REFRESH -> refresh(request);
+            case ClientRequest.RPC -> rpc(request);
             default -> throw new IllegalStateException("parse() admits no other type: " + request.type());
         }
+    }
+
+    /** What to do once the backend allowed a request (with its {@code result}, possibly null). */
+    private interface Allowed {
+        void proceed(JsonNode result) throws ProtocolException;
+    }
+
+    /**
+     * Asks the backend at {@code url} about a request, then, on this session's loop, goes on with
+     * {@code allowed} or answers the refusal; the requests that waited meanwhile follow, in order.
+     */
+    private void ask(URI url, ObjectNode body, String ref, Allowed allowed) {
+        body.put("client", id).put("user", principal == null ? null : principal.subject()).put("name", name)
+                .put("transport", kind.label());
+        asking = true;
+        context.proxy().call(url, body).thenAccept(decision -> channel.eventLoop().execute(() -> {
+            asking = false;
+            if (ended) {
+                return;
+            }
+            if (decision.allowed()) {
+                try {
+                    allowed.proceed(decision.result());
+                } catch (ProtocolException e) {
+                    reply(ServerMessages.error(e.code(), e.getMessage(), e.ref()));
+                }
+            } else {
+                reply(ServerMessages.error(decision.code(), decision.message(), ref));
+            }
+            while (!asking && waiting != null && !waiting.isEmpty()) {
+                ClientRequest next = waiting.poll();
+                try {
+                    dispatch(next);
+                } catch (ProtocolException e) {
+                    reply(ServerMessages.error(e.code(), e.getMessage(), e.ref()));
+                }
+            }
+            channel.flush();
+        }));
+    }
+
+    private URI proxied(String event) {
+        BackendProxy proxy = context.proxy();
+        return proxy == null ? null : proxy.url(event);
     }
 
     private void join(ClientRequest request) throws ProtocolException {
@@ -276,13 +356,32 @@ public final class Session {
         if (refusal != null) {
             throw new ProtocolException(ErrorCode.FORBIDDEN, refusal, request.ref());
         }
+        URI url = joined.containsKey(channelName) ? null : proxied("join");
+        TokenAuthenticator.Subscription given = subscription;
+        if (url != null) {
+            checkJoinBound(request);
+            ask(url, context.proxy().body("join").put("channel", channelName), request.ref(),
+                    result -> joinNow(request, given, granted));
+            return;
+        }
+        joinNow(request, given, granted);
+    }
+
+    private void checkJoinBound(ClientRequest request) throws ProtocolException {
+        int maxJoins = context.config().maxJoinsPerConnection();
+        if (joined.size() >= maxJoins) {
+            throw new ProtocolException(ErrorCode.TOO_MANY_JOINS,
+                    "a connection may be a member of " + maxJoins + " channels at once: leave one first", request.ref());
+        }
+    }
+
+    private void joinNow(ClientRequest request, TokenAuthenticator.Subscription subscription, java.util.Set<Right> granted)
+            throws ProtocolException {
+        String channelName = request.channel();
+        ChannelRules rules = context.authentication().rules();
         Room room = joined.get(channelName);
         if (room == null) {
-            int maxJoins = context.config().maxJoinsPerConnection();
-            if (joined.size() >= maxJoins) {
-                throw new ProtocolException(ErrorCode.TOO_MANY_JOINS,
-                        "a connection may be a member of " + maxJoins + " channels at once: leave one first", request.ref());
-            }
+            checkJoinBound(request);
             room = context.rooms().acquire(request.channel(), channel.eventLoop());
             if (room == null && ClientRequest.isSystemChannel(request.channel())) {
                 throw new ProtocolException(ErrorCode.BAD_CHANNEL, "no system channel " + request.channel()
@@ -422,7 +521,52 @@ public final class Session {
         if (request.payload().isText()) {
             context.checkTextLength(request.payload().text(), request.ref());
         }
-        room.publish(outbound, request.payload(), request.ref());
+        URI url = proxied("publish");
+        if (url == null) {
+            room.publish(outbound, request.payload(), request.ref());
+            return;
+        }
+        ObjectNode body = context.proxy().body("publish").put("channel", request.channel());
+        putPayload(body, request.payload());
+        ask(url, body, request.ref(), result -> {
+            Room still = joined.get(request.channel());
+            if (still == null) {
+                throw new ProtocolException(ErrorCode.NOT_JOINED, "no longer a member of " + request.channel(), request.ref());
+            }
+            Payload payload = request.payload();
+            if (result != null && result.hasNonNull("text")) {
+                payload = Payload.text(result.get("text").asText());
+                context.checkTextLength(payload.text(), request.ref());
+            } else if (result != null && result.hasNonNull("data")) {
+                payload = Payload.data(result.get("data").toString().getBytes(StandardCharsets.UTF_8));
+            }
+            still.publish(outbound, payload, request.ref());
+        });
+    }
+
+    private static void putPayload(ObjectNode body, Payload payload) {
+        if (payload == null) {
+            return;
+        }
+        if (payload.isText()) {
+            body.put("text", payload.text());
+        } else {
+            body.putRawValue("data", new RawValue(new String(payload.json(), StandardCharsets.UTF_8)));
+        }
+    }
+
+    /** A client's call of the backend's {@code --proxy-rpc-url}: answered with the backend's {@code result.data}. */
+    private void rpc(ClientRequest request) throws ProtocolException {
+        URI url = proxied("rpc");
+        if (url == null) {
+            throw new ProtocolException(ErrorCode.UNAVAILABLE, "this server has no backend for rpc (--proxy-rpc-url)", request.ref());
+        }
+        ObjectNode body = context.proxy().body("rpc").put("method", request.text());
+        putPayload(body, request.payload());
+        ask(url, body, request.ref(), result -> {
+            JsonNode data = result == null ? null : result.get("data");
+            reply(ServerMessages.rpc(request.ref(), data == null || data.isNull() ? null : data.toString()));
+        });
     }
 
     private void direct(ClientRequest request) throws ProtocolException {

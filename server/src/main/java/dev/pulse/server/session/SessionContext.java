@@ -5,6 +5,7 @@ import dev.pulse.server.broadcast.BroadcastStats;
 import dev.pulse.server.broadcast.Broadcaster;
 import dev.pulse.server.config.ServerConfig;
 import dev.pulse.server.protocol.ErrorCode;
+import dev.pulse.server.proxy.BackendProxy;
 import dev.pulse.server.protocol.ProtocolException;
 import dev.pulse.server.room.ChannelEngine;
 import dev.pulse.server.room.ChannelPolicies;
@@ -32,6 +33,7 @@ public final class SessionContext {
 
     private final ServerConfig config;
     private final Authentication authentication;
+    private final BackendProxy proxy;
     private final ChannelPolicies policies;
     private final BroadcastStats stats = new BroadcastStats();
     private final Broadcaster broadcaster;
@@ -59,6 +61,7 @@ public final class SessionContext {
                           String nodeId) {
         this.config = config;
         this.authentication = new Authentication(config.jwtSecret(), config.apiKey(), config.channelRules());
+        this.proxy = config.proxy().urls().isEmpty() ? null : new BackendProxy(config.proxy());
         this.peers = peers;
         for (int i = 0; i < byKind.length; i++) {
             byKind[i] = new AtomicInteger();
@@ -104,6 +107,11 @@ public final class SessionContext {
 
     public ServerConfig config() {
         return config;
+    }
+
+    /** The application's backend, asked about joins, publishes and rpc calls; null when none is configured. */
+    public BackendProxy proxy() {
+        return proxy;
     }
 
     /** Tokens, the API key as an admin's token, and who may do what in which channel: one for every door. */
