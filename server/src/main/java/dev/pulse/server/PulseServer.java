@@ -27,6 +27,7 @@ import dev.pulse.server.socketio.EngineIoServer;
 import dev.pulse.server.session.SessionHandler;
 import dev.pulse.server.tls.TlsContext;
 import dev.pulse.server.transport.Transport;
+import dev.pulse.server.webhook.Webhooks;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
@@ -88,6 +89,7 @@ public final class PulseServer implements AutoCloseable {
     private final ServerMetrics metrics;
     private final MetricsPublisher metricsPublisher;
     private final LogTailPublisher logTail;
+    private final Webhooks webhooks;
     private final TlsContext tls;
     private final RedisEngine cluster;
     private final EngineIoServer engineIo;
@@ -105,8 +107,15 @@ public final class PulseServer implements AutoCloseable {
         if (sessions.proxy() != null) {
             metrics.proxy(sessions.proxy());
         }
+        this.webhooks = config.webhooks().url() == null ? null : new Webhooks(config.webhooks());
+        if (webhooks != null) {
+            sessions.rooms().events(webhooks);
+            metrics.webhooks(webhooks);
+            webhooks.start();
+        }
         // $logs carries no secret, and addresses only where it is for admins (any authentication configured).
-        Redaction.configure(java.util.Arrays.asList(config.jwtSecret(), config.apiKey(), config.proxy().secret()),
+        Redaction.configure(java.util.Arrays.asList(config.jwtSecret(), config.apiKey(), config.proxy().secret(),
+                        config.webhooks().secret()),
                 config.jwtSecret() != null || config.apiKey() != null);
         this.logTail = new LogTailPublisher(sessions.rooms());
         this.transport = Transport.select(config.nativeTransport());
@@ -276,6 +285,9 @@ public final class PulseServer implements AutoCloseable {
             sessions.rooms().stop();
             if (sessions.proxy() != null) {
                 sessions.proxy().close();
+            }
+            if (webhooks != null) {
+                webhooks.stop();
             }
             if (tls != null) {
                 tls.stop();

@@ -4,6 +4,7 @@ import dev.pulse.server.access.Namespace;
 import dev.pulse.server.access.Who;
 import dev.pulse.server.broadcast.SlowConsumerPolicy;
 import dev.pulse.server.proxy.ProxyConfig;
+import dev.pulse.server.webhook.WebhookConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -61,6 +62,23 @@ public final class PulseCommand {
             defaultValue = "${env:PULSE_PROXY_FAIL_OPEN:-false}",
             description = "Allow when a call to the backend fails (false: refuse with unavailable) (PULSE_PROXY_FAIL_OPEN).")
     boolean proxyFailOpen;
+
+    @Option(names = "--webhook-url", paramLabel = "URL", defaultValue = "${env:PULSE_WEBHOOK_URL:-}",
+            description = "The backend's endpoint for channel events, sent in signed batches (PULSE_WEBHOOK_URL).")
+    String webhookUrl;
+
+    @Option(names = "--webhook-secret", paramLabel = "SECRET", defaultValue = "${env:PULSE_WEBHOOK_SECRET:-}",
+            description = "Signs every webhook batch (X-Pulse-Signature, HMAC-SHA256) (PULSE_WEBHOOK_SECRET).")
+    String webhookSecret;
+
+    @Option(names = "--webhook-events", paramLabel = "EVENTS", split = ",",
+            defaultValue = "${env:PULSE_WEBHOOK_EVENTS:-channel_occupied,channel_vacated,member_joined,member_left}",
+            description = "Which events are sent (PULSE_WEBHOOK_EVENTS).")
+    List<String> webhookEvents;
+
+    @Option(names = "--webhook-queue-size", paramLabel = "N", defaultValue = "${env:PULSE_WEBHOOK_QUEUE_SIZE:-10000}",
+            description = "Events waiting to be sent at most; more are dropped, counted and logged (PULSE_WEBHOOK_QUEUE_SIZE).")
+    int webhookQueueSize;
 
     @Option(names = "--direct", paramLabel = "WHO", defaultValue = "${env:PULSE_DIRECT:-}",
             description = "Who may send direct messages: anyone, user, grant (a token with \"direct\": true), admin or "
@@ -481,6 +499,10 @@ public final class PulseCommand {
                 .namespaces(namespaces)
                 .direct(direct.isBlank() ? null : Who.parse(direct))
                 .proxy(proxyConfig())
+                .webhooks(new WebhookConfig(webhookUrl.isBlank() ? null : java.net.URI.create(webhookUrl.trim()),
+                        webhookSecret.isEmpty() ? null : webhookSecret,
+                        new java.util.HashSet<>(webhookEvents.stream().map(String::trim).filter(e -> !e.isEmpty()).toList()),
+                        webhookQueueSize))
                 .build();
     }
 

@@ -8,6 +8,7 @@ import dev.pulse.server.access.OriginPolicy;
 import dev.pulse.server.access.Who;
 import dev.pulse.server.broadcast.SlowConsumerPolicy;
 import dev.pulse.server.proxy.ProxyConfig;
+import dev.pulse.server.webhook.WebhookConfig;
 import dev.pulse.server.room.ChannelLimits;
 import dev.pulse.server.room.ChannelPolicies;
 
@@ -92,6 +93,8 @@ public final class ServerConfig {
     public static final Duration DEFAULT_PROXY_TIMEOUT = Duration.ofSeconds(1);
     /** Calls to the backend waiting at once on a node: about what one backend instance serves in a second at 1 ms each. */
     public static final int DEFAULT_PROXY_MAX_IN_FLIGHT = 1024;
+    /** Webhook events waiting at most: about 2 MB, a minute of a busy chat server's joins and leaves. */
+    public static final int DEFAULT_WEBHOOK_QUEUE_SIZE = 10_000;
 
     /** No certificate: plain HTTP and WebSocket ({@code ws://}). */
     public static final String DEFAULT_TLS_CERT = null;
@@ -165,6 +168,7 @@ public final class ServerConfig {
     private final List<Namespace> namespaces;
     private final Who direct;
     private final ProxyConfig proxy;
+    private final WebhookConfig webhooks;
 
     private ServerConfig(Builder b) {
         this.host = b.host;
@@ -222,6 +226,7 @@ public final class ServerConfig {
         this.namespaces = b.namespaces;
         this.direct = b.direct;
         this.proxy = b.proxy;
+        this.webhooks = b.webhooks;
     }
 
     public static Builder builder() {
@@ -284,7 +289,8 @@ public final class ServerConfig {
                 .trustedProxies(trustedProxies)
                 .namespaces(namespaces)
                 .direct(direct)
-                .proxy(proxy);
+                .proxy(proxy)
+                .webhooks(webhooks);
     }
 
     /** Address to bind; {@code 0.0.0.0} for every IPv4 interface. */
@@ -536,6 +542,11 @@ public final class ServerConfig {
         return direct;
     }
 
+    /** Where channel events go ({@code url} null for nowhere). */
+    public WebhookConfig webhooks() {
+        return webhooks;
+    }
+
     /** Where the backend is asked about joins, publishes and rpc calls, and how. */
     public ProxyConfig proxy() {
         return proxy;
@@ -636,6 +647,8 @@ public final class ServerConfig {
                 + ", direct=" + (direct == null ? "default" : direct.label())
                 + ", proxy=" + proxy.urls() + '/' + proxy.timeout() + '/' + proxy.maxInFlight() + '/'
                 + (proxy.failOpen() ? "fail-open" : "fail-closed") + (proxy.secret() == null ? "" : "/signed")
+                + ", webhooks=" + webhooks.url() + '/' + new java.util.TreeSet<>(webhooks.events()) + '/' + webhooks.queueSize()
+                + (webhooks.secret() == null ? "" : "/signed")
                 + ", deflate=" + deflate
                 + ", deflateThreshold=" + deflateThreshold
                 + ", deflateLevel=" + deflateLevel
@@ -701,6 +714,7 @@ public final class ServerConfig {
         private Who direct;
         private ProxyConfig proxy = new ProxyConfig(java.util.Map.of(), DEFAULT_PROXY_TIMEOUT, null,
                 DEFAULT_PROXY_MAX_IN_FLIGHT, false);
+        private WebhookConfig webhooks = new WebhookConfig(null, null, WebhookConfig.EVENTS, DEFAULT_WEBHOOK_QUEUE_SIZE);
 
         private Builder() {
         }
@@ -1035,6 +1049,16 @@ public final class ServerConfig {
 
         public Builder direct(Who direct) {
             this.direct = direct;
+            return this;
+        }
+
+        /** Where channel events go; the URL, when given, must be http(s). */
+        public Builder webhooks(WebhookConfig webhooks) {
+            java.net.URI url = webhooks.url();
+            if (url != null && (!"http".equals(url.getScheme()) && !"https".equals(url.getScheme()) || url.getHost() == null)) {
+                throw new IllegalArgumentException("the webhook URL must be an http(s) URL: " + url);
+            }
+            this.webhooks = webhooks;
             return this;
         }
 

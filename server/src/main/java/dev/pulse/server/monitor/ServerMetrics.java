@@ -11,6 +11,7 @@ import dev.pulse.server.proxy.BackendProxy;
 import dev.pulse.server.session.Session;
 import dev.pulse.server.session.SessionContext;
 import dev.pulse.server.tls.TlsContext;
+import dev.pulse.server.webhook.Webhooks;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -179,6 +180,20 @@ public final class ServerMetrics {
                 .description("calls to the backend (join, publish, rpc), by outcome: allowed, refused, failed, busy")
                 .tag("event", event).tag("outcome", outcome).publishPercentileHistogram()
                 .register(registry).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS));
+    }
+
+    /** Adds the webhooks' figures: {@code pulse_webhook_events_total} by outcome, failed tries, the queue. */
+    public void webhooks(Webhooks webhooks) {
+        FunctionCounter.builder("pulse.webhook.events", webhooks, Webhooks::sent).tag("outcome", "sent")
+                .description("webhook events, by outcome: sent (the backend took them), dropped (the queue was full)")
+                .register(registry);
+        FunctionCounter.builder("pulse.webhook.events", webhooks, Webhooks::dropped).tag("outcome", "dropped")
+                .description("webhook events, by outcome: sent (the backend took them), dropped (the queue was full)")
+                .register(registry);
+        counter("pulse.webhook.failures", "webhook batches the backend did not take (each retried)", webhooks,
+                Webhooks::failedAttempts);
+        Gauge.builder("pulse.webhook.queued", webhooks, Webhooks::queued).description("webhook events waiting to be sent")
+                .register(registry);
     }
 
     /** Counts one request to the HTTP API, by route and status: {@code pulse_api_requests_total}. */

@@ -55,6 +55,7 @@ public final class RoomRegistry {
     private final AtomicBoolean reclaiming = new AtomicBoolean();
     private final long idleTimeoutNanos;
     private ScheduledFuture<?> sweep;
+    private volatile ChannelEvents events = ChannelEvents.NONE;
 
     /**
      * @param engine where channels live
@@ -70,6 +71,15 @@ public final class RoomRegistry {
         this.local = local;
         this.historyBudget = new HistoryBudget(config.historyTotalBytes());
         this.idleTimeoutNanos = config.idleTimeout().toNanos();
+    }
+
+    /** Who hears of every membership that begins and ends here (the webhooks). */
+    public void events(ChannelEvents events) {
+        this.events = events;
+    }
+
+    ChannelEvents events() {
+        return events;
     }
 
     /**
