@@ -116,7 +116,7 @@ public final class PulseServer implements AutoCloseable {
         // $logs carries no secret, and addresses only where it is for admins (any authentication configured).
         Redaction.configure(java.util.Arrays.asList(config.jwtSecret(), config.apiKey(), config.proxy().secret(),
                         config.webhooks().secret()),
-                config.jwtSecret() != null || config.apiKey() != null);
+                config.tokens() || config.apiKey() != null);
         this.logTail = new LogTailPublisher(sessions.rooms());
         this.transport = Transport.select(config.nativeTransport());
         this.tls = tlsContext(config);

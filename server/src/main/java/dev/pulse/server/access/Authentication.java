@@ -20,7 +20,16 @@ public final class Authentication {
      * @param rules who may do what in which channel
      */
     public Authentication(String jwtSecret, String apiKey, ChannelRules rules) {
-        this.tokens = jwtSecret == null ? null : new TokenAuthenticator(jwtSecret);
+        this(jwtSecret, java.util.List.of(), apiKey, rules);
+    }
+
+    /**
+     * @param jwtKeys files of public keys for RS256 and ES256 tokens ({@link TokenKeys})
+     */
+    public Authentication(String jwtSecret, java.util.List<String> jwtKeys, String apiKey, ChannelRules rules) {
+        java.util.List<TokenKeys.Key> keys = new java.util.ArrayList<>();
+        jwtKeys.forEach(file -> keys.addAll(TokenKeys.load(file)));
+        this.tokens = jwtSecret == null && keys.isEmpty() ? null : new TokenAuthenticator(jwtSecret, keys);
         this.apiKey = apiKey == null ? null : apiKey.getBytes(StandardCharsets.UTF_8);
         this.rules = rules;
     }
@@ -63,7 +72,7 @@ public final class Authentication {
     public TokenAuthenticator.Subscription subscription(String token, Principal principal, String channel)
             throws TokenAuthenticator.AuthenticationException {
         if (tokens == null) {
-            throw new TokenAuthenticator.AuthenticationException("this server takes no subscription tokens (no JWT secret)");
+            throw new TokenAuthenticator.AuthenticationException("this server takes no subscription tokens (no JWT secret or keys)");
         }
         if (principal == null) {
             throw new TokenAuthenticator.AuthenticationException("a subscription token needs an authenticated connection");

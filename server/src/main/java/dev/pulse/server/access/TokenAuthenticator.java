@@ -14,7 +14,8 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * Verifies HS256-signed JSON Web Tokens with a shared secret (java-jwt), of two kinds:
+ * Verifies JSON Web Tokens (java-jwt): HS256 with a shared secret, RS256 and ES256 with public
+ * keys ({@link TokenKeys}), of two kinds:
  *
  * <ul>
  *   <li>a <b>connection token</b>: {@code sub} (required; the session's name), {@code exp}
@@ -35,13 +36,27 @@ public final class TokenAuthenticator {
 
     private static final String CHANNEL = "channel";
 
-    private final JWTVerifier verifier;
+    /** The HS256 verifier, or null without a secret. */
+    private final JWTVerifier hmac;
+    /** A verifier per public key, by key id (null for a key without one). */
+    private final java.util.List<java.util.Map.Entry<String, JWTVerifier>> keys = new java.util.ArrayList<>();
 
     public TokenAuthenticator(String secret) {
-        if (secret.getBytes(StandardCharsets.UTF_8).length < 32) {
+        this(secret, java.util.List.of());
+    }
+
+    /**
+     * @param secret the HS256 secret, or null
+     * @param keys the public keys that verify RS256 and ES256 tokens
+     */
+    public TokenAuthenticator(String secret, java.util.List<TokenKeys.Key> keys) {
+        if (secret != null && secret.getBytes(StandardCharsets.UTF_8).length < 32) {
             throw new IllegalArgumentException("the JWT secret must be at least 32 bytes for HS256");
         }
-        this.verifier = JWT.require(Algorithm.HMAC256(secret)).build();
+        this.hmac = secret == null ? null : JWT.require(Algorithm.HMAC256(secret)).build();
+        for (TokenKeys.Key key : keys) {
+            this.keys.add(java.util.Map.entry(key.kid() == null ? "" : key.kid(), JWT.require(key.algorithm()).build()));
+        }
     }
 
     /**
@@ -92,9 +107,43 @@ public final class TokenAuthenticator {
         return new Subscription(channel, rights, jwt.getExpiresAtAsInstant());
     }
 
+    /**
+     * Verifies with the key the token's header asks for: HS256 with the secret, RS256 or ES256 with
+     * the public key of its {@code kid} (or, without one, each public key of that algorithm). A
+     * token whose algorithm the server has no key for is invalid: a public key never verifies an
+     * HS256 token, nor the secret an RS256 one.
+     */
     private DecodedJWT decode(String token) throws AuthenticationException {
         try {
-            return verifier.verify(token);
+            DecodedJWT unverified = JWT.decode(token);
+            String alg = unverified.getAlgorithm();
+            if ("HS256".equals(alg)) {
+                if (hmac == null) {
+                    throw new AuthenticationException("invalid token");
+                }
+                return hmac.verify(unverified);
+            }
+            if (!"RS256".equals(alg) && !"ES256".equals(alg)) {
+                throw new AuthenticationException("invalid token");
+            }
+            String kid = unverified.getKeyId();
+            JWTVerificationException last = null;
+            for (java.util.Map.Entry<String, JWTVerifier> key : keys) {
+                if (kid != null && !kid.equals(key.getKey())) {
+                    continue;
+                }
+                try {
+                    return key.getValue().verify(unverified);
+                } catch (TokenExpiredException e) {
+                    throw e;
+                } catch (JWTVerificationException e) {
+                    last = e;
+                }
+            }
+            if (last != null) {
+                throw last;
+            }
+            throw new AuthenticationException("invalid token");
         } catch (TokenExpiredException e) {
             throw new AuthenticationException("token expired");
         } catch (JWTVerificationException e) {

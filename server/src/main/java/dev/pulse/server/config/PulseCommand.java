@@ -80,6 +80,10 @@ public final class PulseCommand {
             description = "Events waiting to be sent at most; more are dropped, counted and logged (PULSE_WEBHOOK_QUEUE_SIZE).")
     int webhookQueueSize;
 
+    @Option(names = "--jwt-keys", paramLabel = "FILES", split = ",", defaultValue = "${env:PULSE_JWT_KEYS:-}",
+            description = "Public keys that verify RS256 and ES256 tokens: PEM files or JWKS files, comma-separated (PULSE_JWT_KEYS).")
+    List<String> jwtKeys;
+
     @Option(names = "--direct", paramLabel = "WHO", defaultValue = "${env:PULSE_DIRECT:-}",
             description = "Who may send direct messages: anyone, user, grant (a token with \"direct\": true), admin or "
                     + "nobody; empty for anyone, or grant with --jwt-secret (PULSE_DIRECT).")
@@ -499,6 +503,7 @@ public final class PulseCommand {
                 .namespaces(namespaces)
                 .direct(direct.isBlank() ? null : Who.parse(direct))
                 .proxy(proxyConfig())
+                .jwtKeys(jwtKeys == null ? List.of() : jwtKeys)
                 .webhooks(new WebhookConfig(webhookUrl.isBlank() ? null : java.net.URI.create(webhookUrl.trim()),
                         webhookSecret.isEmpty() ? null : webhookSecret,
                         new java.util.HashSet<>(webhookEvents.stream().map(String::trim).filter(e -> !e.isEmpty()).toList()),

@@ -169,6 +169,7 @@ public final class ServerConfig {
     private final Who direct;
     private final ProxyConfig proxy;
     private final WebhookConfig webhooks;
+    private final List<String> jwtKeys;
 
     private ServerConfig(Builder b) {
         this.host = b.host;
@@ -227,6 +228,7 @@ public final class ServerConfig {
         this.direct = b.direct;
         this.proxy = b.proxy;
         this.webhooks = b.webhooks;
+        this.jwtKeys = b.jwtKeys;
     }
 
     public static Builder builder() {
@@ -290,7 +292,8 @@ public final class ServerConfig {
                 .namespaces(namespaces)
                 .direct(direct)
                 .proxy(proxy)
-                .webhooks(webhooks);
+                .webhooks(webhooks)
+                .jwtKeys(jwtKeys);
     }
 
     /** Address to bind; {@code 0.0.0.0} for every IPv4 interface. */
@@ -542,6 +545,16 @@ public final class ServerConfig {
         return direct;
     }
 
+    /** Files of public keys (PEM, or JWKS) that verify RS256 and ES256 tokens. */
+    public List<String> jwtKeys() {
+        return jwtKeys;
+    }
+
+    /** Whether sessions may authenticate with tokens: a JWT secret or public keys. */
+    public boolean tokens() {
+        return jwtSecret != null || !jwtKeys.isEmpty();
+    }
+
     /** Where channel events go ({@code url} null for nowhere). */
     public WebhookConfig webhooks() {
         return webhooks;
@@ -554,7 +567,7 @@ public final class ServerConfig {
 
     /** Who may do what in which channel: the namespaces, then the server's own rules (see {@link ChannelRules}). */
     public ChannelRules channelRules() {
-        return new ChannelRules(namespaces, jwtSecret != null, jwtSecret != null || apiKey != null, direct);
+        return new ChannelRules(namespaces, tokens(), tokens() || apiKey != null, direct);
     }
 
     /**
@@ -647,6 +660,7 @@ public final class ServerConfig {
                 + ", direct=" + (direct == null ? "default" : direct.label())
                 + ", proxy=" + proxy.urls() + '/' + proxy.timeout() + '/' + proxy.maxInFlight() + '/'
                 + (proxy.failOpen() ? "fail-open" : "fail-closed") + (proxy.secret() == null ? "" : "/signed")
+                + ", jwtKeys=" + jwtKeys
                 + ", webhooks=" + webhooks.url() + '/' + new java.util.TreeSet<>(webhooks.events()) + '/' + webhooks.queueSize()
                 + (webhooks.secret() == null ? "" : "/signed")
                 + ", deflate=" + deflate
@@ -714,6 +728,7 @@ public final class ServerConfig {
         private Who direct;
         private ProxyConfig proxy = new ProxyConfig(java.util.Map.of(), DEFAULT_PROXY_TIMEOUT, null,
                 DEFAULT_PROXY_MAX_IN_FLIGHT, false);
+        private List<String> jwtKeys = List.of();
         private WebhookConfig webhooks = new WebhookConfig(null, null, WebhookConfig.EVENTS, DEFAULT_WEBHOOK_QUEUE_SIZE);
 
         private Builder() {
@@ -1049,6 +1064,19 @@ public final class ServerConfig {
 
         public Builder direct(Who direct) {
             this.direct = direct;
+            return this;
+        }
+
+        /** Public-key files for RS256 and ES256 tokens; each must load ({@code TokenKeys}). */
+        public Builder jwtKeys(List<String> jwtKeys) {
+            List<String> files = new java.util.ArrayList<>();
+            for (String file : jwtKeys) {
+                if (!file.isBlank()) {
+                    dev.pulse.server.access.TokenKeys.load(file.trim());
+                    files.add(file.trim());
+                }
+            }
+            this.jwtKeys = List.copyOf(files);
             return this;
         }
 

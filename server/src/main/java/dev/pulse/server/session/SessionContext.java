@@ -60,7 +60,7 @@ public final class SessionContext {
     public SessionContext(ServerConfig config, ByteBufAllocator alloc, ChannelEngine engine, Peers peers, RelayBus relayBus,
                           String nodeId) {
         this.config = config;
-        this.authentication = new Authentication(config.jwtSecret(), config.apiKey(), config.channelRules());
+        this.authentication = new Authentication(config.jwtSecret(), config.jwtKeys(), config.apiKey(), config.channelRules());
         this.proxy = config.proxy().urls().isEmpty() ? null : new BackendProxy(config.proxy());
         this.peers = peers;
         for (int i = 0; i < byKind.length; i++) {
