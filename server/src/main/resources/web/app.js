@@ -5,8 +5,21 @@
   const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
   // ?servers=host:port,host:port lists the nodes of a cluster to fail over between; default: this one.
   const servers = new URLSearchParams(location.search).get('servers');
+  // Signed in: a token from ?token= or the sign-in field, kept for this tab (sessionStorage).
+  const given = new URLSearchParams(location.search).get('token');
+  if (given !== null) {
+    sessionStorage.setItem('pulse.token', given);
+  }
+  const token = () => sessionStorage.getItem('pulse.token') || null;
   const client = new PulseClient(servers ? servers.split(',').map(host => scheme + host + '/ws')
-      : scheme + location.host + '/ws');
+      : scheme + location.host + '/ws', { token: token });
+  const subject = t => {
+    try {
+      return JSON.parse(atob(t.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))).sub;
+    } catch (e) {
+      return null;
+    }
+  };
   let current = null; // the chat channel joined
   const members = new Map();
 
@@ -15,7 +28,33 @@
     $('state').textContent = state;
     $('state').dataset.state = state;
   });
-  client.on('welcome', w => { $('whoami').textContent = 'connection ' + w.id; });
+  client.on('welcome', w => {
+    const user = token() && subject(token());
+    $('whoami').textContent = user ? 'signed in as ' + user : 'connection ' + w.id;
+    $('whoami').title = 'connection ' + w.id;
+    if (user) {
+      $('name').value = user;
+      $('name').readOnly = true; // the token's subject is the name
+    }
+  });
+  $('token').value = token() || '';
+  $('login-form').addEventListener('submit', event => {
+    event.preventDefault();
+    sessionStorage.setItem('pulse.token', $('token').value.trim());
+    location.reload(); // a new connection, with the new token
+  });
+  client.on('refreshed', r => line('presence', 'token refreshed' + (r.expiresAt ? ' until ' + new Date(r.expiresAt).toLocaleTimeString() : '')));
+  // Errors of requests with a ref are shown where they were made (a publish's "not sent"); the rest here.
+  client.on('error', e => {
+    if (!e.ref) {
+      line('error', escape(e.code + ': ' + e.message));
+    }
+  });
+  client.on('left', l => {
+    if (l.reason) {
+      line('error', escape('left ' + l.channel + ': ' + l.reason));
+    }
+  });
 
   // --- chat --------------------------------------------------------------------------
   function line(className, html) {
@@ -50,7 +89,8 @@
     $('messages').innerHTML = '';
     members.clear();
     renderMembers();
-    client.join(channel, { name: $('name').value.trim() });
+    const channelToken = $('channel-token').value.trim();
+    client.join(channel, channelToken ? { name: $('name').value.trim(), token: channelToken } : { name: $('name').value.trim() });
     $('text').disabled = false;
     $('text').focus();
   });

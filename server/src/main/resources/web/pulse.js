@@ -25,9 +25,18 @@
  *   epoch and seq), also when the server itself restarted; a history longer than one `joined`
  *   holds (`more`) is fetched part by part;
  * - queues publishes, direct messages and joins made while not connected (up to
- *   options.maxQueued) and sends them once connected.
+ *   options.maxQueued) and sends them once connected;
+ * - with options.token a function, calls it again and sends `refresh` a little before the
+ *   connection token expires (docs/AUTH.md); join(channel, {token}) takes a subscription token (or
+ *   a function of the channel giving one), renewed the same way before it expires and after
+ *   `left` with reason subscription_expired; a channel left as `forbidden` is not joined again.
  *
- * Events: state (string), welcome, joined, message, presence, direct, left, error, close ({code, reason}).
+ *   const client = new PulseClient(url, { token: () => fetchToken() });
+ *   client.join('private-7', { token: channel => fetchSubscriptionToken(channel) });
+ *   client.rpc('add', [2, 3]).then(answer => console.log(answer.data));
+ *
+ * Events: state (string), welcome, joined, message, presence, direct, left, error, refreshed,
+ * close ({code, reason}).
  */
 (function (global) {
   'use strict';
@@ -44,7 +53,8 @@
         heartbeatMs: 20000,
         heartbeatTimeoutMs: 10000,
         maxQueued: 1000,
-        token: null // a string, or a function returning one (called before each connect)
+        token: null, // a string, or a function returning one (called before each connect, and to refresh)
+        refreshBeforeMs: 10000 // how long before a token's exp it is renewed
       }, options || {});
       this.state = 'idle';
       this.id = null;
@@ -56,7 +66,7 @@
       this.attempt = 0;
       this.nextRef = 1;
       this.ws = null;
-      this.timers = { reconnect: null, heartbeat: null, pongDeadline: null };
+      this.timers = { reconnect: null, heartbeat: null, pongDeadline: null, refresh: null };
       this.stopped = false;
     }
 
@@ -100,6 +110,7 @@
     join(channel, opts) {
       const entry = this.channels.get(channel) || { name: channel, lastSeq: 0, epoch: null };
       entry.displayName = opts && opts.name ? opts.name : entry.displayName;
+      entry.token = opts && opts.token ? opts.token : entry.token;
       this.channels.set(channel, entry);
       if (this.state === 'open') {
         this.sendJoin(entry);
@@ -127,6 +138,50 @@
 
     direct(to, text) {
       return this.request({ type: 'direct', to: to, text: text });
+    }
+
+    /** Calls the server's backend (docs/AUTH.md, --proxy-rpc-url); resolves with the answer ({data}). */
+    rpc(method, data) {
+      const message = { type: 'rpc', method: method };
+      if (data !== undefined) {
+        message.data = data;
+      }
+      return this.request(message);
+    }
+
+    /** Sends a new connection token for the same user; resolves with {expiresAt}. */
+    refresh(token) {
+      return this.request({ type: 'refresh', token: token }).then(answer => {
+        this.scheduleRefresh(token);
+        this.emit('refreshed', answer);
+        return answer;
+      });
+    }
+
+    /** The exp of a JWT, in ms, or null (the client only reads it, to know when to renew). */
+    static expiry(token) {
+      try {
+        const payload = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+        return typeof payload.exp === 'number' ? payload.exp * 1000 : null;
+      } catch (e) {
+        return null;
+      }
+    }
+
+    scheduleRefresh(token) {
+      clearTimeout(this.timers.refresh);
+      const exp = PulseClient.expiry(token);
+      if (exp === null || typeof this.options.token !== 'function') {
+        return;
+      }
+      const delay = Math.max(0, exp - Date.now() - this.options.refreshBeforeMs);
+      this.timers.refresh = setTimeout(() => {
+        Promise.resolve(this.options.token()).then(fresh => {
+          if (fresh && this.state === 'open') {
+            this.refresh(fresh).catch(e => this.emit('error', e));
+          }
+        });
+      }, delay);
     }
 
     request(message) {
@@ -157,6 +212,7 @@
       const token = typeof this.options.token === 'function' ? this.options.token() : this.options.token;
       if (token) {
         url += (url.indexOf('?') < 0 ? '?' : '&') + 'token=' + encodeURIComponent(token);
+        this.connectedWith = token;
       }
       const ws = new WebSocket(url);
       this.ws = ws;
@@ -213,12 +269,26 @@
     stopHeartbeat() {
       clearInterval(this.timers.heartbeat);
       clearTimeout(this.timers.pongDeadline);
+      clearTimeout(this.timers.refresh);
     }
 
     // --- messages -------------------------------------------------------------------------
 
     sendJoin(entry) {
       const join = { type: 'join', channel: entry.name };
+      if (entry.token) {
+        join.token = typeof entry.token === 'function' ? entry.token(entry.name) : entry.token;
+        // Renewed by joining again with a fresh one a little before it expires.
+        clearTimeout(entry.renew);
+        const exp = join.token ? PulseClient.expiry(join.token) : null;
+        if (exp !== null && typeof entry.token === 'function') {
+          entry.renew = setTimeout(() => {
+            if (this.state === 'open' && this.channels.get(entry.name) === entry) {
+              this.sendJoin(entry);
+            }
+          }, Math.max(0, exp - Date.now() - this.options.refreshBeforeMs));
+        }
+      }
       if (entry.displayName) {
         join.name = entry.displayName;
       }
@@ -243,6 +313,9 @@
           this.queue = [];
           queued.forEach(message => this.send(message));
           this.startHeartbeat();
+          if (this.connectedWith) {
+            this.scheduleRefresh(this.connectedWith);
+          }
           this.emit('welcome', m);
           break;
         case 'joined': {
@@ -265,9 +338,17 @@
           this.deliver(m);
           break;
         case 'ack':
+        case 'rpc':
+        case 'refreshed':
         case 'left':
           this.settle(m.ref, m);
           if (m.type === 'left') {
+            const entry = this.channels.get(m.channel);
+            if (m.reason === 'subscription_expired' && entry && typeof entry.token === 'function') {
+              this.sendJoin(entry); // a fresh subscription token
+            } else if (m.reason) {
+              this.channels.delete(m.channel); // the server said no: not joined again on reconnect
+            }
             this.emit('left', m);
           }
           break;

@@ -159,6 +159,33 @@ class BrowserIT {
         screenshot(bob, "chat-bob");
     }
 
+    @Test
+    void twoUsersSignedInByTokenAndAPrivateChannelOnlyOneOfThemMayOpen() throws Exception {
+        String secret = "a-test-secret-of-at-least-32-bytes!!";
+        server.start(b -> b.jwtSecret(secret).namespaces(java.util.List.of(new dev.pulse.server.access.Namespace("alice-only",
+                java.util.Map.of(dev.pulse.server.access.Right.JOIN, dev.pulse.server.access.Who.GRANT), false, null))));
+        java.util.function.BiFunction<String, java.util.List<String>, String> token = (sub, channels) ->
+                com.auth0.jwt.JWT.create().withSubject(sub).withClaim("channels", channels)
+                        .withExpiresAt(java.time.Instant.now().plusSeconds(600))
+                        .sign(com.auth0.jwt.algorithms.Algorithm.HMAC256(secret));
+        String base = "http://127.0.0.1:" + server.port() + "/?token=";
+        WebDriver alice = open(base + token.apply("alice", java.util.List.of("alice-only", "lobby")));
+        WebDriver mallory = open(base + token.apply("mallory", java.util.List.of("lobby")));
+        assertEquals("signed in as alice", alice.findElement(By.id("whoami")).getText(), "the token's subject, not the connection id");
+        join(alice, "alice", "alice-only");
+        WebElement channelField = mallory.findElement(By.id("channel"));
+        channelField.clear();
+        channelField.sendKeys("alice-only");
+        mallory.findElement(By.id("join")).click();
+        new WebDriverWait(mallory, WAIT).until(b -> b.findElement(By.id("messages")).getText()
+                .contains("forbidden: your token does not grant join in alice-only"));
+        say(alice, "for my eyes only");
+        awaitMessage(alice, "for my eyes only");
+        join(mallory, "mallory", "lobby");
+        assertTrue(messages(mallory).isEmpty(), "mallory saw nothing of alice-only: " + messages(mallory));
+        screenshot(mallory, "private-channel-refused");
+    }
+
     /** The {@code socket.io-client} browser bundle from the npm package the tests install. */
     private static Path socketIoBundle() {
         Path bundle = Path.of(System.getProperty("basedir", "."), "src", "test", "node", "node_modules",
