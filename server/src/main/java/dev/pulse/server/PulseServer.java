@@ -110,6 +110,9 @@ public final class PulseServer implements AutoCloseable {
         this.webhooks = config.webhooks().url() == null ? null : new Webhooks(config.webhooks());
         if (webhooks != null) {
             sessions.rooms().events(webhooks);
+            if (cluster != null) {
+                cluster.events(webhooks);
+            }
             metrics.webhooks(webhooks);
             webhooks.start();
         }

@@ -345,6 +345,9 @@ final class RedisChannelStore implements ChannelStore {
         engine.memberJoined(channel, member.id(), join, leave).whenComplete((count, failure) -> {
             if (failure != null) {
                 log.debug("{}: presence of {} not recorded: {}", channel, member.id(), failure.getMessage());
+            } else if (count > 0) {
+                // Counted in Redis: the cluster's first member occupies the channel, whichever node it is on.
+                engine.events().memberJoined(channel, member.id(), member.name(), count == 1);
             }
         });
     }
@@ -354,6 +357,8 @@ final class RedisChannelStore implements ChannelStore {
         engine.memberLeft(channel, member.id()).whenComplete((removed, failure) -> {
             if (failure != null) {
                 log.debug("{}: presence of {} not removed: {}", channel, member.id(), failure.getMessage());
+            } else if (removed > 0) {
+                engine.events().memberLeft(channel, member.id(), member.name(), removed == 1);
             }
         });
     }

@@ -7,6 +7,7 @@ import dev.pulse.codec.WebSocketCloseStatus;
 import dev.pulse.server.protocol.ClientRequest;
 import dev.pulse.server.protocol.ServerMessages.MemberInfo;
 import dev.pulse.server.room.ChannelEngine;
+import dev.pulse.server.room.ChannelEvents;
 import dev.pulse.server.room.ChannelStore;
 import dev.pulse.server.room.MessageDraft;
 import dev.pulse.server.room.Room;
@@ -115,6 +116,7 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
     private volatile long lagMillis;
     /** When Redis last answered a command ({@link System#nanoTime()}). */
     private volatile long lastAnswerNanos = System.nanoTime();
+    private volatile ChannelEvents events = ChannelEvents.NONE;
     private volatile int nodes = 1;
     private volatile boolean beating;
     private SessionContext sessions;
@@ -194,7 +196,8 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
             heartbeat.cancel(false);
         }
         try {
-            script("sweep", ScriptOutputType.INTEGER, keys(prefix + "nodes"), prefix, nodeId)
+            this.<List<Object>>script("sweep", ScriptOutputType.MULTI, keys(prefix + "nodes"), prefix, nodeId)
+                    .thenAccept(this::swept)
                     .get(COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             log.info("could not take this node out of the cluster's presence ({}); the others will, after {}",
@@ -510,6 +513,30 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
 
     // ---- the cluster: heartbeat, sweep, peers
 
+    /** Who hears of the memberships this node's sweeps end (the webhooks): each is told by the one node that swept it. */
+    public void events(ChannelEvents events) {
+        this.events = events;
+    }
+
+    ChannelEvents events() {
+        return events;
+    }
+
+    /** The sweep's answer, three values per membership removed: channel, leave event, members left. */
+    private void swept(List<Object> removed) {
+        for (int i = 0; i + 2 < removed.size(); i += 3) {
+            String channel = new String((byte[]) removed.get(i), StandardCharsets.UTF_8);
+            long left = (Long) removed.get(i + 2);
+            try {
+                JsonNode leave = JSON.readTree((byte[]) removed.get(i + 1));
+                events.memberLeft(channel, leave.path("id").asText(), leave.hasNonNull("name") ? leave.get("name").asText() : null,
+                        left == 0);
+            } catch (java.io.IOException e) {
+                log.debug("a swept member's leave event is not JSON: {}", e.getMessage());
+            }
+        }
+    }
+
     private void beat() {
         script("heartbeat", ScriptOutputType.MULTI, keys(prefix + "nodes"), nodeId,
                 Long.toString(config.nodeTimeout().toMillis()))
@@ -525,10 +552,11 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
                     beating = true;
                     retryLeaves();
                 })
-                .thenCompose(done -> script("sweep", ScriptOutputType.INTEGER, keys(prefix + "nodes"), prefix, ""))
+                .thenCompose(done -> this.<List<Object>>script("sweep", ScriptOutputType.MULTI, keys(prefix + "nodes"), prefix, ""))
                 .whenComplete((removed, failure) -> {
-                    if (removed instanceof Long count && count > 0) {
-                        log.info("swept {} memberships of nodes that stopped beating", count);
+                    if (removed != null && !removed.isEmpty()) {
+                        log.info("swept {} memberships of nodes that stopped beating", removed.size() / 3);
+                        swept(removed);
                     }
                 });
     }

@@ -34,12 +34,14 @@ final class LocalChannelStore implements ChannelStore {
     public void memberJoined(Room.Member member) {
         room.deliverPresence(ServerMessages.presence(room.name(), "join", member.id(), member.name()), member.id(),
                 room.memberCount());
+        room.registry().events().memberJoined(room.name(), member.id(), member.name(), room.memberCount() == 1);
     }
 
     @Override
     public void memberLeft(Room.Member member) {
         room.deliverPresence(ServerMessages.presence(room.name(), "leave", member.id(), member.name()), member.id(),
                 room.memberCount());
+        room.registry().events().memberLeft(room.name(), member.id(), member.name(), room.memberCount() == 0);
     }
 
     @Override

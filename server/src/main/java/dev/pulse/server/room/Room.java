@@ -137,7 +137,6 @@ public final class Room {
                 byId.put(member.id(), member.subscriber());
                 memberCount = members.size();
                 store.memberJoined(member);
-                registry.events().memberJoined(name, member.id(), member.name(), memberCount == 1);
             }
             store.join(since, sinceEpoch, registry.historyAnswerBytes(), registry.membersAnswerBytes(), view -> {
                 if (members.get(member.subscriber()) != member) {
@@ -156,7 +155,6 @@ public final class Room {
                 if (previous == null && members.remove(member.subscriber(), member)) {
                     forget(member);
                     store.memberLeft(member);
-                    registry.events().memberLeft(name, member.id(), member.name(), members.isEmpty());
                 }
                 sendError(member.subscriber(), ErrorCode.UNAVAILABLE, failure, ref);
             });
@@ -223,7 +221,6 @@ public final class Room {
             lastActive = System.nanoTime();
             forget(member);
             store.memberLeft(member);
-            registry.events().memberLeft(name, member.id(), member.name(), members.isEmpty());
             if (answer) {
                 broadcaster.send(subscriber, Broadcaster.encodeText(alloc, ServerMessages.left(name, ref)), null);
             }

@@ -78,7 +78,8 @@ public final class RoomRegistry {
         this.events = events;
     }
 
-    ChannelEvents events() {
+    /** Who hears of memberships; a channel's store tells it (the cluster's, once for the cluster). */
+    public ChannelEvents events() {
         return events;
     }
 

@@ -3,7 +3,8 @@
 -- each dead node is swept by exactly one of the survivors.
 -- KEYS: 1 the nodes (sorted set: node -> deadline in ms)
 -- ARGV: 1 the cluster's key prefix, 2 a node leaving now ('' for none)
--- Returns: how many memberships were removed
+-- Returns: each membership removed as three values: its channel, its leave event, the members the
+-- channel has left (the sweeping node tells the webhooks, so that each leave is told once)
 local nodes
 if ARGV[2] ~= '' then
   nodes = {ARGV[2]}
@@ -12,7 +13,7 @@ else
   local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
   nodes = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. now)
 end
-local removed = 0
+local removed = {}
 for _, node in ipairs(nodes) do
   redis.call('ZREM', KEYS[1], node)
   local memberships = ARGV[1] .. 'node/' .. node .. '/members'
@@ -26,7 +27,9 @@ for _, node in ipairs(nodes) do
       redis.call('HDEL', members, id)
       local count = redis.call('HLEN', members)
       redis.call('PUBLISH', ARGV[1] .. 'ch/' .. channel, 'p' .. count .. ' ' .. id .. ' ' .. leave)
-      removed = removed + 1
+      table.insert(removed, channel)
+      table.insert(removed, leave)
+      table.insert(removed, count)
     end
   end
   redis.call('DEL', memberships)
