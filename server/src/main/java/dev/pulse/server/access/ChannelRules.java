@@ -24,7 +24,13 @@ import java.util.regex.Pattern;
  */
 public final class ChannelRules {
 
-    private record Rule(String match, Pattern pattern, Map<Right, Who> who) { }
+    private record Rule(String match, Pattern pattern, Map<Right, Who> who, Map<String, java.net.URI> proxy,
+                        boolean publishWebhook) {
+
+        Rule(String match, Map<Right, Who> who) {
+            this(match, Glob.compile(match), who, Map.of(), false);
+        }
+    }
 
     private final List<Rule> rules = new ArrayList<>();
     private final Who direct;
@@ -44,13 +50,11 @@ public final class ChannelRules {
             for (Right right : Right.values()) {
                 who.put(right, namespace.who().getOrDefault(right, namespace.anonymous() ? Who.ANYONE : open));
             }
-            rules.add(new Rule(namespace.match(), namespace.pattern(), who));
+            rules.add(new Rule(namespace.match(), namespace.pattern(), who, namespace.proxy(), namespace.publishWebhook()));
         }
         Who system = anyAuthentication ? Who.ADMIN : Who.ANYONE;
-        rules.add(new Rule("$*", Glob.compile("$*"),
-                Map.of(Right.JOIN, system, Right.PRESENCE, system, Right.HISTORY, system, Right.PUBLISH, Who.NOBODY)));
-        rules.add(new Rule("*", Glob.compile("*"),
-                Map.of(Right.JOIN, open, Right.PRESENCE, open, Right.HISTORY, open, Right.PUBLISH, open)));
+        rules.add(new Rule("$*", Map.of(Right.JOIN, system, Right.PRESENCE, system, Right.HISTORY, system, Right.PUBLISH, Who.NOBODY)));
+        rules.add(new Rule("*", Map.of(Right.JOIN, open, Right.PRESENCE, open, Right.HISTORY, open, Right.PUBLISH, open)));
         this.direct = direct != null ? direct : tokens ? Who.GRANT : Who.ANYONE;
         this.admitsAnonymous = rules.stream().anyMatch(rule -> rule.who().get(Right.JOIN) == Who.ANYONE);
     }
@@ -88,12 +92,31 @@ public final class ChannelRules {
         if (right == Right.PUBLISH && channel.startsWith("$")) {
             return Who.NOBODY; // the server's channels are the server's to publish, whatever a namespace says
         }
+        return rule(channel).who().get(right);
+    }
+
+    private Rule rule(String channel) {
         for (Rule rule : rules) {
             if (rule.pattern().matcher(channel).matches()) {
-                return rule.who().get(right);
+                return rule;
             }
         }
         throw new IllegalStateException("the last rule matches every channel");
+    }
+
+    /** The backend endpoint the namespace of {@code channel} gives for {@code event}, or null (the server's then). */
+    public java.net.URI proxyUrl(String event, String channel) {
+        return rule(channel).proxy().get(event);
+    }
+
+    /** Whether clients' publishes in {@code channel} go to the webhook. */
+    public boolean publishWebhook(String channel) {
+        return rule(channel).publishWebhook();
+    }
+
+    /** Whether some namespace has a backend endpoint of its own. */
+    public boolean anyProxy() {
+        return rules.stream().anyMatch(rule -> !rule.proxy().isEmpty());
     }
 
     private static boolean allows(Who who, Principal principal, Right right, String channel, Set<Right> subscription) {

@@ -1,5 +1,6 @@
 package dev.pulse.server.access;
 
+import java.net.URI;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -15,14 +16,24 @@ import java.util.regex.Pattern;
  * @param who who may exercise each right it names
  * @param anonymous whether sessions without a token may come in where no right says otherwise
  * @param slowConsumer the slow-consumer policy of its channels, or null for the server's
+ * @param proxy the backend's endpoint for {@code join} and {@code publish} in its channels, where
+ *              it has its own (else the server's {@code --proxy-*-url})
+ * @param publishWebhook whether clients' publishes in its channels are sent to the webhook
  */
-public record Namespace(String match, Map<Right, Who> who, boolean anonymous, String slowConsumer) {
+public record Namespace(String match, Map<Right, Who> who, boolean anonymous, String slowConsumer,
+                        Map<String, URI> proxy, boolean publishWebhook) {
 
     public Namespace {
         if (match == null || match.isBlank()) {
             throw new IllegalArgumentException("a namespace needs a match: a channel name or a glob such as private-*");
         }
         who = who.isEmpty() ? Map.of() : Map.copyOf(new EnumMap<>(who));
+        proxy = Map.copyOf(proxy);
+    }
+
+    /** A namespace of rights and settings only: no proxy of its own, no webhook of publishes. */
+    public Namespace(String match, Map<Right, Who> who, boolean anonymous, String slowConsumer) {
+        this(match, who, anonymous, slowConsumer, Map.of(), false);
     }
 
     Pattern pattern() {

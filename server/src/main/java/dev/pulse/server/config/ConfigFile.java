@@ -169,6 +169,8 @@ final class ConfigFile {
             String match = null;
             boolean anonymous = false;
             String slowConsumer = null;
+            boolean publishWebhook = false;
+            Map<String, java.net.URI> proxy = new LinkedHashMap<>();
             Map<Right, Who> who = new EnumMap<>(Right.class);
             while (parser.nextToken() == JsonToken.FIELD_NAME) {
                 String key = parser.currentName();
@@ -179,6 +181,8 @@ final class ConfigFile {
                 switch (key) {
                     case "match" -> match = text;
                     case "anonymous" -> anonymous = bool(key, value, line);
+                    case "webhook-publish" -> publishWebhook = bool(key, value, line);
+                    case "proxy-join", "proxy-publish" -> proxy.put(key.substring("proxy-".length()), url(key, text, line));
                     case "slow-consumer" -> {
                         try {
                             slowConsumer = SlowConsumerPolicy.parse(text).toString();
@@ -192,7 +196,7 @@ final class ConfigFile {
                             right = Right.parse(key);
                         } catch (IllegalArgumentException e) {
                             throw problem(line, "unknown key " + key + " in a namespace: match, join, publish, presence, "
-                                    + "history, anonymous or slow-consumer");
+                                    + "history, anonymous, slow-consumer, proxy-join, proxy-publish or webhook-publish");
                         }
                         try {
                             who.put(right, Who.parse(text));
@@ -206,11 +210,23 @@ final class ConfigFile {
                 throw problem(start, "a namespace needs match: a channel name or a glob such as private-*");
             }
             try {
-                namespaces.add(new Namespace(match, who, anonymous, slowConsumer));
+                namespaces.add(new Namespace(match, who, anonymous, slowConsumer, proxy, publishWebhook));
             } catch (IllegalArgumentException e) {
                 throw problem(start, e.getMessage());
             }
         }
+    }
+
+    private java.net.URI url(String key, String text, int line) {
+        try {
+            java.net.URI url = new java.net.URI(text.trim());
+            if (("http".equals(url.getScheme()) || "https".equals(url.getScheme())) && url.getHost() != null) {
+                return url;
+            }
+        } catch (java.net.URISyntaxException e) {
+            // said below
+        }
+        throw problem(line, key + " must be an http(s) URL: " + text);
     }
 
     private boolean bool(String key, JsonNode value, int line) {

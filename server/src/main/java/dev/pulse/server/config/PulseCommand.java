@@ -72,7 +72,7 @@ public final class PulseCommand {
     String webhookSecret;
 
     @Option(names = "--webhook-events", paramLabel = "EVENTS", split = ",",
-            defaultValue = "${env:PULSE_WEBHOOK_EVENTS:-channel_occupied,channel_vacated,member_joined,member_left}",
+            defaultValue = "${env:PULSE_WEBHOOK_EVENTS:-channel_occupied,channel_vacated,member_joined,member_left,client_published}",
             description = "Which events are sent (PULSE_WEBHOOK_EVENTS).")
     List<String> webhookEvents;
 

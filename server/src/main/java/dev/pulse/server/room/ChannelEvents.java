@@ -21,4 +21,11 @@ public interface ChannelEvents {
 
     /** {@code client} is a member no more (it left, or its connection ended); {@code vacated} when it was the last here. */
     void memberLeft(String channel, String client, String name, boolean vacated);
+
+    /**
+     * {@code client} published in {@code channel}, where its namespace asks for these
+     * ({@code webhook-publish}): {@code text}, or {@code data} as JSON.
+     */
+    default void published(String channel, String client, String name, String text, String data) {
+    }
 }

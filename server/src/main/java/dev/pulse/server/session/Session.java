@@ -335,9 +335,14 @@ public final class Session {
         }));
     }
 
-    private URI proxied(String event) {
+    /** The backend endpoint for {@code event} in {@code channelName}: its namespace's own, else the server's; or null. */
+    private URI proxied(String event, String channelName) {
         BackendProxy proxy = context.proxy();
-        return proxy == null ? null : proxy.url(event);
+        if (proxy == null) {
+            return null;
+        }
+        URI own = channelName == null ? null : context.authentication().rules().proxyUrl(event, channelName);
+        return own != null ? own : proxy.url(event);
     }
 
     private void join(ClientRequest request) throws ProtocolException {
@@ -356,7 +361,7 @@ public final class Session {
         if (refusal != null) {
             throw new ProtocolException(ErrorCode.FORBIDDEN, refusal, request.ref());
         }
-        URI url = joined.containsKey(channelName) ? null : proxied("join");
+        URI url = joined.containsKey(channelName) ? null : proxied("join", channelName);
         TokenAuthenticator.Subscription given = subscription;
         if (url != null) {
             checkJoinBound(request);
@@ -521,9 +526,10 @@ public final class Session {
         if (request.payload().isText()) {
             context.checkTextLength(request.payload().text(), request.ref());
         }
-        URI url = proxied("publish");
+        URI url = proxied("publish", request.channel());
         if (url == null) {
             room.publish(outbound, request.payload(), request.ref());
+            published(request.channel(), request.payload());
             return;
         }
         ObjectNode body = context.proxy().body("publish").put("channel", request.channel());
@@ -541,7 +547,16 @@ public final class Session {
                 payload = Payload.data(result.get("data").toString().getBytes(StandardCharsets.UTF_8));
             }
             still.publish(outbound, payload, request.ref());
+            published(request.channel(), payload);
         });
+    }
+
+    /** Tells the webhook of a publish, where the channel's namespace asks for it. */
+    private void published(String channelName, Payload payload) {
+        if (context.authentication().rules().publishWebhook(channelName)) {
+            context.rooms().events().published(channelName, id, name, payload.isText() ? payload.text() : null,
+                    payload.isText() ? null : new String(payload.json(), StandardCharsets.UTF_8));
+        }
     }
 
     private static void putPayload(ObjectNode body, Payload payload) {
@@ -557,7 +572,7 @@ public final class Session {
 
     /** A client's call of the backend's {@code --proxy-rpc-url}: answered with the backend's {@code result.data}. */
     private void rpc(ClientRequest request) throws ProtocolException {
-        URI url = proxied("rpc");
+        URI url = proxied("rpc", null);
         if (url == null) {
             throw new ProtocolException(ErrorCode.UNAVAILABLE, "this server has no backend for rpc (--proxy-rpc-url)", request.ref());
         }

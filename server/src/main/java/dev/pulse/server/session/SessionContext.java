@@ -61,7 +61,8 @@ public final class SessionContext {
                           String nodeId) {
         this.config = config;
         this.authentication = new Authentication(config.jwtSecret(), config.jwtKeys(), config.apiKey(), config.channelRules());
-        this.proxy = config.proxy().urls().isEmpty() ? null : new BackendProxy(config.proxy());
+        this.proxy = config.proxy().urls().isEmpty() && !authentication.rules().anyProxy() ? null
+                : new BackendProxy(config.proxy());
         this.peers = peers;
         for (int i = 0; i < byKind.length; i++) {
             byKind[i] = new AtomicInteger();

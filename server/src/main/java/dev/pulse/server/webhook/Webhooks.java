@@ -45,7 +45,8 @@ public final class Webhooks implements ChannelEvents {
     private static final Logger log = LoggerFactory.getLogger(Webhooks.class);
     private static final JsonFactory JSON = new JsonFactory();
 
-    private record Event(String id, String name, String channel, String client, String member, long ts) { }
+    private record Event(String id, String name, String channel, String client, String member, long ts, String text,
+                         String data) { }
 
     private final WebhookConfig config;
     private final Signature signature;
@@ -92,11 +93,21 @@ public final class Webhooks implements ChannelEvents {
         }
     }
 
+    @Override
+    public void published(String channel, String client, String name, String text, String data) {
+        offer("client_published", channel, client, name, text, data);
+    }
+
     private void offer(String name, String channel, String client, String member) {
+        offer(name, channel, client, member, null, null);
+    }
+
+    private void offer(String name, String channel, String client, String member, String text, String data) {
         if (!config.events().contains(name) || stopping) {
             return;
         }
-        if (!queue.offer(new Event(UUID.randomUUID().toString(), name, channel, client, member, System.currentTimeMillis()))) {
+        if (!queue.offer(new Event(UUID.randomUUID().toString(), name, channel, client, member, System.currentTimeMillis(),
+                text, data))) {
             dropped.increment();
             long now = System.nanoTime();
             long last = lastDropWarning.get();
@@ -170,6 +181,13 @@ public final class Webhooks implements ChannelEvents {
                 }
                 if (event.member() != null) {
                     g.writeStringField("name", event.member());
+                }
+                if (event.text() != null) {
+                    g.writeStringField("text", event.text());
+                }
+                if (event.data() != null) {
+                    g.writeFieldName("data");
+                    g.writeRawValue(event.data());
                 }
                 g.writeNumberField("ts", event.ts());
                 g.writeEndObject();

@@ -56,6 +56,9 @@ class ConfigFileTest {
                   - match: "$metrics"
                     join: anyone
                     publish: anyone
+                  - match: "shop-*"
+                    proxy-join: http://127.0.0.1:3000/join
+                    webhook-publish: true
                 """);
         ServerConfig config = PulseCommand.parse("--config", file.toString());
         assertEquals(9123, config.port());
@@ -63,7 +66,10 @@ class ConfigFileTest {
         assertEquals(List.of("https://a.example", "https://b.example"), config.allowedOrigins());
         assertTrue(config.deflate());
         assertEquals(Who.ADMIN, config.direct());
-        assertEquals(3, config.namespaces().size());
+        assertEquals(4, config.namespaces().size());
+        assertEquals("http://127.0.0.1:3000/join", String.valueOf(config.channelRules().proxyUrl("join", "shop-1")));
+        assertTrue(config.channelRules().publishWebhook("shop-1"));
+        assertNull(config.channelRules().proxyUrl("join", "ticker"));
         assertEquals(Who.ANYONE, config.channelRules().who(Right.JOIN, "$metrics"), "a namespace may open $metrics");
         assertEquals(Who.NOBODY, config.channelRules().who(Right.PUBLISH, "$metrics"), "but never to clients' publishes");
         assertEquals(Who.GRANT, config.channelRules().who(Right.JOIN, "private-1"));
@@ -105,6 +111,8 @@ class ConfigFileTest {
         assertTrue(noMatch.contains("pulse.yaml:2: a namespace needs match"), noMatch);
         String policy = refusal("namespaces:\n  - match: a\n    slow-consumer: wait\n");
         assertTrue(policy.contains("pulse.yaml:3: slow-consumer: slow-consumer policy must be drop, coalesce or disconnect"), policy);
+        String proxy = refusal("namespaces:\n  - match: a\n    proxy-join: ftp://x\n");
+        assertTrue(proxy.contains("pulse.yaml:3: proxy-join must be an http(s) URL"), proxy);
         String twice = refusal("port: 1\nport: 2\n");
         assertTrue(twice.contains("pulse.yaml:2: port is given twice") || twice.contains("Duplicate field 'port'"), twice);
         String notYaml = refusal("port: [1\n");

@@ -149,6 +149,19 @@ class BackendProxyTest {
     }
 
     @Test
+    void aNamespaceMayHaveABackendOfItsOwn() throws Exception {
+        server.start(b -> b.namespaces(java.util.List.of(new dev.pulse.server.access.Namespace("shop-*", Map.of(), false, null,
+                Map.of("join", URI.create(url("/shop-join"))), false))));
+        answer = call -> new Object[] {200, "{\"error\":{\"code\":\"closed\",\"message\":\"the shop is closed\"}}"};
+        try (JsonClient ann = JsonClient.connect(server)) {
+            ann.join("lobby", "ann"); // no backend asked: no namespace endpoint and no --proxy-join-url
+            assertEquals("closed", error(ann, "{\"type\":\"join\",\"channel\":\"shop-1\"}").get("code").asText());
+            assertEquals("shop-1", calls.poll(5, TimeUnit.SECONDS).get("channel").asText());
+            assertEquals(null, calls.poll(200, TimeUnit.MILLISECONDS), "one call: for shop-1 only");
+        }
+    }
+
+    @Test
     void rpcIsAnsweredByTheBackend() throws Exception {
         server.start(b -> b.proxy(new ProxyConfig(Map.of("rpc", URI.create(url("/rpc"))), Duration.ofSeconds(2),
                 null, 16, false)));

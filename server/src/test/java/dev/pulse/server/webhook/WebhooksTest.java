@@ -141,6 +141,28 @@ class WebhooksTest {
     }
 
     @Test
+    void publishesGoToTheWebhookWhereANamespaceAsks() throws Exception {
+        URI url = URI.create("http://127.0.0.1:" + backend.getAddress().getPort() + "/hooks");
+        server.start(b -> b.webhooks(new WebhookConfig(url, SECRET, Set.of("client_published"), 100))
+                .namespaces(List.of(new dev.pulse.server.access.Namespace("orders-*", java.util.Map.of(), false, null,
+                        java.util.Map.of(), true))));
+        try (JsonClient ann = JsonClient.connect(server)) {
+            ann.join("chat", "ann");
+            ann.join("orders-1", "ann");
+            ann.send("type", "publish", "channel", "chat", "text", "not told");
+            ann.sendRaw("{\"type\":\"publish\",\"channel\":\"orders-1\",\"data\":{\"qty\":2},\"ref\":\"o\"}");
+            ann.next("message");
+            ann.next("message");
+            JsonNode event = events(1).get(0);
+            assertEquals("client_published", event.get("event").asText());
+            assertEquals("orders-1", event.get("channel").asText());
+            assertEquals(ann.id(), event.get("client").asText());
+            assertEquals(2, event.get("data").get("qty").asInt());
+            assertEquals(null, batches.poll(500, TimeUnit.MILLISECONDS), "chat's publish is not told: no namespace asks");
+        }
+    }
+
+    @Test
     void aBatchTheBackendRefusesIsSentAgainWithTheSameIds() throws Exception {
         start(1000);
         refuseNext.set(2);
