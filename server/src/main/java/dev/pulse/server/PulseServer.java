@@ -102,6 +102,7 @@ public final class PulseServer implements AutoCloseable {
         this.sessions = cluster == null ? new SessionContext(config, ByteBufAllocator.DEFAULT)
                 : new SessionContext(config, ByteBufAllocator.DEFAULT, cluster, cluster, cluster, cluster.nodeId());
         AccessPolicy access = new AccessPolicy(config.access(), sessions.authentication());
+        access.keepHeaders(config.proxy().urls().containsKey("connect"));
         this.metrics = new ServerMetrics(stats, sessions, access.limiter(), allConnections);
         this.metricsPublisher = new MetricsPublisher(metrics, sessions.rooms());
         if (sessions.proxy() != null) {

@@ -9,7 +9,9 @@ import io.netty.util.AttributeKey;
 
 import java.net.InetAddress;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Decides whether a valid WebSocket handshake may proceed, in this order: the origin (403), the
@@ -22,6 +24,15 @@ public final class AccessPolicy {
 
     /** The verified token of an authenticated connection. */
     public static final AttributeKey<Principal> PRINCIPAL = AttributeKey.valueOf("pulse.principal");
+
+    /**
+     * What the backend's connect endpoint is told of the handshake (its cookies, say, to find the
+     * user's session): kept only when there is such an endpoint.
+     */
+    public static final AttributeKey<Map<String, String>> HEADERS = AttributeKey.valueOf("pulse.headers");
+
+    /** The request headers passed on to the connect endpoint, lower case. */
+    private static final List<String> FORWARDED = List.of("cookie", "authorization", "origin", "user-agent");
 
     /**
      * Why a handshake is refused: an HTTP status, a one-line reason, and the tag it is counted
@@ -39,6 +50,7 @@ public final class AccessPolicy {
     private final Authentication authentication;
     private final ConnectionLimiter limiter;
     private final List<AddressRange> trustedProxies = new ArrayList<>();
+    private boolean keepHeaders;
 
     public AccessPolicy(AccessConfig config, Authentication authentication) {
         this.origins = new OriginPolicy(config.allowedOrigins(), config.allowMissingOrigin(), config.publicOrigins(),
@@ -49,6 +61,11 @@ public final class AccessPolicy {
         for (String proxy : config.trustedProxies()) {
             trustedProxies.add(AddressRange.parse(proxy));
         }
+    }
+
+    /** Keeps each admitted connection's {@link #HEADERS}, for the backend's connect endpoint. */
+    public void keepHeaders(boolean keep) {
+        this.keepHeaders = keep;
     }
 
     /** The connection limits WebSocket upgrades are held to, which the line door shares. */
@@ -142,6 +159,20 @@ public final class AccessPolicy {
         }
         if (principal != null) {
             channel.attr(PRINCIPAL).set(principal);
+        }
+        if (keepHeaders) {
+            Map<String, String> headers = new LinkedHashMap<>();
+            for (String name : FORWARDED) {
+                String value = request.headers().get(name);
+                if (value != null) {
+                    headers.put(name, value);
+                }
+            }
+            InetAddress address = clientAddress(channel, request);
+            if (address != null) {
+                headers.put("x-pulse-client-address", address.getHostAddress());
+            }
+            channel.attr(HEADERS).set(headers);
         }
         return new Admission(null, slot);
     }

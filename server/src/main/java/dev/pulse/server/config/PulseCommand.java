@@ -33,6 +33,11 @@ public final class PulseCommand {
                     + "the command line and the environment win over it (PULSE_CONFIG).")
     String config;
 
+    @Option(names = "--proxy-connect-url", paramLabel = "URL", defaultValue = "${env:PULSE_PROXY_CONNECT_URL:-}",
+            description = "The backend's endpoint asked whether a /ws or socket.io client may connect, as whom, and into "
+                    + "which channels, with the handshake's cookies (PULSE_PROXY_CONNECT_URL).")
+    String proxyConnectUrl;
+
     @Option(names = "--proxy-join-url", paramLabel = "URL", defaultValue = "${env:PULSE_PROXY_JOIN_URL:-}",
             description = "The backend's endpoint asked whether a session may join a channel (PULSE_PROXY_JOIN_URL).")
     String proxyJoinUrl;
@@ -513,7 +518,7 @@ public final class PulseCommand {
 
     private ProxyConfig proxyConfig() {
         java.util.Map<String, java.net.URI> urls = new java.util.LinkedHashMap<>();
-        for (String[] url : new String[][] {{"join", proxyJoinUrl}, {"publish", proxyPublishUrl}, {"rpc", proxyRpcUrl}}) {
+        for (String[] url : new String[][] {{"connect", proxyConnectUrl}, {"join", proxyJoinUrl}, {"publish", proxyPublishUrl}, {"rpc", proxyRpcUrl}}) {
             if (!url[1].isBlank()) {
                 try {
                     urls.put(url[0], new java.net.URI(url[1].trim()));

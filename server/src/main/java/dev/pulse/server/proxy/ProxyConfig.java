@@ -8,7 +8,7 @@ import java.util.Map;
  * Where and how the backend is asked. Made from the server's options by
  * {@code ServerConfig.proxy()}, which validates them and documents their defaults.
  *
- * @param urls the endpoint of each event ({@code join}, {@code publish}, {@code rpc}) that has one
+ * @param urls the endpoint of each event ({@code connect}, {@code join}, {@code publish}, {@code rpc}) that has one
  * @param timeout how long an answer may take; then the call has failed
  * @param secret signs each request ({@link Signature}); null for unsigned requests
  * @param maxInFlight calls waiting for an answer at once, over every session of the node; more fail at once

@@ -173,6 +173,75 @@ public final class Session {
         authenticated(principal);
     }
 
+    /**
+     * Opens the session as {@link #open(Principal)} does, first asking the backend's connect
+     * endpoint ({@code --proxy-connect-url}) when there is one, with {@code headers} from the
+     * handshake. The backend may name the user ({@code result.user}: the session is then that
+     * user's, authenticated) and give channels to join on its behalf ({@code result.channels}).
+     * Then {@code opened} runs (the door's greeting); a refusal goes to {@code refused} instead.
+     * Requests that arrive meanwhile wait, as for any call of the backend.
+     */
+    public void open(Principal principal, java.util.Map<String, String> headers, Runnable opened,
+                     java.util.function.Consumer<String> refused) {
+        URI url = proxied("connect", null);
+        if (url == null) {
+            open(principal);
+            opened.run();
+            return;
+        }
+        ObjectNode body = context.proxy().body("connect").put("client", id)
+                .put("user", principal == null ? null : principal.subject()).put("transport", kind.label());
+        ObjectNode forwarded = body.putObject("headers");
+        if (headers != null) {
+            headers.forEach(forwarded::put);
+        }
+        asking = true;
+        context.proxy().call(url, body).thenAccept(decision -> channel.eventLoop().execute(() -> {
+            asking = false;
+            if (ended || !channel.isActive()) {
+                return;
+            }
+            if (!decision.allowed()) {
+                refused.accept(decision.message());
+                return;
+            }
+            JsonNode result = decision.result();
+            Principal who = principal;
+            if (result != null && result.hasNonNull("user") && !result.get("user").asText().isBlank()) {
+                who = principal == null ? new Principal(result.get("user").asText(), null)
+                        : new Principal(result.get("user").asText(), principal.expiresAt(), principal.admin(),
+                                principal.grants(), principal.direct());
+            }
+            open(who);
+            opened.run();
+            if (result != null && result.path("channels").isArray()) {
+                for (JsonNode joining : result.get("channels")) {
+                    if (!ClientRequest.isChannelName(joining.asText())) {
+                        continue;
+                    }
+                    try {
+                        dispatch(ClientRequest.join(joining.asText(), null));
+                    } catch (ProtocolException e) {
+                        reply(ServerMessages.error(e.code(), e.getMessage(), e.ref()));
+                    }
+                }
+            }
+            drainWaiting();
+            channel.flush();
+        }));
+    }
+
+    private void drainWaiting() {
+        while (!asking && waiting != null && !waiting.isEmpty()) {
+            ClientRequest next = waiting.poll();
+            try {
+                dispatch(next);
+            } catch (ProtocolException e) {
+                reply(ServerMessages.error(e.code(), e.getMessage(), e.ref()));
+            }
+        }
+    }
+
     private void authenticated(Principal principal) {
         this.principal = principal;
         if (expiry != null) {
@@ -323,14 +392,7 @@ public final class Session {
             } else {
                 reply(ServerMessages.error(decision.code(), decision.message(), ref));
             }
-            while (!asking && waiting != null && !waiting.isEmpty()) {
-                ClientRequest next = waiting.poll();
-                try {
-                    dispatch(next);
-                } catch (ProtocolException e) {
-                    reply(ServerMessages.error(e.code(), e.getMessage(), e.ref()));
-                }
-            }
+            drainWaiting();
             channel.flush();
         }));
     }

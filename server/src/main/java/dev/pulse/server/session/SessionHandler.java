@@ -5,6 +5,7 @@ import dev.pulse.codec.WebSocketFrame;
 import dev.pulse.server.access.AccessPolicy;
 import dev.pulse.server.config.ServerConfig;
 import dev.pulse.server.protocol.ClientRequest;
+import dev.pulse.server.protocol.CloseCodes;
 import dev.pulse.server.protocol.ErrorCode;
 import dev.pulse.server.protocol.ProtocolException;
 import dev.pulse.server.protocol.ServerMessages;
@@ -46,9 +47,11 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         session = context.newSession(Session.Kind.WS, ctx.channel());
-        session.open(ctx.channel().attr(AccessPolicy.PRINCIPAL).get());
-        session.reply(session.welcome());
-        ctx.flush();
+        session.open(ctx.channel().attr(AccessPolicy.PRINCIPAL).get(), ctx.channel().attr(AccessPolicy.HEADERS).getAndSet(null),
+                () -> {
+                    session.reply(session.welcome());
+                    ctx.flush();
+                }, why -> session.close(CloseCodes.forbidden(why)));
     }
 
     @Override

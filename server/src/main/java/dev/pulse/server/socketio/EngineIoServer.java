@@ -203,6 +203,7 @@ public final class EngineIoServer {
     /** Opens a session carried by {@code webSocket} from the start; call on its event loop. */
     EngineIoChannel openOnWebSocket(Channel webSocket) {
         EngineIoChannel session = newSession(webSocket);
+        session.attr(AccessPolicy.HEADERS).set(webSocket.attr(AccessPolicy.HEADERS).get());
         webSocket.writeAndFlush(dev.pulse.codec.WebSocketFrame.text(openPacket(session, false)), webSocket.voidPromise());
         session.useWebSocket(webSocket);
         return session;

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pulse.codec.WebSocketFrame;
 import dev.pulse.codec.WebSocketOpcode;
+import dev.pulse.server.access.AccessPolicy;
 import dev.pulse.server.access.Authentication;
 import dev.pulse.server.access.Principal;
 import dev.pulse.server.access.Right;
@@ -183,12 +184,17 @@ final class SocketIoCodec extends ChannelDuplexHandler implements Session.Member
             }
         }
         connected = true;
-        session.open(principal);
-        session.listener(this);
-        joinLobby(ctx);
-        writeText(ctx, "0{\"sid\":\"" + session.id() + "\"}");
-        // Its welcome follows the CONNECT answer, as the first event.
-        session.reply(session.welcome());
+        session.open(principal, session.channel().attr(AccessPolicy.HEADERS).getAndSet(null), () -> {
+            session.listener(this);
+            joinLobby(ctx);
+            writeText(ctx, "0{\"sid\":\"" + session.id() + "\"}");
+            // Its welcome follows the CONNECT answer, as the first event.
+            session.reply(session.welcome());
+        }, why -> {
+            connected = false;
+            connectError(ctx, why);
+            ctx.flush();
+        });
     }
 
     private void connectError(ChannelHandlerContext ctx, String message) {

@@ -162,6 +162,35 @@ class BackendProxyTest {
     }
 
     @Test
+    void theConnectEndpointSeesTheCookiesNamesTheUserJoinsChannelsOrRefuses() throws Exception {
+        server.start(b -> b.proxy(new ProxyConfig(Map.of("connect", URI.create(url("/connect"))), Duration.ofSeconds(2),
+                null, 16, false)));
+        answer = call -> {
+            String cookie = call.path("headers").path("cookie").asText();
+            return cookie.equals("session=ann-123")
+                    ? new Object[] {200, "{\"result\":{\"user\":\"ann\",\"channels\":[\"inbox.ann\"]}}"}
+                    : new Object[] {200, "{\"error\":{\"code\":\"login\",\"message\":\"log in first\"}}"};
+        };
+        dev.pulse.server.support.RecordingListener listener = new dev.pulse.server.support.RecordingListener();
+        HttpClient.newHttpClient().newWebSocketBuilder().header("Cookie", "session=ann-123")
+                .buildAsync(URI.create("ws://127.0.0.1:" + server.port() + "/ws"), listener).get(5, TimeUnit.SECONDS);
+        JsonNode welcome = JSON.readTree(listener.next(dev.pulse.server.support.RecordingListener.Text.class).text());
+        assertEquals("welcome", welcome.get("type").asText());
+        JsonNode joined = JSON.readTree(listener.next(dev.pulse.server.support.RecordingListener.Text.class).text());
+        assertEquals("inbox.ann", joined.get("channel").asText(), "joined on the user's behalf: " + joined);
+        assertEquals("ann", joined.get("members").get(0).get("name").asText(), "the backend's user is the name");
+        JsonNode call = calls.poll(5, TimeUnit.SECONDS);
+        assertEquals("connect", call.get("event").asText());
+        assertTrue(call.get("headers").has("x-pulse-client-address"), call.toString());
+
+        dev.pulse.server.support.RecordingListener stranger = new dev.pulse.server.support.RecordingListener();
+        server.connect("/ws", stranger);
+        dev.pulse.server.support.RecordingListener.Close close = stranger.next(dev.pulse.server.support.RecordingListener.Close.class);
+        assertEquals(4006, close.code());
+        assertEquals("forbidden: log in first", close.reason());
+    }
+
+    @Test
     void rpcIsAnsweredByTheBackend() throws Exception {
         server.start(b -> b.proxy(new ProxyConfig(Map.of("rpc", URI.create(url("/rpc"))), Duration.ofSeconds(2),
                 null, 16, false)));

@@ -47,6 +47,32 @@ class SocketIoAuthorizationTest {
     }
 
     @Test
+    void theBackendsConnectEndpointMayRefuseASocketWithConnectError() throws Exception {
+        com.sun.net.httpserver.HttpServer backend = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        backend.createContext("/connect", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            byte[] out = "{\"error\":{\"message\":\"log in first\"}}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, out.length);
+            exchange.getResponseBody().write(out);
+            exchange.close();
+        });
+        backend.start();
+        try {
+            java.net.URI url = java.net.URI.create("http://127.0.0.1:" + backend.getAddress().getPort() + "/connect");
+            server.start(b -> b.proxy(new dev.pulse.server.proxy.ProxyConfig(Map.of("connect", url),
+                    java.time.Duration.ofSeconds(2), null, 16, false)));
+            PollingClient client = new PollingClient(server.port());
+            client.open();
+            client.send("40");
+            String answer = client.pollUntil("44");
+            assertTrue(answer.contains("log in first"), answer);
+        } finally {
+            backend.stop(0);
+        }
+    }
+
+    @Test
     void joinsAndRelayedEventsObeyTheChannelsRules() throws Exception {
         server.start(b -> b.jwtSecret(SECRET).namespaces(List.of(
                 new Namespace("alice-only", Map.of(Right.JOIN, Who.GRANT), false, null),
