@@ -71,7 +71,8 @@ public final class BackendProxy {
             thread.setDaemon(true);
             return thread;
         });
-        this.http = HttpClient.newBuilder().executor(answers).connectTimeout(config.timeout()).build();
+        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(answers)
+                .connectTimeout(config.timeout()).build();
     }
 
     /** No backend: every event allowed without a call. */

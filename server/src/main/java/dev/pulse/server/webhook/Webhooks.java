@@ -51,7 +51,7 @@ public final class Webhooks implements ChannelEvents {
     private final WebhookConfig config;
     private final Signature signature;
     private final BlockingQueue<Event> queue;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(TIMEOUT).build();
     private final LongAdder sent = new LongAdder();
     private final LongAdder dropped = new LongAdder();
     private final LongAdder failedAttempts = new LongAdder();
