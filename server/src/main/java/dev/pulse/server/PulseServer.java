@@ -98,7 +98,8 @@ public final class PulseServer implements AutoCloseable {
             throws InterruptedException {
         this.config = config;
         this.cluster = config.redis() == null ? null : new RedisEngine(new ClusterConfig(config.redis(), config.clusterName(),
-                config.nodeTimeout(), config.historySize(), config.presenceLimit(), config.channelIdleTimeout()));
+                config.nodeTimeout(), config.historySize(), config.presenceLimit(), config.channelIdleTimeout(),
+                config.redisMaxPendingBytes()));
         this.sessions = cluster == null ? new SessionContext(config, ByteBufAllocator.DEFAULT)
                 : new SessionContext(config, ByteBufAllocator.DEFAULT, cluster, cluster, cluster, cluster.nodeId());
         AccessPolicy access = new AccessPolicy(config.access(), sessions.authentication());
@@ -231,8 +232,16 @@ public final class PulseServer implements AutoCloseable {
     public static PulseServer start(ServerConfig config, Function<SessionContext, List<WebSocketEndpoint>> endpoints)
             throws InterruptedException {
         PulseServer server = new PulseServer(config, endpoints);
-        log.info("Pulse listening on {} ({} transport, {} I/O threads)",
-                server.serverChannel.localAddress(), server.transport, server.transport.threadCount(config.ioThreads()));
+        java.net.InetSocketAddress bound = (java.net.InetSocketAddress) server.serverChannel.localAddress();
+        String host = bound.getAddress().isAnyLocalAddress() ? "localhost"
+                : bound.getAddress() instanceof java.net.Inet6Address ? "[" + bound.getAddress().getHostAddress() + "]"
+                : bound.getAddress().getHostAddress();
+        String url = (config.tls() ? "https://" : "http://") + host + ':' + bound.getPort() + '/';
+        log.info("Pulse listening on {} (bound to {}; {} transport, {} I/O threads); open {} for the page. Doors: /ws, "
+                        + "/socket.io/, /rooms/NAME, /echo{}{}", url, bound, server.transport,
+                server.transport.threadCount(config.ioThreads()), url,
+                server.lineChannel == null ? "" : ", the line door on port " + server.tcpPort(),
+                config.apiKey() == null ? "" : ", the HTTP API under /api/");
         if (server.transport == Transport.NIO && config.nativeTransport()) {
             log.info("native epoll unavailable, using NIO: {}", String.valueOf(Transport.nativeUnavailabilityCause()));
         }

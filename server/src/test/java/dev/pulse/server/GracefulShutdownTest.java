@@ -32,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Shutdown: stop accepting, Close 1001 to every client, and on SIGTERM exit with status 0. */
 class GracefulShutdownTest {
 
-    private static final Pattern LISTENING = Pattern.compile("Pulse listening on /127\\.0\\.0\\.1:(\\d+)");
+    private static final Pattern LISTENING = Pattern.compile("Pulse listening on http://127\\.0\\.0\\.1:(\\d+)/");
 
     @RegisterExtension
     final TestServer server = new TestServer();

@@ -12,7 +12,9 @@ import java.time.Duration;
  * @param historySize messages each channel keeps in Redis
  * @param presenceLimit members beyond which presence is neither listed nor announced
  * @param channelIdleTimeout how long a channel without members keeps its history
+ * @param maxPendingBytes bytes of publishes and joins sent to Redis and not yet answered, at most
+ *                        ({@code --redis-max-pending-bytes}); more are refused without being sent
  */
 public record ClusterConfig(String redis, String name, Duration nodeTimeout, int historySize, int presenceLimit,
-                            Duration channelIdleTimeout) {
+                            Duration channelIdleTimeout, long maxPendingBytes) {
 }

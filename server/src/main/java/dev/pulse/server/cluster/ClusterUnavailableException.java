@@ -6,4 +6,15 @@ public final class ClusterUnavailableException extends RuntimeException {
     ClusterUnavailableException(Throwable cause) {
         super("the cluster's Redis did not answer: " + cause.getMessage(), cause);
     }
+
+    /** Refused without asking Redis: {@code why}. */
+    ClusterUnavailableException(String why) {
+        super(why);
+    }
+
+    /** No stack trace for a refusal that happens by the thousand while Redis is away. */
+    @Override
+    public synchronized Throwable fillInStackTrace() {
+        return getCause() == null ? this : super.fillInStackTrace();
+    }
 }

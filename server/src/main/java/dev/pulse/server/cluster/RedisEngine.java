@@ -85,6 +85,16 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final SecureRandom IDS = new SecureRandom();
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(2);
+    /** How long before this node gives up on a publish the script refuses to run it. */
+    static final long DEADLINE_MARGIN_MILLIS = 500;
+    /**
+     * How long Redis may leave commands unanswered before it counts as stalled: new publishes and
+     * joins are then refused without being sent, until it answers again (the heartbeat keeps
+     * asking). Redis answers in well under a millisecond when it is well.
+     */
+    private static final long STALL_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** The scripts that carry clients' work, refused while Redis is stalled or too much waits. */
+    private static final java.util.Set<String> GATED = java.util.Set.of("publish", "member-join", "read");
     /** How long a direct message or a disconnect waits for the other nodes' answers. */
     private static final long PEER_ANSWER_MILLIS = 2000;
 
@@ -113,6 +123,14 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
     private final LongAdder publishes = new LongAdder();
     private final LongAdder reconnects = new LongAdder();
     private final LongAdder failures = new LongAdder();
+    private final LongAdder refused = new LongAdder();
+    private final LongAdder lateRefusals = new LongAdder();
+    private final java.util.concurrent.atomic.AtomicLong pendingBytes = new java.util.concurrent.atomic.AtomicLong();
+    /**
+     * Since when Redis has been asked something and has answered nothing (0: it answered since the
+     * last command was sent). A command that times out does not clear it: Redis did not answer.
+     */
+    private volatile long unansweredSince;
     private volatile long lagMillis;
     /** When Redis last answered a command ({@link System#nanoTime()}). */
     private volatile long lastAnswerNanos = System.nanoTime();
@@ -228,6 +246,43 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
     public boolean isConnected() {
         return connection.isOpen() && pubsub.isOpen()
                 && System.nanoTime() - lastAnswerNanos < config.nodeTimeout().toNanos() / 2;
+    }
+
+    /**
+     * Why a command of clients' work must not be sent now, or null: Redis has left commands
+     * unanswered for a second (stalled: what is sent now would only wait, in this node's memory,
+     * and run when it wakes, after its sender was told unavailable), or {@code size} more bytes
+     * would pass {@code --redis-max-pending-bytes}.
+     */
+    private String refusal(long size) {
+        long silentSince = unansweredSince;
+        if (silentSince != 0 && System.nanoTime() - silentSince > STALL_NANOS) {
+            return "the cluster's Redis has not answered for " + (System.nanoTime() - silentSince) / 1_000_000
+                    + " ms: refused without being sent";
+        }
+        if (pendingBytes.get() + size > config.maxPendingBytes()) {
+            return "more than " + config.maxPendingBytes() + " bytes wait for the cluster's Redis: refused without being sent";
+        }
+        return null;
+    }
+
+    private static Throwable rootCause(Throwable failure) {
+        return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    }
+
+    /** Commands of clients' work refused without being sent (Redis stalled, or too much waiting). */
+    public long refused() {
+        return refused.sum();
+    }
+
+    /** Publishes that reached Redis after their deadline and were not published. */
+    public long lateRefusals() {
+        return lateRefusals.sum();
+    }
+
+    /** Bytes sent to Redis and not yet answered. */
+    public long pendingBytes() {
+        return pendingBytes.get();
     }
 
     /** Nodes alive at the latest heartbeat. */
@@ -384,12 +439,28 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
         return new ChannelState(epoch, seq, seqs, messages, memberCount, members);
     }
 
-    /** Numbers, keeps and publishes a message; completed with its seq. */
+    /**
+     * Numbers, keeps and publishes a message; completed with its seq. The script refuses to run
+     * after the publish's deadline, {@value #DEADLINE_MARGIN_MILLIS} ms before this node gives up
+     * on it: a publish answered unavailable because Redis stalled is not published when Redis
+     * wakes up and runs what was sent meanwhile (the margin covers the clocks of node and Redis
+     * disagreeing by that much).
+     */
     CompletableFuture<Long> publish(String channel, byte[][] parts, long floor) {
         publishes.increment();
-        return script("publish", ScriptOutputType.INTEGER, keys(stateKey(channel), historyKey(channel)),
+        long deadline = System.currentTimeMillis() + COMMAND_TIMEOUT.toMillis() - DEADLINE_MARGIN_MILLIS;
+        return this.<Long>script("publish", ScriptOutputType.INTEGER, keys(stateKey(channel), historyKey(channel)),
                 parts[0], parts[1], bytes(Integer.toString(config.historySize())), bytes(Long.toString(floor)),
-                bytes(newEpoch()), bytes(topic(channel)), bytes(Long.toString(stateLifetimeMillis())));
+                bytes(newEpoch()), bytes(topic(channel)), bytes(Long.toString(stateLifetimeMillis())),
+                bytes(Long.toString(deadline)))
+                .thenApply(seq -> {
+                    if (seq < 0) {
+                        lateRefusals.increment();
+                        throw new CompletionException(new ClusterUnavailableException(
+                                "the publish reached Redis after its deadline: not published"));
+                    }
+                    return seq;
+                });
     }
 
     CompletableFuture<Long> memberJoined(String channel, String memberId, byte[] joinEvent, byte[] leaveEvent) {
@@ -739,6 +810,25 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
      */
     private <T> CompletableFuture<T> eval(String name, ScriptOutputType type, byte[][] keys, byte[][] args) {
         byte[] body = scripts.get(name);
+        long size = body.length;
+        for (byte[] arg : args) {
+            size += arg.length;
+        }
+        for (byte[] key : keys) {
+            size += key.length;
+        }
+        if (GATED.contains(name)) {
+            String why = refusal(size);
+            if (why != null) {
+                refused.increment();
+                return CompletableFuture.failedFuture(new CompletionException(new ClusterUnavailableException(why)));
+            }
+        }
+        long bytes = size;
+        if (unansweredSince == 0) {
+            unansweredSince = System.nanoTime();
+        }
+        pendingBytes.addAndGet(bytes);
         roundTrips.increment();
         CompletableFuture<T> result;
         try {
@@ -747,8 +837,13 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
             result = CompletableFuture.failedFuture(e);
         }
         return result.handle((value, failure) -> {
-            if (failure == null) {
+            pendingBytes.addAndGet(-bytes);
+            if (failure == null || rootCause(failure) instanceof io.lettuce.core.RedisCommandExecutionException) {
+                // An error reply is an answer too: Redis is there.
                 lastAnswerNanos = System.nanoTime();
+                unansweredSince = 0;
+            }
+            if (failure == null) {
                 return value;
             }
             failures.increment();

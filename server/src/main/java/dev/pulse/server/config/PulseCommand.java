@@ -89,6 +89,12 @@ public final class PulseCommand {
             description = "Public keys that verify RS256 and ES256 tokens: PEM files or JWKS files, comma-separated (PULSE_JWT_KEYS).")
     List<String> jwtKeys;
 
+    @Option(names = "--redis-max-pending-bytes", paramLabel = "SIZE", converter = SizeConverter.class,
+            defaultValue = "${env:PULSE_REDIS_MAX_PENDING_BYTES:-16MiB}",
+            description = "Publishes and joins waiting for Redis's answer, in bytes, at most; more are refused as "
+                    + "unavailable without being sent (PULSE_REDIS_MAX_PENDING_BYTES).")
+    int redisMaxPendingBytes;
+
     @Option(names = "--direct", paramLabel = "WHO", defaultValue = "${env:PULSE_DIRECT:-}",
             description = "Who may send direct messages: anyone, user, grant (a token with \"direct\": true), admin or "
                     + "nobody; empty for anyone, or grant with --jwt-secret (PULSE_DIRECT).")
@@ -509,6 +515,7 @@ public final class PulseCommand {
                 .direct(direct.isBlank() ? null : Who.parse(direct))
                 .proxy(proxyConfig())
                 .jwtKeys(jwtKeys == null ? List.of() : jwtKeys)
+                .redisMaxPendingBytes(redisMaxPendingBytes)
                 .webhooks(new WebhookConfig(webhookUrl.isBlank() ? null : java.net.URI.create(webhookUrl.trim()),
                         webhookSecret.isEmpty() ? null : webhookSecret,
                         new java.util.HashSet<>(webhookEvents.stream().map(String::trim).filter(e -> !e.isEmpty()).toList()),

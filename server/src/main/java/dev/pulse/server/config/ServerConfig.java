@@ -59,6 +59,12 @@ public final class ServerConfig {
     public static final int DEFAULT_MAX_JOINS_PER_CONNECTION = 128;
     /** How long a channel without members keeps its history for clients that come back with {@code since}. */
     public static final Duration DEFAULT_CHANNEL_IDLE_TIMEOUT = Duration.ofMinutes(10);
+    /**
+     * 16 MiB of publishes and joins waiting for Redis: a well Redis keeps under 100 KiB waiting at
+     * 400 publishes of 30 KB a second (measured, bench/RESULTS.md), so this is a stall's
+     * first second or so, and no more, of a busy node.
+     */
+    public static final int DEFAULT_REDIS_MAX_PENDING_BYTES = 16 * 1024 * 1024;
     /** 64 KiB: a channel's history, in bytes; a hundred chat messages of 200-300 bytes fit with room to spare. */
     public static final int DEFAULT_HISTORY_BYTES = 64 * 1024;
     /** 128 MiB: all channels' history together. */
@@ -170,6 +176,7 @@ public final class ServerConfig {
     private final ProxyConfig proxy;
     private final WebhookConfig webhooks;
     private final List<String> jwtKeys;
+    private final int redisMaxPendingBytes;
 
     private ServerConfig(Builder b) {
         this.host = b.host;
@@ -229,6 +236,7 @@ public final class ServerConfig {
         this.proxy = b.proxy;
         this.webhooks = b.webhooks;
         this.jwtKeys = b.jwtKeys;
+        this.redisMaxPendingBytes = b.redisMaxPendingBytes;
     }
 
     public static Builder builder() {
@@ -293,7 +301,8 @@ public final class ServerConfig {
                 .direct(direct)
                 .proxy(proxy)
                 .webhooks(webhooks)
-                .jwtKeys(jwtKeys);
+                .jwtKeys(jwtKeys)
+                .redisMaxPendingBytes(redisMaxPendingBytes);
     }
 
     /** Address to bind; {@code 0.0.0.0} for every IPv4 interface. */
@@ -545,6 +554,11 @@ public final class ServerConfig {
         return direct;
     }
 
+    /** Bytes of clients' work waiting for Redis at most; more is refused without being sent. */
+    public int redisMaxPendingBytes() {
+        return redisMaxPendingBytes;
+    }
+
     /** Files of public keys (PEM, or JWKS) that verify RS256 and ES256 tokens. */
     public List<String> jwtKeys() {
         return jwtKeys;
@@ -661,6 +675,7 @@ public final class ServerConfig {
                 + ", proxy=" + proxy.urls() + '/' + proxy.timeout() + '/' + proxy.maxInFlight() + '/'
                 + (proxy.failOpen() ? "fail-open" : "fail-closed") + (proxy.secret() == null ? "" : "/signed")
                 + ", jwtKeys=" + jwtKeys
+                + ", redisMaxPendingBytes=" + redisMaxPendingBytes
                 + ", webhooks=" + webhooks.url() + '/' + new java.util.TreeSet<>(webhooks.events()) + '/' + webhooks.queueSize()
                 + (webhooks.secret() == null ? "" : "/signed")
                 + ", deflate=" + deflate
@@ -729,6 +744,7 @@ public final class ServerConfig {
         private ProxyConfig proxy = new ProxyConfig(java.util.Map.of(), DEFAULT_PROXY_TIMEOUT, null,
                 DEFAULT_PROXY_MAX_IN_FLIGHT, false);
         private List<String> jwtKeys = List.of();
+        private int redisMaxPendingBytes = DEFAULT_REDIS_MAX_PENDING_BYTES;
         private WebhookConfig webhooks = new WebhookConfig(null, null, WebhookConfig.EVENTS, DEFAULT_WEBHOOK_QUEUE_SIZE);
 
         private Builder() {
@@ -1064,6 +1080,14 @@ public final class ServerConfig {
 
         public Builder direct(Who direct) {
             this.direct = direct;
+            return this;
+        }
+
+        public Builder redisMaxPendingBytes(int bytes) {
+            if (bytes < 64 * 1024) {
+                throw new IllegalArgumentException("--redis-max-pending-bytes must be at least 64KiB: " + bytes);
+            }
+            this.redisMaxPendingBytes = bytes;
             return this;
         }
 

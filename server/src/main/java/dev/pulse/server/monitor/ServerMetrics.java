@@ -165,6 +165,12 @@ public final class ServerMetrics {
                 .description("publish-to-arrival time of the latest channel message received from Redis").register(registry);
         Gauge.builder("pulse.cluster.nodes", cluster, RedisEngine::nodes).description("nodes alive in the cluster")
                 .register(registry);
+        counter("pulse.redis.refused", "publishes and joins refused without being sent: Redis stalled, or "
+                + "--redis-max-pending-bytes waiting", cluster, RedisEngine::refused);
+        counter("pulse.redis.late", "publishes that reached Redis after their deadline and were not published", cluster,
+                RedisEngine::lateRefusals);
+        Gauge.builder("pulse.redis.pending.bytes", cluster, RedisEngine::pendingBytes).baseUnit("bytes")
+                .description("bytes of commands sent to Redis and not yet answered").register(registry);
         Gauge.builder("pulse.redis.connected", cluster, c -> c.isConnected() ? 1 : 0)
                 .description("1 while connected to Redis").register(registry);
     }

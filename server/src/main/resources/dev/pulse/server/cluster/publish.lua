@@ -3,7 +3,14 @@
 -- KEYS: 1 the channel's state (hash: seq, epoch), 2 its history (stream)
 -- ARGV: 1 message before seq, 2 after it, 3 history size, 4 the publishing node's last seq of the
 --       channel (where numbering resumes when Redis lost the state), 5 an epoch for a new state,
---       6 the channel's topic, 7 how long an untouched channel's state lives, in ms
+--       6 the channel's topic, 7 how long an untouched channel's state lives, in ms, 8 the
+--       publish's deadline (ms since the epoch): past it the node has answered, or will answer,
+--       unavailable, so the message must not be published
+-- Returns: the message's seq, or -1 when the script ran after the deadline (nothing published)
+local t = redis.call('TIME')
+if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[8]) then
+  return -1
+end
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 local seq
 if epoch then
