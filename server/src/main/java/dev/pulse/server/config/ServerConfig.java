@@ -60,9 +60,9 @@ public final class ServerConfig {
     /** How long a channel without members keeps its history for clients that come back with {@code since}. */
     public static final Duration DEFAULT_CHANNEL_IDLE_TIMEOUT = Duration.ofMinutes(10);
     /**
-     * 16 MiB of publishes and joins waiting for Redis: a well Redis keeps under 100 KiB waiting at
-     * 400 publishes of 30 KB a second (measured, bench/RESULTS.md), so this is a stall's
-     * first second or so, and no more, of a busy node.
+     * 16 MiB of publishes and joins waiting for Redis: about three seconds of 200 publishes of
+     * 30 KB a second (RedisStallTest's load, bench/RESULTS.md), far above what waits while Redis
+     * answers in a millisecond.
      */
     public static final int DEFAULT_REDIS_MAX_PENDING_BYTES = 16 * 1024 * 1024;
     /** 64 KiB: a channel's history, in bytes; a hundred chat messages of 200-300 bytes fit with room to spare. */
