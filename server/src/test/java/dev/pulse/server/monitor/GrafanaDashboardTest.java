@@ -1,0 +1,97 @@
+package dev.pulse.server.monitor;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import dev.pulse.server.proxy.ProxyConfig;
+import dev.pulse.server.support.JsonClient;
+import dev.pulse.server.support.RedisProcess;
+import dev.pulse.server.support.TestServer;
+import dev.pulse.server.webhook.WebhookConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code docker/grafana/pulse-dashboard.json} asks only for metrics a server really exports: a
+ * server with every feature that has metrics (a cluster over a real Redis, the proxy, webhooks)
+ * is scraped after some traffic, and every metric name in the dashboard's queries must be there.
+ */
+class GrafanaDashboardTest {
+
+    private static final Pattern METRIC = Pattern.compile("\\b(?:pulse|jvm|process)_[a-z_]+\\b");
+
+    @RegisterExtension
+    final TestServer server = new TestServer();
+
+    private static Path dashboard() {
+        Path dir = Path.of("").toAbsolutePath();
+        while (dir != null && !Files.exists(dir.resolve("docker/grafana/pulse-dashboard.json"))) {
+            dir = dir.getParent();
+        }
+        assertTrue(dir != null, "docker/grafana/pulse-dashboard.json above " + Path.of("").toAbsolutePath());
+        return dir.resolve("docker/grafana/pulse-dashboard.json");
+    }
+
+    @Test
+    void everyMetricTheDashboardQueriesIsExported() throws Exception {
+        Set<String> wanted = new TreeSet<>();
+        JsonNode json = new ObjectMapper().readTree(Files.readString(dashboard()));
+        for (JsonNode panel : json.get("panels")) {
+            for (JsonNode target : panel.get("targets")) {
+                Matcher m = METRIC.matcher(target.get("expr").asText());
+                while (m.find()) {
+                    wanted.add(m.group());
+                }
+            }
+        }
+        assertTrue(wanted.size() > 15, "the dashboard queries the server's metrics: " + wanted);
+
+        HttpServer backend = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        backend.createContext("/", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            exchange.sendResponseHeaders(200, 2);
+            exchange.getResponseBody().write("{}".getBytes());
+            exchange.close();
+        });
+        backend.start();
+        try (RedisProcess redis = RedisProcess.start()) {
+            String base = "http://127.0.0.1:" + backend.getAddress().getPort();
+            server.start(b -> b.redis(redis.uri())
+                    .proxy(new ProxyConfig(Map.of("join", URI.create(base + "/join")), Duration.ofSeconds(2), null, 16, false))
+                    .webhooks(new WebhookConfig(URI.create(base + "/hooks"), null, WebhookConfig.EVENTS, 100)));
+            try (JsonClient ann = JsonClient.connect(server)) {
+                ann.join("dash", "ann");
+                ann.send("type", "publish", "channel", "dash", "text", "hello");
+                ann.next("message");
+            }
+            System.gc(); // a GC pause on record, in this JVM, where the server runs
+            String exported = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + server.port() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+            Set<String> missing = new TreeSet<>();
+            for (String name : wanted) {
+                if (!Pattern.compile("(?m)^" + name + "[{ ]").matcher(exported).find()) {
+                    missing.add(name);
+                }
+            }
+            assertTrue(missing.isEmpty(), "the dashboard queries metrics the server does not export: " + missing);
+        } finally {
+            backend.stop(0);
+        }
+    }
+}
