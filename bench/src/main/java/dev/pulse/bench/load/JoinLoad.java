@@ -90,7 +90,7 @@ public final class JoinLoad implements Callable<Integer> {
             Arrays.sort(sorted);
             double p50 = n == 0 ? 0 : sorted[n / 2] / 1e3;
             double p99 = n == 0 ? 0 : sorted[Math.min(n - 1, (int) (n * 0.99))] / 1e3;
-            Thread.sleep(backend != null ? 2_000 : 0); // the last webhook batches
+            awaitQuietBackend(backend);
             backendCalls.addAndGet(-calledBefore);
             webhookEvents.addAndGet(-eventsBefore);
             System.out.printf("joins %s: %d joins (%d errors) in %.2f s: %.0f/s, %.0f per server CPU-second, "
@@ -106,6 +106,19 @@ public final class JoinLoad implements Callable<Integer> {
             if (backend != null) {
                 backend.stop(0);
             }
+        }
+    }
+
+    /** Until the backend has taken nothing for half a second (the last webhook batches), at most 10 s. */
+    private void awaitQuietBackend(HttpServer backend) throws InterruptedException {
+        if (backend == null) {
+            return;
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long calls = -1;
+        while (calls != backendCalls.get() && System.nanoTime() < deadline) {
+            calls = backendCalls.get();
+            Thread.sleep(500);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.pulse.server.access;
 
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -24,11 +25,62 @@ import java.util.regex.Pattern;
  */
 public final class ChannelRules {
 
-    private record Rule(String match, Pattern pattern, Map<Right, Who> who, Map<String, java.net.URI> proxy,
-                        boolean publishWebhook) {
+    /**
+     * What the rules say of one channel, resolved once per request (one match of the rules'
+     * globs, however many rights are asked): who may exercise each right there, the namespace's
+     * own backend endpoints, and whether its publishes go to the webhook.
+     */
+    public record Policy(Map<Right, Who> who, Map<String, URI> proxy, boolean publishWebhook) {
 
-        Rule(String match, Map<Right, Who> who) {
-            this(match, Glob.compile(match), who, Map.of(), false);
+        /** Who may exercise {@code right} here. */
+        public Who who(Right right) {
+            return who.get(right);
+        }
+
+        /** The namespace's own backend endpoint for {@code event}, or null (the server's then). */
+        public URI proxyUrl(String event) {
+            return proxy.get(event);
+        }
+
+        /**
+         * Whether {@code principal} may exercise {@code right} in {@code channel}, this policy's.
+         *
+         * @param principal the session's, null when anonymous
+         * @param subscription the rights a subscription token for this channel grants the session, or null
+         * @return null when it may, else why not (for the client)
+         */
+        public String check(Principal principal, Right right, String channel, Set<Right> subscription) {
+            Who who = who(right);
+            if (allows(who, principal, right, channel, subscription)) {
+                return null;
+            }
+            if (who == Who.NOBODY) {
+                return right == Right.PUBLISH ? channel + " is published by the server only"
+                        : "nobody may " + right.label() + " " + channel;
+            }
+            if (principal == null) {
+                return "a token is required to " + right.label() + " " + channel;
+            }
+            return who == Who.ADMIN ? "only an admin may " + right.label() + " " + channel
+                    : "your token does not grant " + right.label() + " in " + channel;
+        }
+    }
+
+    /**
+     * A rule and its policy, and the policy it has for the server's own {@code $} channels: the
+     * same but that nobody publishes there, whatever a namespace says.
+     */
+    private record Rule(String match, Pattern pattern, Policy policy, Policy systemPolicy) {
+
+        Rule(String match, Pattern pattern, Map<Right, Who> who, Map<String, URI> proxy, boolean publishWebhook) {
+            this(match, pattern, new Policy(Map.copyOf(who), proxy, publishWebhook),
+                    new Policy(serverPublishes(who), proxy, publishWebhook));
+        }
+
+        private static Map<Right, Who> serverPublishes(Map<Right, Who> who) {
+            Map<Right, Who> copy = new EnumMap<>(who);
+            copy.put(Right.PUBLISH, Who.NOBODY);
+            return Map.copyOf(copy);
         }
     }
 
@@ -38,10 +90,10 @@ public final class ChannelRules {
 
     /**
      * @param namespaces the configured namespaces, in order
-     * @param tokens whether a JWT secret is configured (sessions may authenticate)
-     * @param anyAuthentication whether a JWT secret or an API key is configured
+     * @param tokens whether tokens are verified (a JWT secret or keys)
+     * @param anyAuthentication whether tokens or an API key are configured
      * @param direct who may send direct messages; null for the default ({@code anyone}, or
-     *               {@code grant} with a JWT secret)
+     *               {@code grant} with tokens)
      */
     public ChannelRules(List<Namespace> namespaces, boolean tokens, boolean anyAuthentication, Who direct) {
         Who open = tokens ? Who.USER : Who.ANYONE;
@@ -53,10 +105,12 @@ public final class ChannelRules {
             rules.add(new Rule(namespace.match(), namespace.pattern(), who, namespace.proxy(), namespace.publishWebhook()));
         }
         Who system = anyAuthentication ? Who.ADMIN : Who.ANYONE;
-        rules.add(new Rule("$*", Map.of(Right.JOIN, system, Right.PRESENCE, system, Right.HISTORY, system, Right.PUBLISH, Who.NOBODY)));
-        rules.add(new Rule("*", Map.of(Right.JOIN, open, Right.PRESENCE, open, Right.HISTORY, open, Right.PUBLISH, open)));
+        rules.add(new Rule("$*", Glob.compile("$*"),
+                Map.of(Right.JOIN, system, Right.PRESENCE, system, Right.HISTORY, system, Right.PUBLISH, Who.NOBODY), Map.of(), false));
+        rules.add(new Rule("*", Glob.compile("*"),
+                Map.of(Right.JOIN, open, Right.PRESENCE, open, Right.HISTORY, open, Right.PUBLISH, open), Map.of(), false));
         this.direct = direct != null ? direct : tokens ? Who.GRANT : Who.ANYONE;
-        this.admitsAnonymous = rules.stream().anyMatch(rule -> rule.who().get(Right.JOIN) == Who.ANYONE);
+        this.admitsAnonymous = rules.stream().anyMatch(rule -> rule.policy().who(Right.JOIN) == Who.ANYONE);
     }
 
     /** Open to all: the rules of a server with no authentication and no namespaces. */
@@ -64,59 +118,29 @@ public final class ChannelRules {
         return new ChannelRules(List.of(), false, false, null);
     }
 
-    /**
-     * Whether {@code principal} may exercise {@code right} in {@code channel}.
-     *
-     * @param principal the session's, null when anonymous
-     * @param subscription the rights a subscription token for this channel grants the session, or null
-     * @return null when it may, else why not (for the client)
-     */
-    public String check(Principal principal, Right right, String channel, Set<Right> subscription) {
-        Who who = who(right, channel);
-        if (allows(who, principal, right, channel, subscription)) {
-            return null;
-        }
-        if (who == Who.NOBODY) {
-            return right == Right.PUBLISH ? channel + " is published by the server only"
-                    : "nobody may " + right.label() + " " + channel;
-        }
-        if (principal == null) {
-            return "a token is required to " + right.label() + " " + channel;
-        }
-        return who == Who.ADMIN ? "only an admin may " + right.label() + " " + channel
-                : "your token does not grant " + right.label() + " in " + channel;
-    }
-
-    /** Who may exercise {@code right} in {@code channel}: the first matching rule's answer. */
-    public Who who(Right right, String channel) {
-        if (right == Right.PUBLISH && channel.startsWith("$")) {
-            return Who.NOBODY; // the server's channels are the server's to publish, whatever a namespace says
-        }
-        return rule(channel).who().get(right);
-    }
-
-    private Rule rule(String channel) {
+    /** The policy of {@code channel}: the first matching rule's. */
+    public Policy policy(String channel) {
         for (Rule rule : rules) {
             if (rule.pattern().matcher(channel).matches()) {
-                return rule;
+                return channel.startsWith("$") ? rule.systemPolicy() : rule.policy();
             }
         }
         throw new IllegalStateException("the last rule matches every channel");
     }
 
-    /** The backend endpoint the namespace of {@code channel} gives for {@code event}, or null (the server's then). */
-    public java.net.URI proxyUrl(String event, String channel) {
-        return rule(channel).proxy().get(event);
+    /** {@link Policy#check} of {@code channel}'s policy. */
+    public String check(Principal principal, Right right, String channel, Set<Right> subscription) {
+        return policy(channel).check(principal, right, channel, subscription);
     }
 
-    /** Whether clients' publishes in {@code channel} go to the webhook. */
-    public boolean publishWebhook(String channel) {
-        return rule(channel).publishWebhook();
+    /** Who may exercise {@code right} in {@code channel}. */
+    public Who who(Right right, String channel) {
+        return policy(channel).who(right);
     }
 
     /** Whether some namespace has a backend endpoint of its own. */
     public boolean anyProxy() {
-        return rules.stream().anyMatch(rule -> !rule.proxy().isEmpty());
+        return rules.stream().anyMatch(rule -> !rule.policy().proxy().isEmpty());
     }
 
     private static boolean allows(Who who, Principal principal, Right right, String channel, Set<Right> subscription) {
@@ -169,7 +193,7 @@ public final class ChannelRules {
     public String toString() {
         StringBuilder s = new StringBuilder();
         for (Rule rule : rules) {
-            s.append(rule.match()).append(rule.who()).append(' ');
+            s.append(rule.match()).append(rule.policy().who()).append(' ');
         }
         return s.append("direct=").append(direct.label()).toString();
     }

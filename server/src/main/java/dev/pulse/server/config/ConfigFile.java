@@ -10,6 +10,7 @@ import dev.pulse.server.access.Namespace;
 import dev.pulse.server.access.Right;
 import dev.pulse.server.access.Who;
 import dev.pulse.server.broadcast.SlowConsumerPolicy;
+import dev.pulse.server.proxy.ProxyConfig;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -219,14 +220,10 @@ final class ConfigFile {
 
     private java.net.URI url(String key, String text, int line) {
         try {
-            java.net.URI url = new java.net.URI(text.trim());
-            if (("http".equals(url.getScheme()) || "https".equals(url.getScheme())) && url.getHost() != null) {
-                return url;
-            }
-        } catch (java.net.URISyntaxException e) {
-            // said below
+            return ProxyConfig.httpUrl(key, text);
+        } catch (IllegalArgumentException e) {
+            throw problem(line, e.getMessage());
         }
-        throw problem(line, key + " must be an http(s) URL: " + text);
     }
 
     private boolean bool(String key, JsonNode value, int line) {

@@ -516,7 +516,7 @@ public final class PulseCommand {
                 .proxy(proxyConfig())
                 .jwtKeys(jwtKeys == null ? List.of() : jwtKeys)
                 .redisMaxPendingBytes(redisMaxPendingBytes)
-                .webhooks(new WebhookConfig(webhookUrl.isBlank() ? null : java.net.URI.create(webhookUrl.trim()),
+                .webhooks(new WebhookConfig(webhookUrl.isBlank() ? null : ProxyConfig.httpUrl("the webhook URL", webhookUrl),
                         webhookSecret.isEmpty() ? null : webhookSecret,
                         new java.util.HashSet<>(webhookEvents.stream().map(String::trim).filter(e -> !e.isEmpty()).toList()),
                         webhookQueueSize))
@@ -527,11 +527,7 @@ public final class PulseCommand {
         java.util.Map<String, java.net.URI> urls = new java.util.LinkedHashMap<>();
         for (String[] url : new String[][] {{"connect", proxyConnectUrl}, {"join", proxyJoinUrl}, {"publish", proxyPublishUrl}, {"rpc", proxyRpcUrl}}) {
             if (!url[1].isBlank()) {
-                try {
-                    urls.put(url[0], new java.net.URI(url[1].trim()));
-                } catch (java.net.URISyntaxException e) {
-                    throw new IllegalArgumentException("the " + url[0] + " proxy is not a URL: " + url[1]);
-                }
+                urls.put(url[0], ProxyConfig.httpUrl("the " + url[0] + " proxy", url[1]));
             }
         }
         return new ProxyConfig(urls, proxyTimeout, proxySecret.isEmpty() ? null : proxySecret, proxyMaxInFlight, proxyFailOpen);

@@ -1106,9 +1106,8 @@ public final class ServerConfig {
 
         /** Where channel events go; the URL, when given, must be http(s). */
         public Builder webhooks(WebhookConfig webhooks) {
-            java.net.URI url = webhooks.url();
-            if (url != null && (!"http".equals(url.getScheme()) && !"https".equals(url.getScheme()) || url.getHost() == null)) {
-                throw new IllegalArgumentException("the webhook URL must be an http(s) URL: " + url);
+            if (webhooks.url() != null) {
+                ProxyConfig.requireHttp("the webhook URL", webhooks.url());
             }
             this.webhooks = webhooks;
             return this;
@@ -1116,12 +1115,7 @@ public final class ServerConfig {
 
         /** The backend's endpoints; each must be an http or https URL, the timeout and the bound positive. */
         public Builder proxy(ProxyConfig proxy) {
-            for (java.util.Map.Entry<String, java.net.URI> url : proxy.urls().entrySet()) {
-                String scheme = url.getValue().getScheme();
-                if (!"http".equals(scheme) && !"https".equals(scheme) || url.getValue().getHost() == null) {
-                    throw new IllegalArgumentException("the " + url.getKey() + " proxy must be an http(s) URL: " + url.getValue());
-                }
-            }
+            proxy.urls().forEach((event, url) -> ProxyConfig.requireHttp("the " + event + " proxy", url));
             if (proxy.timeout().isZero() || proxy.timeout().isNegative()) {
                 throw new IllegalArgumentException("the proxy timeout must be positive: " + proxy.timeout());
             }

@@ -19,4 +19,29 @@ public record ProxyConfig(Map<String, URI> urls, Duration timeout, String secret
     public ProxyConfig {
         urls = Map.copyOf(urls);
     }
+
+    /**
+     * {@code text} as the http(s) URL of a backend endpoint (the proxy's, the webhooks').
+     *
+     * @throws IllegalArgumentException "{@code what} must be an http(s) URL: ..."
+     */
+    public static URI httpUrl(String what, String text) {
+        try {
+            return requireHttp(what, new URI(text.trim()));
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalArgumentException(what + " must be an http(s) URL: " + text);
+        }
+    }
+
+    /**
+     * {@code url}, when it is an http(s) URL with a host.
+     *
+     * @throws IllegalArgumentException "{@code what} must be an http(s) URL: ..."
+     */
+    public static URI requireHttp(String what, URI url) {
+        if (!"http".equals(url.getScheme()) && !"https".equals(url.getScheme()) || url.getHost() == null) {
+            throw new IllegalArgumentException(what + " must be an http(s) URL: " + url);
+        }
+        return url;
+    }
 }

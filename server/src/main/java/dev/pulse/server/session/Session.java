@@ -189,23 +189,12 @@ public final class Session {
             opened.run();
             return;
         }
-        ObjectNode body = context.proxy().body("connect").put("client", id)
-                .put("user", principal == null ? null : principal.subject()).put("transport", kind.label());
+        ObjectNode body = context.proxy().body("connect").put("user", principal == null ? null : principal.subject());
         ObjectNode forwarded = body.putObject("headers");
         if (headers != null) {
             headers.forEach(forwarded::put);
         }
-        asking = true;
-        context.proxy().call(url, body).thenAccept(decision -> channel.eventLoop().execute(() -> {
-            asking = false;
-            if (ended || !channel.isActive()) {
-                return;
-            }
-            if (!decision.allowed()) {
-                refused.accept(decision.message());
-                return;
-            }
-            JsonNode result = decision.result();
+        ask(url, body, result -> {
             Principal who = principal;
             if (result != null && result.hasNonNull("user") && !result.get("user").asText().isBlank()) {
                 who = principal == null ? new Principal(result.get("user").asText(), null)
@@ -216,29 +205,20 @@ public final class Session {
             opened.run();
             if (result != null && result.path("channels").isArray()) {
                 for (JsonNode joining : result.get("channels")) {
-                    if (!ClientRequest.isChannelName(joining.asText())) {
-                        continue;
-                    }
-                    try {
-                        dispatch(ClientRequest.join(joining.asText(), null));
-                    } catch (ProtocolException e) {
-                        reply(ServerMessages.error(e.code(), e.getMessage(), e.ref()));
+                    if (ClientRequest.isChannelName(joining.asText())) {
+                        handleNow(ClientRequest.join(joining.asText(), null));
                     }
                 }
             }
-            drainWaiting();
-            channel.flush();
-        }));
+        }, decision -> refused.accept(decision.message()));
     }
 
-    private void drainWaiting() {
-        while (!asking && waiting != null && !waiting.isEmpty()) {
-            ClientRequest next = waiting.poll();
-            try {
-                dispatch(next);
-            } catch (ProtocolException e) {
-                reply(ServerMessages.error(e.code(), e.getMessage(), e.ref()));
-            }
+    /** Serves a request that waited (or that nobody sent, the connect call's joins): a refusal is answered. */
+    private void handleNow(ClientRequest request) {
+        try {
+            dispatch(request);
+        } catch (ProtocolException e) {
+            reply(ServerMessages.error(e.code(), e.getMessage(), e.ref()));
         }
     }
 
@@ -371,16 +351,19 @@ public final class Session {
     }
 
     /**
-     * Asks the backend at {@code url} about a request, then, on this session's loop, goes on with
-     * {@code allowed} or answers the refusal; the requests that waited meanwhile follow, in order.
+     * Asks the backend at {@code url} (telling it who asks), then, on this session's loop, goes on
+     * with {@code allowed} or hands the refusal to {@code refused}; the requests that waited
+     * meanwhile follow, in order.
      */
-    private void ask(URI url, ObjectNode body, String ref, Allowed allowed) {
-        body.put("client", id).put("user", principal == null ? null : principal.subject()).put("name", name)
-                .put("transport", kind.label());
+    private void ask(URI url, ObjectNode body, Allowed allowed, java.util.function.Consumer<BackendProxy.Decision> refused) {
+        if (!body.has("user")) {
+            body.put("user", principal == null ? null : principal.subject());
+        }
+        body.put("client", id).put("name", name).put("transport", kind.label());
         asking = true;
         context.proxy().call(url, body).thenAccept(decision -> channel.eventLoop().execute(() -> {
             asking = false;
-            if (ended) {
+            if (ended || !channel.isActive()) {
                 return;
             }
             if (decision.allowed()) {
@@ -390,20 +373,27 @@ public final class Session {
                     reply(ServerMessages.error(e.code(), e.getMessage(), e.ref()));
                 }
             } else {
-                reply(ServerMessages.error(decision.code(), decision.message(), ref));
+                refused.accept(decision);
             }
-            drainWaiting();
+            while (!asking && waiting != null && !waiting.isEmpty()) {
+                handleNow(waiting.poll());
+            }
             channel.flush();
         }));
     }
 
-    /** The backend endpoint for {@code event} in {@code channelName}: its namespace's own, else the server's; or null. */
-    private URI proxied(String event, String channelName) {
+    /** {@link #ask} about a client's request: a refusal is its error, with the backend's code. */
+    private void ask(URI url, ObjectNode body, String ref, Allowed allowed) {
+        ask(url, body, allowed, decision -> reply(ServerMessages.error(decision.code(), decision.message(), ref)));
+    }
+
+    /** The backend endpoint for {@code event}: the channel's namespace's own ({@code policy} null: none), else the server's; or null. */
+    private URI proxied(String event, ChannelRules.Policy policy) {
         BackendProxy proxy = context.proxy();
         if (proxy == null) {
             return null;
         }
-        URI own = channelName == null ? null : context.authentication().rules().proxyUrl(event, channelName);
+        URI own = policy == null ? null : policy.proxyUrl(event);
         return own != null ? own : proxy.url(event);
     }
 
@@ -417,21 +407,21 @@ public final class Session {
                 throw new ProtocolException(ErrorCode.FORBIDDEN, e.getMessage(), request.ref());
             }
         }
-        java.util.Set<Right> granted = subscription != null ? subscription.rights() : subscribed(channelName);
-        ChannelRules rules = context.authentication().rules();
-        String refusal = rules.check(principal, Right.JOIN, channelName, granted);
+        Set<Right> granted = subscription != null ? subscription.rights() : subscribed(channelName);
+        ChannelRules.Policy policy = context.authentication().rules().policy(channelName);
+        String refusal = policy.check(principal, Right.JOIN, channelName, granted);
         if (refusal != null) {
             throw new ProtocolException(ErrorCode.FORBIDDEN, refusal, request.ref());
         }
-        URI url = joined.containsKey(channelName) ? null : proxied("join", channelName);
+        URI url = joined.containsKey(channelName) ? null : proxied("join", policy);
         TokenAuthenticator.Subscription given = subscription;
         if (url != null) {
             checkJoinBound(request);
             ask(url, context.proxy().body("join").put("channel", channelName), request.ref(),
-                    result -> joinNow(request, given, granted));
+                    result -> joinNow(request, policy, given, granted));
             return;
         }
-        joinNow(request, given, granted);
+        joinNow(request, policy, given, granted);
     }
 
     private void checkJoinBound(ClientRequest request) throws ProtocolException {
@@ -442,10 +432,9 @@ public final class Session {
         }
     }
 
-    private void joinNow(ClientRequest request, TokenAuthenticator.Subscription subscription, java.util.Set<Right> granted)
-            throws ProtocolException {
+    private void joinNow(ClientRequest request, ChannelRules.Policy policy, TokenAuthenticator.Subscription subscription,
+                         Set<Right> granted) throws ProtocolException {
         String channelName = request.channel();
-        ChannelRules rules = context.authentication().rules();
         Room room = joined.get(channelName);
         if (room == null) {
             checkJoinBound(request);
@@ -467,12 +456,12 @@ public final class Session {
         if (request.name() != null && !nameFromToken) {
             name = request.name();
         }
-        room.join(new Room.Member(id, name, outbound, rules.check(principal, Right.PRESENCE, channelName, granted) == null,
-                rules.check(principal, Right.HISTORY, channelName, granted) == null), request.since(), request.epoch(), request.ref());
+        room.join(new Room.Member(id, name, outbound, policy.check(principal, Right.PRESENCE, channelName, granted) == null,
+                policy.check(principal, Right.HISTORY, channelName, granted) == null), request.since(), request.epoch(), request.ref());
     }
 
     /** The rights the subscription token given for {@code channelName} grants, or null. */
-    private java.util.Set<Right> subscribed(String channelName) {
+    private Set<Right> subscribed(String channelName) {
         Subscribed subscribed = subscriptions == null ? null : subscriptions.get(channelName);
         return subscribed == null ? null : subscribed.grant().rights();
     }
@@ -573,7 +562,8 @@ public final class Session {
     }
 
     private void publish(ClientRequest request) throws ProtocolException {
-        if (context.authentication().rules().who(Right.PUBLISH, request.channel()) == Who.NOBODY) {
+        ChannelRules.Policy policy = context.authentication().rules().policy(request.channel());
+        if (policy.who(Right.PUBLISH) == Who.NOBODY) {
             throw new ProtocolException(ErrorCode.READ_ONLY_CHANNEL,
                     request.channel() + " is published by the server only", request.ref());
         }
@@ -581,17 +571,17 @@ public final class Session {
         if (room == null) {
             throw new ProtocolException(ErrorCode.NOT_JOINED, "join " + request.channel() + " before publishing", request.ref());
         }
-        String refusal = refusal(Right.PUBLISH, request.channel());
+        String refusal = policy.check(principal, Right.PUBLISH, request.channel(), subscribed(request.channel()));
         if (refusal != null) {
             throw new ProtocolException(ErrorCode.FORBIDDEN, refusal, request.ref());
         }
         if (request.payload().isText()) {
             context.checkTextLength(request.payload().text(), request.ref());
         }
-        URI url = proxied("publish", request.channel());
+        URI url = proxied("publish", policy);
         if (url == null) {
             room.publish(outbound, request.payload(), request.ref());
-            published(request.channel(), request.payload());
+            published(policy, request.channel(), request.payload());
             return;
         }
         ObjectNode body = context.proxy().body("publish").put("channel", request.channel());
@@ -609,13 +599,13 @@ public final class Session {
                 payload = Payload.data(result.get("data").toString().getBytes(StandardCharsets.UTF_8));
             }
             still.publish(outbound, payload, request.ref());
-            published(request.channel(), payload);
+            published(policy, request.channel(), payload);
         });
     }
 
     /** Tells the webhook of a publish, where the channel's namespace asks for it. */
-    private void published(String channelName, Payload payload) {
-        if (context.authentication().rules().publishWebhook(channelName)) {
+    private void published(ChannelRules.Policy policy, String channelName, Payload payload) {
+        if (policy.publishWebhook()) {
             context.rooms().events().published(channelName, id, name, payload.isText() ? payload.text() : null,
                     payload.isText() ? null : new String(payload.json(), StandardCharsets.UTF_8));
         }

@@ -67,9 +67,9 @@ class ConfigFileTest {
         assertTrue(config.deflate());
         assertEquals(Who.ADMIN, config.direct());
         assertEquals(4, config.namespaces().size());
-        assertEquals("http://127.0.0.1:3000/join", String.valueOf(config.channelRules().proxyUrl("join", "shop-1")));
-        assertTrue(config.channelRules().publishWebhook("shop-1"));
-        assertNull(config.channelRules().proxyUrl("join", "ticker"));
+        assertEquals("http://127.0.0.1:3000/join", String.valueOf(config.channelRules().policy("shop-1").proxyUrl("join")));
+        assertTrue(config.channelRules().policy("shop-1").publishWebhook());
+        assertNull(config.channelRules().policy("ticker").proxyUrl("join"));
         assertEquals(Who.ANYONE, config.channelRules().who(Right.JOIN, "$metrics"), "a namespace may open $metrics");
         assertEquals(Who.NOBODY, config.channelRules().who(Right.PUBLISH, "$metrics"), "but never to clients' publishes");
         assertEquals(Who.GRANT, config.channelRules().who(Right.JOIN, "private-1"));

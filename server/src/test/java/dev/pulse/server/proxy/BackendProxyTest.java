@@ -276,6 +276,37 @@ class BackendProxyTest {
     }
 
     @Test
+    void requestsWaitingForTheBackendAreBoundedAndTheRestFollowInOrder() throws Exception {
+        server.start(b -> b.proxy(new ProxyConfig(Map.of("join", URI.create(url("/join"))), Duration.ofSeconds(10),
+                null, 16, false)));
+        answer = call -> {
+            try {
+                released.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return new Object[] {200, "{}"};
+        };
+        try (JsonClient ann = JsonClient.connect(server)) {
+            ann.sendRaw("{\"type\":\"join\",\"channel\":\"held\"}");
+            assertNotNull(calls.poll(5, TimeUnit.SECONDS), "the backend is asked, and holds its answer");
+            for (int i = 0; i < 40; i++) {
+                ann.sendRaw("{\"type\":\"ping\",\"ref\":\"" + i + "\"}");
+            }
+            for (int i = 32; i < 40; i++) {
+                JsonNode refused = ann.next("error");
+                assertEquals("rate_limited", refused.get("code").asText());
+                assertEquals(Integer.toString(i), refused.get("ref").asText(), "the 33rd and later are refused at once");
+            }
+            released.countDown();
+            ann.next("joined");
+            for (int i = 0; i < 32; i++) {
+                assertEquals(Integer.toString(i), ann.next("pong").get("ref").asText(), "the 32 that waited, in order");
+            }
+        }
+    }
+
+    @Test
     void callsBeyondTheBoundFailAtOnce() throws Exception {
         server.start(b -> b.proxy(new ProxyConfig(Map.of("join", URI.create(url("/join"))), Duration.ofSeconds(5),
                 null, 1, false)));
