@@ -84,6 +84,16 @@ class BackendProxyTest {
         exchange.close();
     }
 
+    /** A backend that holds every answer until the test releases it. */
+    private Object[] afterRelease(JsonNode call) {
+        try {
+            released.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return new Object[] {200, "{}"};
+    }
+
     private String url(String path) {
         return "http://127.0.0.1:" + backend.getAddress().getPort() + path;
     }
@@ -279,14 +289,7 @@ class BackendProxyTest {
     void requestsWaitingForTheBackendAreBoundedAndTheRestFollowInOrder() throws Exception {
         server.start(b -> b.proxy(new ProxyConfig(Map.of("join", URI.create(url("/join"))), Duration.ofSeconds(10),
                 null, 16, false)));
-        answer = call -> {
-            try {
-                released.await(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return new Object[] {200, "{}"};
-        };
+        answer = this::afterRelease;
         try (JsonClient ann = JsonClient.connect(server)) {
             ann.sendRaw("{\"type\":\"join\",\"channel\":\"held\"}");
             assertNotNull(calls.poll(5, TimeUnit.SECONDS), "the backend is asked, and holds its answer");
@@ -310,14 +313,7 @@ class BackendProxyTest {
     void callsBeyondTheBoundFailAtOnce() throws Exception {
         server.start(b -> b.proxy(new ProxyConfig(Map.of("join", URI.create(url("/join"))), Duration.ofSeconds(5),
                 null, 1, false)));
-        answer = call -> {
-            try {
-                released.await(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return new Object[] {200, "{}"};
-        };
+        answer = this::afterRelease;
         try (JsonClient waiting = JsonClient.connect(server); JsonClient refused = JsonClient.connect(server)) {
             waiting.sendRaw("{\"type\":\"join\",\"channel\":\"a\"}");
             assertNotNull(calls.poll(5, TimeUnit.SECONDS), "the first call reached the backend");
