@@ -97,9 +97,9 @@ public final class PulseServer implements AutoCloseable {
     private PulseServer(ServerConfig config, Function<SessionContext, List<WebSocketEndpoint>> endpoints)
             throws InterruptedException {
         this.config = config;
-        this.cluster = config.redis() == null ? null : new RedisEngine(new ClusterConfig(config.redis(), config.clusterName(),
-                config.nodeTimeout(), config.historySize(), config.presenceLimit(), config.channelIdleTimeout(),
-                config.redisMaxPendingBytes()));
+        this.cluster = config.redis() == null ? null : new RedisEngine(new ClusterConfig(config.redisUris(),
+                config.redisCluster(), config.clusterName(), config.nodeTimeout(), config.historySize(),
+                config.historyBytes(), config.presenceLimit(), config.channelIdleTimeout(), config.redisMaxPendingBytes()));
         this.sessions = cluster == null ? new SessionContext(config, ByteBufAllocator.DEFAULT)
                 : new SessionContext(config, ByteBufAllocator.DEFAULT, cluster, cluster, cluster, cluster.nodeId());
         AccessPolicy access = new AccessPolicy(config.access(), sessions.authentication());
@@ -165,7 +165,7 @@ public final class PulseServer implements AutoCloseable {
                     .bind(config.host(), config.tcpPort()).sync().channel();
             sessions.rooms().start(workerGroup.next());
             if (cluster != null) {
-                cluster.start(sessions, workerGroup.next());
+                cluster.start(sessions, workerGroup.next(), nodeAddress(config, port()));
             }
             if (tls != null) {
                 tls.watch(workerGroup.next(), config.tlsReloadInterval());
@@ -251,6 +251,25 @@ public final class PulseServer implements AutoCloseable {
     /** The bound port; useful when the configured port was 0. */
     public int port() {
         return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    /**
+     * Where the other nodes of a cluster reach this one: {@code --node-address}, else the host
+     * the server is bound to, or (bound to every address) this host's own address, with the port.
+     */
+    private static String nodeAddress(ServerConfig config, int port) {
+        if (config.nodeAddress() != null) {
+            return config.nodeAddress();
+        }
+        String host = config.host();
+        if (host == null || host.isEmpty() || host.equals("0.0.0.0") || host.equals("::")) {
+            try {
+                host = java.net.InetAddress.getLocalHost().getHostAddress();
+            } catch (java.net.UnknownHostException e) {
+                host = "127.0.0.1";
+            }
+        }
+        return (host.indexOf(':') >= 0 && !host.startsWith("[") ? '[' + host + ']' : host) + ':' + port;
     }
 
     /** The line door's port, or -1 when it is off. */

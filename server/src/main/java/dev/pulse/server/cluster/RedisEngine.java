@@ -139,6 +139,8 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
     private volatile boolean beating;
     private SessionContext sessions;
     private ScheduledFuture<?> heartbeat;
+    /** Where the other nodes reach this one, {@code host:port}. */
+    private volatile String address = "";
 
     /** A direct message or disconnect waiting for other nodes' answers. */
     private static final class PeerRequest {
@@ -159,7 +161,7 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
                 // Back within seconds of Redis: 100 ms, doubling, at most 2 s apart.
                 .reconnectDelay(Delay.exponential(Duration.ofMillis(100), Duration.ofSeconds(2), 2, TimeUnit.MILLISECONDS))
                 .build();
-        this.client = RedisClient.create(resources, RedisURI.create(config.redis()));
+        this.client = RedisClient.create(resources, RedisURI.create(config.redis().get(0)));
         client.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
                 // Never queue while disconnected: a publish then fails at once, as unavailable.
@@ -178,10 +180,10 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
             this.pubsub = client.connectPubSub(ByteArrayCodec.INSTANCE);
         } catch (RuntimeException e) {
             resources.shutdown(0, 1, TimeUnit.SECONDS);
-            throw new IllegalStateException("cannot reach Redis at " + where(config.redis()) + ": " + e.getMessage(), e);
+            throw new IllegalStateException("cannot reach Redis at " + where(config.redis().get(0)) + ": " + e.getMessage(), e);
         }
         this.redis = connection.async();
-        for (String name : List.of("publish", "read", "member-join", "member-leave", "heartbeat", "sweep", "channels")) {
+        for (String name : List.of("publish", "read", "member-join", "member-leave", "heartbeat", "sweep", "channels", "address")) {
             scripts.put(name, withoutComments(resource(name + ".lua")));
         }
         pubsub.addListener(new RedisPubSubAdapter<>() {
@@ -196,13 +198,14 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
      * Joins the cluster: subscribes to this node's topic and the cluster's, beats, and sweeps dead
      * nodes, every quarter of {@code --node-timeout}, on {@code timer}.
      */
-    public void start(SessionContext sessions, EventExecutor timer) {
+    public void start(SessionContext sessions, EventExecutor timer, String address) {
         this.sessions = sessions;
+        this.address = address;
         pubsub.async().subscribe(bytes(nodeTopic(nodeId)), bytes(prefix + "nodes"));
         beat();
         long period = config.nodeTimeout().toMillis() / 4;
         heartbeat = timer.scheduleAtFixedRate(this::beat, period, period, TimeUnit.MILLISECONDS);
-        log.info("node {} of cluster {} on Redis {}", nodeId, config.name(), where(config.redis()));
+        log.info("node {} of cluster {} on Redis {}", nodeId, config.name(), where(config.redis().get(0)));
     }
 
     /**
@@ -609,8 +612,8 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
     }
 
     private void beat() {
-        script("heartbeat", ScriptOutputType.MULTI, keys(prefix + "nodes"), nodeId,
-                Long.toString(config.nodeTimeout().toMillis()))
+        script("heartbeat", ScriptOutputType.MULTI, keys(prefix + "nodes", prefix + "addresses"), nodeId,
+                Long.toString(config.nodeTimeout().toMillis()), address)
                 .thenAccept(reply -> {
                     List<?> parts = (List<?>) reply;
                     boolean added = (Long) parts.get(0) == 1;
@@ -630,6 +633,15 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
                         swept(removed);
                     }
                 });
+    }
+
+    @Override
+    public CompletableFuture<String> address(String node) {
+        if (node.equals(nodeId)) {
+            return CompletableFuture.completedFuture(address);
+        }
+        return this.<byte[]>script("address", ScriptOutputType.VALUE, keys(prefix + "nodes", prefix + "addresses"), node)
+                .thenApply(found -> found == null ? null : new String(found, StandardCharsets.UTF_8));
     }
 
     @Override

@@ -272,10 +272,23 @@ public final class PulseCommand {
                     + "rate_limited, and as many refusals in a row as --message-burst close with 4003 (PULSE_RELAY_BYTE_RATE).")
     int relayByteRate;
 
-    @Option(names = "--redis", paramLabel = "URI", defaultValue = "${env:PULSE_REDIS:-}",
+    @Option(names = "--redis", paramLabel = "URIS", defaultValue = "${env:PULSE_REDIS:-}",
             description = "Redis of the cluster this node joins, redis://[:password@]host:port or rediss://...; "
-                    + "nodes sharing it and --cluster-name act as one server. Default: none, a single node (PULSE_REDIS).")
+                    + "several, comma-separated, are shards: channels spread over them by a consistent hash of the "
+                    + "name. Nodes sharing them and --cluster-name act as one server. Default: none, a single node "
+                    + "(PULSE_REDIS).")
     String redis;
+
+    @Option(names = "--redis-cluster", defaultValue = "${env:PULSE_REDIS_CLUSTER:-false}", fallbackValue = "true",
+            arity = "0..1",
+            description = "The --redis URIs are nodes of one Redis Cluster: keys by hash slot, sharded pub/sub "
+                    + "(PULSE_REDIS_CLUSTER).")
+    boolean redisCluster;
+
+    @Option(names = "--node-address", paramLabel = "HOST:PORT", defaultValue = "${env:PULSE_NODE_ADDRESS:-}",
+            description = "With --redis: where the other nodes reach this node's port, to forward socket.io polling "
+                    + "requests that reach the wrong node. Default: this host's address and --port (PULSE_NODE_ADDRESS).")
+    String nodeAddress;
 
     @Option(names = "--cluster-name", paramLabel = "NAME", defaultValue = "${env:PULSE_CLUSTER_NAME:-pulse}",
             description = "Prefix of the cluster's Redis keys and topics (PULSE_CLUSTER_NAME).")
@@ -472,6 +485,8 @@ public final class PulseCommand {
                 .maxTextLength(maxTextLength)
                 .historySize(historySize)
                 .redis(redis)
+                .redisCluster(redisCluster)
+                .nodeAddress(nodeAddress)
                 .tcpPort(tcpPort)
                 .tcpMaxLine(tcpMaxLine)
                 .maxPollingSessionsPerIp(maxPollingSessionsPerIp)

@@ -150,6 +150,8 @@ public final class ServerConfig {
     private final int maxJoinsPerConnection;
     private final Duration channelIdleTimeout;
     private final String redis;
+    private final boolean redisCluster;
+    private final String nodeAddress;
     private final int tcpPort;
     private final int tcpMaxLine;
     private final int maxPollingSessionsPerIp;
@@ -210,6 +212,8 @@ public final class ServerConfig {
         this.maxJoinsPerConnection = b.maxJoinsPerConnection;
         this.channelIdleTimeout = b.channelIdleTimeout;
         this.redis = b.redis;
+        this.redisCluster = b.redisCluster;
+        this.nodeAddress = b.nodeAddress;
         this.tcpPort = b.tcpPort;
         this.tcpMaxLine = b.tcpMaxLine;
         this.maxPollingSessionsPerIp = b.maxPollingSessionsPerIp;
@@ -276,6 +280,8 @@ public final class ServerConfig {
                 .maxJoinsPerConnection(maxJoinsPerConnection)
                 .channelIdleTimeout(channelIdleTimeout)
                 .redis(redis)
+                .redisCluster(redisCluster)
+                .nodeAddress(nodeAddress)
                 .tcpPort(tcpPort)
                 .tcpMaxLine(tcpMaxLine)
                 .maxPollingSessionsPerIp(maxPollingSessionsPerIp)
@@ -465,9 +471,27 @@ public final class ServerConfig {
         return channelIdleTimeout;
     }
 
-    /** The Redis URI of the cluster this node belongs to ({@code redis://} or {@code rediss://}), or null for none. */
+    /**
+     * The Redis URIs of the cluster this node belongs to ({@code redis://} or {@code rediss://}),
+     * comma-separated (shards, or the seeds of a Redis Cluster), or null for none.
+     */
     public String redis() {
         return redis;
+    }
+
+    /** The Redis URIs, one per shard (or seed of a Redis Cluster); empty for a single node. */
+    public java.util.List<String> redisUris() {
+        return redis == null ? java.util.List.of() : java.util.List.of(redis.split(","));
+    }
+
+    /** Whether {@link #redisUris()} are nodes of one Redis Cluster rather than independent shards. */
+    public boolean redisCluster() {
+        return redisCluster;
+    }
+
+    /** Where other nodes reach this one ({@code host:port}), or null: this host's address and port. */
+    public String nodeAddress() {
+        return nodeAddress;
     }
 
     /** The line door's port, or -1 when it is off; 0 picks a free one. */
@@ -653,6 +677,8 @@ public final class ServerConfig {
                 + ", maxJoinsPerConnection=" + maxJoinsPerConnection
                 + ", channelIdleTimeout=" + channelIdleTimeout
                 + ", redis=" + (redis == null ? "none" : redis.replaceAll("//[^@/]*@", "//(credentials)@"))
+                + ", redisCluster=" + redisCluster
+                + ", nodeAddress=" + nodeAddress
                 + ", clusterName=" + clusterName
                 + ", tcpPort=" + tcpPort
                 + ", tcpMaxLine=" + tcpMaxLine
@@ -718,6 +744,8 @@ public final class ServerConfig {
         private int maxJoinsPerConnection = DEFAULT_MAX_JOINS_PER_CONNECTION;
         private Duration channelIdleTimeout = DEFAULT_CHANNEL_IDLE_TIMEOUT;
         private String redis = DEFAULT_REDIS;
+        private boolean redisCluster;
+        private String nodeAddress;
         private int tcpPort = DEFAULT_TCP_PORT;
         private int tcpMaxLine = DEFAULT_TCP_MAX_LINE;
         private int maxPollingSessionsPerIp = DEFAULT_MAX_POLLING_SESSIONS_PER_IP;
@@ -952,10 +980,45 @@ public final class ServerConfig {
 
         /** @param redis {@code redis://[:password@]host:port[/db]} or {@code rediss://...}; null or empty for none */
         public Builder redis(String redis) {
-            if (redis != null && !redis.isEmpty() && !redis.startsWith("redis://") && !redis.startsWith("rediss://")) {
-                throw new IllegalArgumentException("redis must be a redis:// or rediss:// URI: " + redis);
+            if (redis == null || redis.isBlank()) {
+                this.redis = null;
+                return this;
             }
-            this.redis = redis == null || redis.isEmpty() ? null : redis;
+            java.util.List<String> uris = new java.util.ArrayList<>();
+            for (String uri : redis.split(",")) {
+                String trimmed = uri.strip();
+                if (!trimmed.startsWith("redis://") && !trimmed.startsWith("rediss://")) {
+                    throw new IllegalArgumentException("redis must be redis:// or rediss:// URIs, comma-separated: "
+                            + trimmed.replaceAll("//[^@/]*@", "//(credentials)@"));
+                }
+                if (uris.contains(trimmed)) {
+                    throw new IllegalArgumentException("redis names a URI twice: "
+                            + trimmed.replaceAll("//[^@/]*@", "//(credentials)@"));
+                }
+                uris.add(trimmed);
+            }
+            this.redis = String.join(",", uris);
+            return this;
+        }
+
+        /** @param redisCluster whether the Redis URIs are seeds of one Redis Cluster */
+        public Builder redisCluster(boolean redisCluster) {
+            this.redisCluster = redisCluster;
+            return this;
+        }
+
+        /** @param nodeAddress {@code host:port} where the other nodes reach this one; null or empty: found at start */
+        public Builder nodeAddress(String nodeAddress) {
+            if (nodeAddress == null || nodeAddress.isBlank()) {
+                this.nodeAddress = null;
+                return this;
+            }
+            int colon = nodeAddress.lastIndexOf(':');
+            if (colon <= 0 || !nodeAddress.substring(colon + 1).matches("[0-9]{1,5}")
+                    || Integer.parseInt(nodeAddress.substring(colon + 1)) > 65535) {
+                throw new IllegalArgumentException("nodeAddress must be host:port: " + nodeAddress);
+            }
+            this.nodeAddress = nodeAddress;
             return this;
         }
 

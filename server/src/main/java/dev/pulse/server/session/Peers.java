@@ -22,6 +22,11 @@ public interface Peers {
         public CompletableFuture<Integer> disconnect(String id, String name, WebSocketCloseStatus status) {
             return CompletableFuture.completedFuture(0);
         }
+
+        @Override
+        public CompletableFuture<String> address(String node) {
+            return CompletableFuture.completedFuture(null);
+        }
     };
 
     /** Sends a {@code direct} message to connection {@code to} on another node; completed with whether it was there. */
@@ -32,4 +37,11 @@ public interface Peers {
      * connection named {@code name}; completed with how many were closed.
      */
     CompletableFuture<Integer> disconnect(String id, String name, WebSocketCloseStatus status);
+
+    /**
+     * Where node {@code node} (the part of a connection id before its first dot) takes HTTP
+     * requests, {@code host:port} ({@code --node-address}); completed with null when no live node
+     * has that id.
+     */
+    CompletableFuture<String> address(String node);
 }

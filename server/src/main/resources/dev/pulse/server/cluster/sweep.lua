@@ -16,6 +16,7 @@ end
 local removed = {}
 for _, node in ipairs(nodes) do
   redis.call('ZREM', KEYS[1], node)
+  redis.call('HDEL', ARGV[1] .. 'addresses', node)
   local memberships = ARGV[1] .. 'node/' .. node .. '/members'
   for _, entry in ipairs(redis.call('SMEMBERS', memberships)) do
     local nl = string.find(entry, '\n', 1, true)
