@@ -317,6 +317,11 @@ final class RedisChannelStore implements ChannelStore {
         failing.forEach(pending -> pending.failed().accept(failure));
     }
 
+    /** The channel whose messages this store gives its room. */
+    String channel() {
+        return channel;
+    }
+
     /** The seq of the last message given to the room: where numbering resumes if Redis lost the channel. */
     long delivered() {
         return delivered;

@@ -61,79 +61,66 @@ import java.util.concurrent.atomic.LongAdder;
  * Channels kept in Redis, shared by the nodes of a cluster ({@code --redis}, {@code --cluster-name}):
  *
  * <ul>
- *   <li>Each channel's state ({@code seq}, {@code epoch}) is a hash and its history a stream;
- *       one script numbers a message, appends it and publishes it on the channel's topic, so that
- *       every node sees one order and history agrees with it.</li>
+ *   <li>Each channel's state ({@code seq}, {@code epoch}, its history's bytes) is a hash and its
+ *       history a stream; one script numbers a message, appends it, trims the history to
+ *       {@code --history-size} and {@code --history-bytes} and publishes it on the channel's
+ *       topic, so that every node sees one order and history agrees with it.</li>
+ *   <li>Channels are spread over {@link RedisShard shards}: several {@code --redis} URIs, each
+ *       channel on one of them by a consistent hash of its name ({@link #shardIndex}); or one Redis
+ *       Cluster ({@code --redis-cluster}), where a channel's keys and topic share one hash slot
+ *       (their names hold {@code {ch/NAME}}) and its topic is a shard channel. The nodes' table
+ *       and the nodes' requests are on the first shard ({@code {nodes}} keys).</li>
  *   <li>A node subscribes to a channel's topic while it has a room for it (local members), and
  *       its {@link RedisChannelStore} turns the topic into the room's deliveries: in seq order,
  *       each once, gaps filled from the stream (after a reconnection, say).</li>
- *   <li>Presence is a hash per channel; each node beats in a sorted set of nodes, and every node
- *       sweeps the nodes whose beat is older than {@code --node-timeout}, removing their members
- *       with {@code leave} events.</li>
+ *   <li>Presence is a hash per channel; each node records its memberships beside the nodes' table
+ *       and beats there; every node claims the nodes whose beat is older than
+ *       {@code --node-timeout} and removes their members channel by channel, with {@code leave}
+ *       events, each once. A claim is a lease: a sweeper that dies leaves it to another.</li>
  *   <li>Direct messages and disconnects reach other nodes on each node's own topic.</li>
  * </ul>
  *
- * <p>Nothing blocks an event loop: commands are pipelined on one connection (Lettuce), and their
- * results come back to rooms on the rooms' own loops. While Redis is unreachable commands fail at
- * once ({@code unavailable}); Lettuce reconnects with backoff, resubscribes, and each room then
- * resynchronises from the streams. Speaks to a single Redis (or a primary behind Sentinel), not to
- * Redis Cluster: the sweep touches keys of many channels in one script.
+ * <p>Nothing blocks an event loop: commands are pipelined on one connection per shard (Lettuce),
+ * and their results come back to rooms on the rooms' own loops. While a shard is unreachable or
+ * stalled its commands fail at once ({@code unavailable}); Lettuce reconnects with backoff,
+ * resubscribes, and each room of that shard then resynchronises from its stream and records its
+ * members again.
  */
 public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
 
     private static final Logger log = LoggerFactory.getLogger(RedisEngine.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final SecureRandom IDS = new SecureRandom();
-    private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(2);
+    private static final Duration COMMAND_TIMEOUT = RedisShard.COMMAND_TIMEOUT;
     /** How long before this node gives up on a publish the script refuses to run it. */
     static final long DEADLINE_MARGIN_MILLIS = 500;
-    /**
-     * How long Redis may leave commands unanswered before it counts as stalled: new publishes and
-     * joins are then refused without being sent, until it answers again (the heartbeat keeps
-     * asking). Redis answers in well under a millisecond when it is well.
-     */
-    private static final long STALL_NANOS = TimeUnit.SECONDS.toNanos(1);
-    /** The scripts that carry clients' work, refused while Redis is stalled or too much waits. */
-    private static final java.util.Set<String> GATED = java.util.Set.of("publish", "member-join", "read");
     /** How long a direct message or a disconnect waits for the other nodes' answers. */
     private static final long PEER_ANSWER_MILLIS = 2000;
+    private static final List<String> SCRIPTS = List.of("publish", "read", "member-join", "member-leave", "membership",
+            "heartbeat", "claim", "sweep-channel", "swept", "channels", "address");
 
     private final ClusterConfig config;
     private final String prefix;
     private final String nodeId = newNodeId();
     private final AtomicLong epochs = new AtomicLong();
     private final ClientResources resources;
-    private final RedisClient client;
-    private final StatefulRedisConnection<byte[], byte[]> connection;
-    private final StatefulRedisPubSubConnection<byte[], byte[]> pubsub;
-    private final RedisAsyncCommands<byte[], byte[]> redis;
+    /** The Redis shards; channels spread over them, the nodes' table on the first. */
+    private final List<RedisShard> shards = new ArrayList<>();
+    private final RedisShard home;
     /** The scripts' bodies by name, without their comment lines. */
     private final Map<String, byte[]> scripts = new java.util.HashMap<>();
     /** The stores of this node's rooms, by channel: where a topic's messages go. */
     private final ConcurrentMap<String, RedisChannelStore> stores = new ConcurrentHashMap<>();
     /** This node's relay rooms, by name: where a relay topic's frames go. */
     private final ConcurrentMap<String, RelayRoom> relays = new ConcurrentHashMap<>();
-    /** Subscriptions per channel topic; changed, and SUBSCRIBE/UNSUBSCRIBE sent, under this map's lock. */
-    private final Map<String, Integer> subscriptions = new java.util.HashMap<>();
     private final ConcurrentMap<String, PeerRequest> pending = new ConcurrentHashMap<>();
-    /** Members whose removal from presence failed while Redis was unreachable: channel, member id. */
-    private final java.util.Queue<String[]> leavesToRetry = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** Presence changes that failed while a Redis was unreachable, retried at each heartbeat. */
+    private final java.util.Queue<Runnable> toRetry = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final AtomicLong requests = new AtomicLong();
-    private final LongAdder roundTrips = new LongAdder();
     private final LongAdder publishes = new LongAdder();
     private final LongAdder reconnects = new LongAdder();
-    private final LongAdder failures = new LongAdder();
-    private final LongAdder refused = new LongAdder();
     private final LongAdder lateRefusals = new LongAdder();
-    private final java.util.concurrent.atomic.AtomicLong pendingBytes = new java.util.concurrent.atomic.AtomicLong();
-    /**
-     * Since when Redis has been asked something and has answered nothing (0: it answered since the
-     * last command was sent). A command that times out does not clear it: Redis did not answer.
-     */
-    private volatile long unansweredSince;
     private volatile long lagMillis;
-    /** When Redis last answered a command ({@link System#nanoTime()}). */
-    private volatile long lastAnswerNanos = System.nanoTime();
     private volatile ChannelEvents events = ChannelEvents.NONE;
     private volatile int nodes = 1;
     private volatile boolean beating;
@@ -150,9 +137,8 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
     }
 
     /**
-     * Connects to Redis (failing when it cannot be reached now: a node does not start outside its
-     * cluster) and loads the scripts. {@link #start} makes the node a member.
-     *
+     * Connects to every shard (failing when one cannot be reached now: a node does not start
+     * outside its cluster) and loads the scripts. {@link #start} makes the node a member.
      */
     public RedisEngine(ClusterConfig config) {
         this.config = config;
@@ -161,51 +147,50 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
                 // Back within seconds of Redis: 100 ms, doubling, at most 2 s apart.
                 .reconnectDelay(Delay.exponential(Duration.ofMillis(100), Duration.ofSeconds(2), 2, TimeUnit.MILLISECONDS))
                 .build();
-        this.client = RedisClient.create(resources, RedisURI.create(config.redis().get(0)));
-        client.setOptions(ClientOptions.builder()
-                .autoReconnect(true)
-                // Never queue while disconnected: a publish then fails at once, as unavailable.
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .timeoutOptions(TimeoutOptions.enabled(COMMAND_TIMEOUT))
-                .socketOptions(SocketOptions.builder().connectTimeout(COMMAND_TIMEOUT).keepAlive(true).build())
-                .build());
-        client.addListener(new RedisConnectionStateListener() {
-            @Override
-            public void onRedisConnected(RedisChannelHandler<?, ?> channel, SocketAddress address) {
-                onConnected(channel);
-            }
-        });
         try {
-            this.connection = client.connect(ByteArrayCodec.INSTANCE);
-            this.pubsub = client.connectPubSub(ByteArrayCodec.INSTANCE);
+            if (config.redisCluster()) {
+                shards.add(newShard(config.redis()));
+            } else {
+                for (String uri : config.redis()) {
+                    shards.add(newShard(List.of(uri)));
+                }
+            }
         } catch (RuntimeException e) {
+            shards.forEach(RedisShard::close);
             resources.shutdown(0, 1, TimeUnit.SECONDS);
-            throw new IllegalStateException("cannot reach Redis at " + where(config.redis().get(0)) + ": " + e.getMessage(), e);
+            throw e;
         }
-        this.redis = connection.async();
-        for (String name : List.of("publish", "read", "member-join", "member-leave", "heartbeat", "sweep", "channels", "address")) {
+        this.home = shards.get(0);
+        for (String name : SCRIPTS) {
             scripts.put(name, withoutComments(resource(name + ".lua")));
         }
-        pubsub.addListener(new RedisPubSubAdapter<>() {
-            @Override
-            public void message(byte[] topic, byte[] message) {
-                dispatch(topic, message);
-            }
-        });
+    }
+
+    private RedisShard newShard(List<String> uris) {
+        RedisShard[] made = new RedisShard[1];
+        made[0] = new RedisShard(uris, config.redisCluster(), config.maxPendingBytes(), resources, this::dispatch,
+                subscriptions -> reconnected(made[0], subscriptions));
+        return made[0];
     }
 
     /**
      * Joins the cluster: subscribes to this node's topic and the cluster's, beats, and sweeps dead
      * nodes, every quarter of {@code --node-timeout}, on {@code timer}.
+     *
+     * @param address where the other nodes reach this one, {@code host:port}
      */
     public void start(SessionContext sessions, EventExecutor timer, String address) {
         this.sessions = sessions;
         this.address = address;
-        pubsub.async().subscribe(bytes(nodeTopic(nodeId)), bytes(prefix + "nodes"));
+        home.subscribe(nodeTopic(nodeId), false);
+        home.subscribe(prefix + "nodes", false);
         beat();
         long period = config.nodeTimeout().toMillis() / 4;
         heartbeat = timer.scheduleAtFixedRate(this::beat, period, period, TimeUnit.MILLISECONDS);
-        log.info("node {} of cluster {} on Redis {}", nodeId, config.name(), where(config.redis().get(0)));
+        shards.forEach(RedisShard::started);
+        log.info("node {} of cluster {} on {} {}", nodeId, config.name(),
+                config.redisCluster() ? "Redis Cluster" : shards.size() == 1 ? "Redis" : shards.size() + " Redis shards",
+                String.join(" ", shards.stream().map(RedisShard::where).toList()));
     }
 
     /**
@@ -217,23 +202,13 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
             heartbeat.cancel(false);
         }
         try {
-            this.<List<Object>>script("sweep", ScriptOutputType.MULTI, keys(prefix + "nodes"), prefix, nodeId)
-                    .thenAccept(this::swept)
-                    .get(COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            sweep(nodeId).get(COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             log.info("could not take this node out of the cluster's presence ({}); the others will, after {}",
                     e.getMessage(), config.nodeTimeout());
         }
-        pubsub.close();
-        connection.close();
-        client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+        shards.forEach(RedisShard::close);
         resources.shutdown(0, 1, TimeUnit.SECONDS);
-    }
-
-    /** Redis's host and port, for logs: never the password. */
-    private static String where(String uri) {
-        RedisURI parsed = RedisURI.create(uri);
-        return (parsed.isSsl() ? "rediss://" : "redis://") + parsed.getHost() + ':' + parsed.getPort();
     }
 
     /** This node's id in the cluster; its connections' ids start with it. */
@@ -242,40 +217,23 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
     }
 
     /**
-     * Whether Redis is reachable: both connections are up and Redis answered within half the node
-     * timeout (the heartbeat asks twice in that time), so that a Redis that hangs with its
-     * connections open counts as gone too.
+     * Whether Redis is reachable: every shard's connections are up and it answered within half the
+     * node timeout (the heartbeat asks each twice in that time), so that a Redis that hangs with
+     * its connections open counts as gone too.
      */
     public boolean isConnected() {
-        return connection.isOpen() && pubsub.isOpen()
-                && System.nanoTime() - lastAnswerNanos < config.nodeTimeout().toNanos() / 2;
-    }
-
-    /**
-     * Why a command of clients' work must not be sent now, or null: Redis has left commands
-     * unanswered for a second (stalled: what is sent now would only wait, in this node's memory,
-     * and run when it wakes, after its sender was told unavailable), or {@code size} more bytes
-     * would pass {@code --redis-max-pending-bytes}.
-     */
-    private String refusal(long size) {
-        long silentSince = unansweredSince;
-        if (silentSince != 0 && System.nanoTime() - silentSince > STALL_NANOS) {
-            return "the cluster's Redis has not answered for " + (System.nanoTime() - silentSince) / 1_000_000
-                    + " ms: refused without being sent";
+        Duration within = config.nodeTimeout().dividedBy(2);
+        for (RedisShard shard : shards) {
+            if (!shard.isConnected(within)) {
+                return false;
+            }
         }
-        if (pendingBytes.get() + size > config.maxPendingBytes()) {
-            return "more than " + config.maxPendingBytes() + " bytes wait for the cluster's Redis: refused without being sent";
-        }
-        return null;
+        return true;
     }
 
-    private static Throwable rootCause(Throwable failure) {
-        return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-    }
-
-    /** Commands of clients' work refused without being sent (Redis stalled, or too much waiting). */
+    /** Commands of clients' work refused without being sent (a Redis stalled, or too much waiting for it). */
     public long refused() {
-        return refused.sum();
+        return shards.stream().mapToLong(RedisShard::refused).sum();
     }
 
     /** Publishes that reached Redis after their deadline and were not published. */
@@ -283,9 +241,9 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
         return lateRefusals.sum();
     }
 
-    /** Bytes sent to Redis and not yet answered. */
+    /** Bytes sent to Redis and not yet answered, all shards together (each bounded by --redis-max-pending-bytes). */
     public long pendingBytes() {
-        return pendingBytes.get();
+        return shards.stream().mapToLong(RedisShard::pendingBytes).sum();
     }
 
     /** Nodes alive at the latest heartbeat. */
@@ -294,7 +252,7 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
     }
 
     public long roundTrips() {
-        return roundTrips.sum();
+        return shards.stream().mapToLong(RedisShard::roundTrips).sum();
     }
 
     public long publishes() {
@@ -307,7 +265,7 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
 
     /** Commands that failed (Redis unreachable, timed out, or refusing). */
     public long failures() {
-        return failures.sum();
+        return shards.stream().mapToLong(RedisShard::failures).sum();
     }
 
     int historySize() {
@@ -321,6 +279,54 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
     /** Publish-to-delivery time of the latest message received, in ms (by the publishing node's clock). */
     public long lagMillis() {
         return lagMillis;
+    }
+
+    // ---- shards
+
+    /** The shard that holds {@code channel} (its keys and topic). */
+    RedisShard shard(String channel) {
+        return shards.size() == 1 ? home : shards.get(shardIndex(channel, shards.size()));
+    }
+
+    /**
+     * Which of {@code count} shards holds {@code name}: Lamping and Veach's jump consistent hash of
+     * the name's 64-bit FNV-1a hash. Adding a shard at the end of {@code --redis} moves only
+     * {@code 1/count} of the channels; every node must list the shards in the same order.
+     */
+    static int shardIndex(String name, int count) {
+        long key = 0xcbf29ce484222325L;
+        for (byte b : name.getBytes(StandardCharsets.UTF_8)) {
+            key ^= b & 0xff;
+            key *= 0x100000001b3L;
+        }
+        long bucket = -1;
+        long next = 0;
+        while (next < count) {
+            bucket = next;
+            key = key * 2862933555777941757L + 1;
+            next = (long) ((bucket + 1) * ((double) (1L << 31) / (double) ((key >>> 33) + 1)));
+        }
+        return (int) bucket;
+    }
+
+    /** A shard's connection came back: catch up what was missed there and say again who is here. */
+    private void reconnected(RedisShard shard, boolean subscriptions) {
+        reconnects.increment();
+        log.info("reconnected to Redis {} ({})", shard.where(), subscriptions ? "subscriptions" : "commands");
+        for (RedisChannelStore store : stores.values()) {
+            if (shard(store.channel()) == shard) {
+                if (subscriptions) {
+                    // Lettuce subscribes again by itself; what was published meanwhile is in the streams.
+                    store.resynchronise();
+                } else {
+                    // Redis may have restarted empty: presence is recorded again (no event for members still there).
+                    store.rejoinMembers();
+                }
+            }
+        }
+        if (!subscriptions && shard == home) {
+            beat();
+        }
     }
 
     @Override
@@ -363,17 +369,41 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
                 system.add(new Room.Summary(room.name(), room.memberCount()));
             }
         }
-        return this.<List<Object>>script("channels", ScriptOutputType.MULTI, new byte[0][], prefix + "ch/", namePrefix,
-                Integer.toString(limit)).thenApply(reply -> {
-                    List<Room.Summary> all = new ArrayList<>(system);
+        byte[] body = scripts.get("channels");
+        byte[][] args = {bytes(prefix + "{ch/"), bytes(globEscaped(namePrefix)), bytes(Integer.toString(limit))};
+        List<CompletableFuture<List<List<Object>>>> each = new ArrayList<>();
+        for (RedisShard shard : shards) {
+            each.add(shard.evalEverywhere(body, ScriptOutputType.MULTI, args));
+        }
+        return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new)).thenApply(done -> {
+            Map<String, Integer> found = new java.util.TreeMap<>();
+            int total = system.size();
+            for (CompletableFuture<List<List<Object>>> shard : each) {
+                for (List<Object> reply : shard.join()) {
+                    total += ((Long) reply.get(0)).intValue();
                     for (int i = 1; i + 1 < reply.size(); i += 2) {
-                        all.add(new Room.Summary(new String((byte[]) reply.get(i), StandardCharsets.UTF_8),
-                                ((Long) reply.get(i + 1)).intValue()));
+                        found.merge(new String((byte[]) reply.get(i), StandardCharsets.UTF_8),
+                                ((Long) reply.get(i + 1)).intValue(), Integer::sum);
                     }
-                    all.sort(java.util.Comparator.comparing(Room.Summary::name));
-                    int total = ((Long) reply.get(0)).intValue() + system.size();
-                    return new Listing(total, List.copyOf(all.subList(0, Math.min(limit, all.size()))));
-                });
+                }
+            }
+            List<Room.Summary> all = new ArrayList<>(system);
+            found.forEach((name, members) -> all.add(new Room.Summary(name, members)));
+            all.sort(java.util.Comparator.comparing(Room.Summary::name));
+            return new Listing(total, List.copyOf(all.subList(0, Math.min(limit, all.size()))));
+        });
+    }
+
+    /** A name prefix as a SCAN pattern matches it: Redis's glob characters escaped. */
+    private static String globEscaped(String text) {
+        StringBuilder escaped = new StringBuilder(text.length());
+        for (char c : text.toCharArray()) {
+            if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') {
+                escaped.append('\\');
+            }
+            escaped.append(c);
+        }
+        return escaped.toString();
     }
 
     @Override
@@ -411,7 +441,7 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
      */
     CompletableFuture<ChannelState> read(String channel, long since, String sinceEpoch, int count, int presenceLimit,
                                          String newEpoch, long floor) {
-        return script("read", ScriptOutputType.MULTI, keys(stateKey(channel), historyKey(channel), membersKey(channel)),
+        return script(shard(channel), "read", true, keys(stateKey(channel), historyKey(channel), membersKey(channel)),
                 Long.toString(since), sinceEpoch == null ? "" : sinceEpoch, Integer.toString(Math.max(count, 0)),
                 Integer.toString(presenceLimit), newEpoch == null ? "" : newEpoch, Long.toString(floor),
                 Long.toString(stateLifetimeMillis()))
@@ -451,11 +481,12 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
      */
     CompletableFuture<Long> publish(String channel, byte[][] parts, long floor) {
         publishes.increment();
+        RedisShard shard = shard(channel);
         long deadline = System.currentTimeMillis() + COMMAND_TIMEOUT.toMillis() - DEADLINE_MARGIN_MILLIS;
-        return this.<Long>script("publish", ScriptOutputType.INTEGER, keys(stateKey(channel), historyKey(channel)),
+        return this.<Long>script(shard, "publish", true, keys(stateKey(channel), historyKey(channel)),
                 parts[0], parts[1], bytes(Integer.toString(config.historySize())), bytes(Long.toString(floor)),
                 bytes(newEpoch()), bytes(topic(channel)), bytes(Long.toString(stateLifetimeMillis())),
-                bytes(Long.toString(deadline)))
+                bytes(Long.toString(deadline)), bytes(shard.publishCommand()), bytes(Integer.toString(config.historyBytes())))
                 .thenApply(seq -> {
                     if (seq < 0) {
                         lateRefusals.increment();
@@ -466,29 +497,52 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
                 });
     }
 
+    /**
+     * Records a member in the channel's presence (telling every node), and in this node's
+     * memberships beside the nodes' table first, so that the member leaves presence if this node
+     * dies. Completed with the channel's member count, negated when the member was there already.
+     */
     CompletableFuture<Long> memberJoined(String channel, String memberId, byte[] joinEvent, byte[] leaveEvent) {
-        return script("member-join", ScriptOutputType.INTEGER, keys(membersKey(channel), membershipsKey()),
-                bytes(memberId), leaveEvent, joinEvent, bytes(topic(channel)), bytes(channel + '\n' + memberId));
+        membership("SADD", channel, memberId);
+        RedisShard shard = shard(channel);
+        return script(shard, "member-join", true, keys(membersKey(channel)), bytes(memberId), leaveEvent, joinEvent,
+                bytes(topic(channel)), bytes(shard.publishCommand()));
     }
 
     /**
      * Removes a member from presence. One that cannot be removed now (Redis unreachable) is
-     * removed at the next heartbeat that reaches Redis, so that no member outlives its connection.
+     * removed at the next heartbeat, so that no member outlives its connection.
      */
     CompletableFuture<Long> memberLeft(String channel, String memberId) {
-        CompletableFuture<Long> removed = script("member-leave", ScriptOutputType.INTEGER,
-                keys(membersKey(channel), membershipsKey()), memberId, topic(channel), channel + '\n' + memberId);
+        RedisShard shard = shard(channel);
+        CompletableFuture<Long> removed = script(shard, "member-leave", false, keys(membersKey(channel)), memberId,
+                topic(channel), shard.publishCommand());
         return removed.whenComplete((count, failure) -> {
             if (failure != null) {
-                leavesToRetry.add(new String[] {channel, memberId});
+                toRetry.add(() -> memberLeft(channel, memberId));
+            } else {
+                membership("SREM", channel, memberId);
             }
         });
     }
 
-    private void retryLeaves() {
-        String[] leave;
-        while ((leave = leavesToRetry.poll()) != null) {
-            memberLeft(leave[0], leave[1]);
+    /** Adds or removes {@code channel}'s member in this node's memberships; retried at the next heartbeat if it fails. */
+    private void membership(String command, String channel, String memberId) {
+        script(home, "membership", false, keys(membershipsKey(nodeId)), command, channel + '\n' + memberId)
+                .whenComplete((done, failure) -> {
+                    if (failure != null) {
+                        toRetry.add(() -> membership(command, channel, memberId));
+                    }
+                });
+    }
+
+    private void retry() {
+        for (int i = toRetry.size(); i > 0; i--) {
+            Runnable change = toRetry.poll();
+            if (change == null) {
+                return;
+            }
+            change.run();
         }
     }
 
@@ -500,51 +554,12 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
     /** Subscribes to {@code channel}'s topic for {@code store}; completed once Redis confirmed it. */
     CompletableFuture<Void> subscribe(String channel, RedisChannelStore store) {
         stores.put(channel, store);
-        return subscribe(topic(channel));
+        return shard(channel).subscribe(topic(channel), true);
     }
 
     void unsubscribe(String channel, RedisChannelStore store) {
         stores.remove(channel, store);
-        unsubscribe(topic(channel));
-    }
-
-    /** Counts the topic's users; the first subscribes. Under the map's lock, so SUBSCRIBE and UNSUBSCRIBE keep their order. */
-    private CompletableFuture<Void> subscribe(String topic) {
-        synchronized (subscriptions) {
-            int count = subscriptions.merge(topic, 1, Integer::sum);
-            if (count > 1) {
-                return CompletableFuture.completedFuture(null);
-            }
-            roundTrips.increment();
-            CompletableFuture<Void> done = new CompletableFuture<>();
-            pubsub.async().subscribe(bytes(topic)).whenComplete((ok, failure) -> {
-                if (failure == null) {
-                    done.complete(null);
-                    return;
-                }
-                synchronized (subscriptions) {
-                    subscriptions.computeIfPresent(topic, (t, c) -> c > 1 ? c - 1 : null);
-                }
-                done.completeExceptionally(failure);
-            });
-            return done;
-        }
-    }
-
-    private void unsubscribe(String topic) {
-        synchronized (subscriptions) {
-            Integer count = subscriptions.get(topic);
-            if (count == null) {
-                return;
-            }
-            if (count > 1) {
-                subscriptions.put(topic, count - 1);
-                return;
-            }
-            subscriptions.remove(topic);
-            roundTrips.increment();
-            pubsub.async().unsubscribe(bytes(topic));
-        }
+        shard(channel).unsubscribe(topic(channel), true);
     }
 
     // ---- relay rooms
@@ -552,7 +567,7 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
     @Override
     public void open(RelayRoom room) {
         relays.put(room.name(), room);
-        subscribe(relayTopic(room.name())).whenComplete((done, failure) -> {
+        shard(room.name()).subscribe(relayTopic(room.name()), false).whenComplete((done, failure) -> {
             if (failure != null) {
                 log.debug("relay room {}: not subscribed ({}); frames from other nodes will not arrive", room.name(),
                         failure.getMessage());
@@ -563,7 +578,7 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
     @Override
     public void close(RelayRoom room) {
         relays.remove(room.name(), room);
-        unsubscribe(relayTopic(room.name()));
+        shard(room.name()).unsubscribe(relayTopic(room.name()), false);
     }
 
     @Override
@@ -572,12 +587,11 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
         byte[] payload = new byte[from.length + frame.readableBytes()];
         System.arraycopy(from, 0, payload, 0, from.length);
         frame.getBytes(frame.readerIndex(), payload, from.length, frame.readableBytes());
-        roundTrips.increment();
-        redis.publish(bytes(relayTopic(room)), payload);
+        shard(room).publish(relayTopic(room), payload);
     }
 
     private String relayTopic(String room) {
-        return prefix + "relay/" + room;
+        return prefix + "{relay/" + room + '}';
     }
 
     /** How long an untouched channel's state and history live in Redis: as a local channel's history. */
@@ -596,13 +610,93 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
         return events;
     }
 
-    /** The sweep's answer, three values per membership removed: channel, leave event, members left. */
-    private void swept(List<Object> removed) {
-        for (int i = 0; i + 2 < removed.size(); i += 3) {
-            String channel = new String((byte[]) removed.get(i), StandardCharsets.UTF_8);
-            long left = (Long) removed.get(i + 2);
+    private void beat() {
+        this.<List<Object>>script(home, "heartbeat", false, keys(nodesKey(), addressesKey(), sweepingKey()), nodeId,
+                Long.toString(config.nodeTimeout().toMillis()), address)
+                .thenAccept(parts -> {
+                    long status = (Long) parts.get(0);
+                    nodes = ((Long) parts.get(1)).intValue();
+                    if (status == 2) {
+                        log.warn("node {} was taken for dead and is being swept; its members go back to presence after",
+                                nodeId);
+                    } else if (status == 1 && beating) {
+                        // Taken for dead (a long pause, or Redis lost its data): say again who is here.
+                        log.warn("node {} was out of the cluster's table; adding its members back to presence", nodeId);
+                        stores.values().forEach(RedisChannelStore::rejoinMembers);
+                    }
+                    beating = true;
+                    retry();
+                })
+                .thenCompose(done -> sweep(""))
+                .whenComplete((removed, failure) -> {
+                    if (failure != null) {
+                        log.debug("heartbeat: {}", failure.getMessage());
+                    }
+                });
+    }
+
+    /**
+     * Claims the nodes whose beat is older than {@code --node-timeout} (or {@code leaving}, this
+     * node stopping) and the sweeps other nodes left unfinished, removes their members from each
+     * channel's presence on the channel's shard, telling the webhooks of each membership this node
+     * removed, and then drops the claims. A claim is a lease of {@code --node-timeout}: what a
+     * sweeper that dies leaves is claimed again; each member is removed once (atomically, on its
+     * channel's shard), so each leave is told once.
+     */
+    private CompletableFuture<Void> sweep(String leaving) {
+        return this.<List<Object>>script(home, "claim", false, keys(nodesKey(), sweepingKey(), addressesKey()),
+                        prefix + "{nodes}/", leaving, Long.toString(config.nodeTimeout().toMillis()))
+                .thenCompose(claimed -> {
+                    List<CompletableFuture<Void>> each = new ArrayList<>();
+                    for (int i = 0; i + 1 < claimed.size(); i += 2) {
+                        each.add(sweep(new String((byte[]) claimed.get(i), StandardCharsets.UTF_8), (List<?>) claimed.get(i + 1)));
+                    }
+                    return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new));
+                });
+    }
+
+    /** Removes one claimed node's memberships, channel by channel, then its claim. */
+    private CompletableFuture<Void> sweep(String node, List<?> memberships) {
+        Map<String, List<String>> byChannel = new java.util.LinkedHashMap<>();
+        for (Object entry : memberships) {
+            String text = new String((byte[]) entry, StandardCharsets.UTF_8);
+            int nl = text.indexOf('\n');
+            if (nl > 0) {
+                byChannel.computeIfAbsent(text.substring(0, nl), c -> new ArrayList<>()).add(text.substring(nl + 1));
+            }
+        }
+        List<CompletableFuture<Void>> channels = new ArrayList<>();
+        byChannel.forEach((channel, ids) -> {
+            RedisShard shard = shard(channel);
+            Object[] args = new Object[2 + ids.size()];
+            args[0] = topic(channel);
+            args[1] = shard.publishCommand();
+            for (int i = 0; i < ids.size(); i++) {
+                args[2 + i] = ids.get(i);
+            }
+            channels.add(this.<List<Object>>script(shard, "sweep-channel", false, keys(membersKey(channel)), args)
+                    .thenAccept(removed -> swept(channel, removed)));
+        });
+        Object[] done = new Object[1 + memberships.size()];
+        done[0] = node;
+        for (int i = 0; i < memberships.size(); i++) {
+            done[1 + i] = memberships.get(i);
+        }
+        return CompletableFuture.allOf(channels.toArray(CompletableFuture[]::new))
+                .thenCompose(all -> this.<Long>script(home, "swept", false, keys(sweepingKey(), membershipsKey(node)), done))
+                .thenAccept(left -> {
+                    if (!byChannel.isEmpty()) {
+                        log.info("swept node {}: {} memberships in {} channels", node, memberships.size(), byChannel.size());
+                    }
+                });
+    }
+
+    /** One channel's sweep answer, two values per member removed: its leave event, the members left. */
+    private void swept(String channel, List<Object> removed) {
+        for (int i = 0; i + 1 < removed.size(); i += 2) {
+            long left = (Long) removed.get(i + 1);
             try {
-                JsonNode leave = JSON.readTree((byte[]) removed.get(i + 1));
+                JsonNode leave = JSON.readTree((byte[]) removed.get(i));
                 events.memberLeft(channel, leave.path("id").asText(), leave.hasNonNull("name") ? leave.get("name").asText() : null,
                         left == 0);
             } catch (java.io.IOException e) {
@@ -611,36 +705,12 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
         }
     }
 
-    private void beat() {
-        script("heartbeat", ScriptOutputType.MULTI, keys(prefix + "nodes", prefix + "addresses"), nodeId,
-                Long.toString(config.nodeTimeout().toMillis()), address)
-                .thenAccept(reply -> {
-                    List<?> parts = (List<?>) reply;
-                    boolean added = (Long) parts.get(0) == 1;
-                    nodes = ((Long) parts.get(1)).intValue();
-                    if (added && beating) {
-                        // Taken for dead (a long pause, or Redis lost its data): say again who is here.
-                        log.warn("node {} was out of the cluster's table; adding its members back to presence", nodeId);
-                        stores.values().forEach(RedisChannelStore::rejoinMembers);
-                    }
-                    beating = true;
-                    retryLeaves();
-                })
-                .thenCompose(done -> this.<List<Object>>script("sweep", ScriptOutputType.MULTI, keys(prefix + "nodes"), prefix, ""))
-                .whenComplete((removed, failure) -> {
-                    if (removed != null && !removed.isEmpty()) {
-                        log.info("swept {} memberships of nodes that stopped beating", removed.size() / 3);
-                        swept(removed);
-                    }
-                });
-    }
-
     @Override
     public CompletableFuture<String> address(String node) {
         if (node.equals(nodeId)) {
             return CompletableFuture.completedFuture(address);
         }
-        return this.<byte[]>script("address", ScriptOutputType.VALUE, keys(prefix + "nodes", prefix + "addresses"), node)
+        return this.<byte[]>script(home, "address", false, keys(nodesKey(), addressesKey()), node)
                 .thenApply(found -> found == null ? null : new String(found, StandardCharsets.UTF_8));
     }
 
@@ -679,8 +749,7 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
         PeerRequest waiting = new PeerRequest();
         pending.put(id, waiting);
         request.put("req", id).put("reply", nodeTopic(nodeId)).put("node", nodeId);
-        roundTrips.increment();
-        redis.publish(bytes(topic), json(request)).whenComplete((received, failure) -> {
+        home.publish(topic, json(request)).whenComplete((received, failure) -> {
             if (failure != null) {
                 pending.remove(id);
                 waiting.result.completeExceptionally(failure);
@@ -749,24 +818,26 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
         }
         ObjectNode answer = JSON.createObjectNode().put("op", "answer").put("req", request.path("req").asText())
                 .put("count", count);
-        roundTrips.increment();
-        redis.publish(bytes(request.path("reply").asText()), json(answer));
+        home.publish(request.path("reply").asText(), json(answer));
     }
 
     // ---- the topics
 
+    /** A message of one of the subscribed topics, on Lettuce's thread. */
     private void dispatch(byte[] topic, byte[] message) {
         String name = new String(topic, StandardCharsets.UTF_8);
-        if (name.startsWith(prefix + "relay/")) {
-            RelayRoom room = relays.get(name.substring(prefix.length() + 6));
+        String relays = prefix + "{relay/";
+        if (name.startsWith(relays) && name.endsWith("}")) {
+            RelayRoom room = this.relays.get(name.substring(relays.length(), name.length() - 1));
             int space = indexOf(message, (byte) ' ');
             if (room != null && space > 0 && !nodeId.equals(new String(message, 0, space, StandardCharsets.UTF_8))) {
                 room.fromPeer(Unpooled.wrappedBuffer(message, space + 1, message.length - space - 1));
             }
             return;
         }
-        if (name.startsWith(prefix + "ch/")) {
-            RedisChannelStore store = stores.get(name.substring(prefix.length() + 3));
+        String channels = prefix + "{ch/";
+        if (name.startsWith(channels) && name.endsWith("}")) {
+            RedisChannelStore store = stores.get(name.substring(channels.length(), name.length() - 1));
             if (store != null) {
                 store.received(message);
             }
@@ -789,101 +860,61 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
         lagMillis = Math.max(0, System.currentTimeMillis() - publishedAtMillis);
     }
 
-    private void onConnected(RedisChannelHandler<?, ?> channel) {
-        if (!beating) {
-            return; // the first connections, at start
-        }
-        reconnects.increment();
-        log.info("reconnected to Redis ({})", channel == pubsub ? "subscriptions" : "commands");
-        if (channel == pubsub) {
-            // Lettuce subscribes again by itself; what was published meanwhile is in the streams.
-            stores.values().forEach(RedisChannelStore::resynchronise);
-        } else {
-            beat();
-        }
-    }
-
     // ---- scripts and keys
 
-    /** Runs a script with arguments given as bytes or strings. */
-    private <T> CompletableFuture<T> script(String name, ScriptOutputType type, byte[][] keys, Object... args) {
+    /** Runs a script on {@code shard} with arguments given as bytes or strings. */
+    private <T> CompletableFuture<T> script(RedisShard shard, String name, boolean gated, byte[][] keys, Object... args) {
         byte[][] values = new byte[args.length][];
         for (int i = 0; i < args.length; i++) {
             values[i] = args[i] instanceof byte[] raw ? raw : bytes((String) args[i]);
         }
-        return eval(name, type, keys, values);
+        return shard.eval(scripts.get(name), outputOf(name), keys, values, gated);
     }
 
-    /**
-     * Runs a script by its body, always: a digest (EVALSHA) would fail with NOSCRIPT after Redis
-     * restarted, and its retry would overtake commands sent meanwhile, reordering a room's
-     * publishes or a member's join and leave. Redis caches the compiled script by its digest, so
-     * the cost is sending a few hundred bytes and hashing them.
-     */
-    private <T> CompletableFuture<T> eval(String name, ScriptOutputType type, byte[][] keys, byte[][] args) {
-        byte[] body = scripts.get(name);
-        long size = body.length;
-        for (byte[] arg : args) {
-            size += arg.length;
-        }
-        for (byte[] key : keys) {
-            size += key.length;
-        }
-        if (GATED.contains(name)) {
-            String why = refusal(size);
-            if (why != null) {
-                refused.increment();
-                return CompletableFuture.failedFuture(new CompletionException(new ClusterUnavailableException(why)));
-            }
-        }
-        long bytes = size;
-        if (unansweredSince == 0) {
-            unansweredSince = System.nanoTime();
-        }
-        pendingBytes.addAndGet(bytes);
-        roundTrips.increment();
-        CompletableFuture<T> result;
-        try {
-            result = redis.<T>eval(body, type, keys, args).toCompletableFuture();
-        } catch (RuntimeException e) {
-            result = CompletableFuture.failedFuture(e);
-        }
-        return result.handle((value, failure) -> {
-            pendingBytes.addAndGet(-bytes);
-            if (failure == null || rootCause(failure) instanceof io.lettuce.core.RedisCommandExecutionException) {
-                // An error reply is an answer too: Redis is there.
-                lastAnswerNanos = System.nanoTime();
-                unansweredSince = 0;
-            }
-            if (failure == null) {
-                return value;
-            }
-            failures.increment();
-            Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-            throw new CompletionException(new ClusterUnavailableException(cause));
-        });
+    /** What each script returns. */
+    private static ScriptOutputType outputOf(String script) {
+        return switch (script) {
+            case "publish", "member-join", "member-leave", "membership", "swept" -> ScriptOutputType.INTEGER;
+            case "address" -> ScriptOutputType.VALUE;
+            default -> ScriptOutputType.MULTI;
+        };
     }
 
-    // Channel names may hold ':', never '/': a channel's keys cannot collide with another's.
+    // A channel's keys and topic share the hash tag {ch/NAME}: one slot in a Redis Cluster. Channel
+    // names may hold ':', '{' and '}', never '/': a channel's keys cannot collide with another's.
 
     private String stateKey(String channel) {
-        return prefix + "ch/" + channel;
+        return prefix + "{ch/" + channel + '}';
     }
 
     private String historyKey(String channel) {
-        return prefix + "ch/" + channel + "/log";
+        return stateKey(channel) + "/log";
     }
 
     private String membersKey(String channel) {
-        return prefix + "ch/" + channel + "/members";
-    }
-
-    private String membershipsKey() {
-        return prefix + "node/" + nodeId + "/members";
+        return stateKey(channel) + "/members";
     }
 
     private String topic(String channel) {
-        return prefix + "ch/" + channel;
+        return stateKey(channel);
+    }
+
+    // The nodes' keys share the hash tag {nodes}, on the first shard.
+
+    private String nodesKey() {
+        return prefix + "{nodes}";
+    }
+
+    private String addressesKey() {
+        return prefix + "{nodes}/addresses";
+    }
+
+    private String sweepingKey() {
+        return prefix + "{nodes}/sweeping";
+    }
+
+    private String membershipsKey(String node) {
+        return prefix + "{nodes}/" + node + "/members";
     }
 
     private String nodeTopic(String node) {

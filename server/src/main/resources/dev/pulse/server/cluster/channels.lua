@@ -1,6 +1,7 @@
--- The channels of the cluster whose names start with a prefix, sorted, with their member counts.
+-- The channels of this Redis whose names start with a prefix, sorted, with their member counts.
 -- A channel exists while Redis holds its state (history and seq) or members.
--- ARGV: 1 the key prefix of channels (e.g. 'pulse:ch/'), 2 the name prefix, 3 most to list
+-- ARGV: 1 the key prefix of channels (e.g. 'pulse:{ch/'), 2 the name prefix (glob characters
+--       escaped), 3 most to list
 -- Returns: {total, name, member count, name, member count, ...}
 local found = {}
 local cursor = '0'
@@ -9,13 +10,11 @@ repeat
   cursor = reply[1]
   for _, key in ipairs(reply[2]) do
     local rest = string.sub(key, #ARGV[1] + 1)
-    local slash = string.find(rest, '/', 1, true)
-    if slash then
-      if string.sub(rest, slash) == '/members' then
-        found[string.sub(rest, 1, slash - 1)] = true
-      end
-    else
-      found[rest] = true
+    -- state: NAME}, members: NAME}/members, history: NAME}/log (names never hold '/')
+    if string.sub(rest, -9) == '}/members' then
+      found[string.sub(rest, 1, -10)] = true
+    elseif string.sub(rest, -1) == '}' then
+      found[string.sub(rest, 1, -2)] = true
     end
   end
 until cursor == '0'
@@ -27,6 +26,6 @@ table.sort(names)
 local out = {#names}
 for i = 1, math.min(#names, tonumber(ARGV[3])) do
   out[#out + 1] = names[i]
-  out[#out + 1] = redis.call('HLEN', ARGV[1] .. names[i] .. '/members')
+  out[#out + 1] = redis.call('HLEN', ARGV[1] .. names[i] .. '}/members')
 end
 return out

@@ -10,7 +10,7 @@ if ARGV[5] ~= '' then
   -- A join: the channel is in use, its state lives on from now.
   if not epoch then
     epoch = ARGV[5]
-    redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', ARGV[6])
+    redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', ARGV[6], 'bytes', 0)
     redis.call('DEL', KEYS[2])
   end
   redis.call('PEXPIRE', KEYS[1], ARGV[7])
