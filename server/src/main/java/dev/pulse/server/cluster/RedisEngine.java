@@ -217,18 +217,22 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
     }
 
     /**
-     * Whether Redis is reachable: every shard's connections are up and it answered within half the
-     * node timeout (the heartbeat asks each twice in that time), so that a Redis that hangs with
-     * its connections open counts as gone too.
+     * Whether this node is in its cluster: the first shard (the nodes' table) is reachable, its
+     * connections up and it answered within half the node timeout (the heartbeat asks twice in
+     * that time), so that a Redis that hangs with its connections open counts as gone too. Another
+     * shard away costs its channels only ({@link #shardsConnected}).
      */
     public boolean isConnected() {
-        Duration within = config.nodeTimeout().dividedBy(2);
+        return home.isConnected(config.nodeTimeout().dividedBy(2));
+    }
+
+    /** Each shard's Redis (host and port, never a password) and whether it is reachable now, in {@code --redis} order. */
+    public Map<String, Boolean> shardsConnected() {
+        Map<String, Boolean> connected = new java.util.LinkedHashMap<>();
         for (RedisShard shard : shards) {
-            if (!shard.isConnected(within)) {
-                return false;
-            }
+            connected.put(shard.where(), shard.isConnected(config.nodeTimeout().dividedBy(2)));
         }
-        return true;
+        return connected;
     }
 
     /** Commands of clients' work refused without being sent (a Redis stalled, or too much waiting for it). */

@@ -81,6 +81,14 @@ public final class HealthCheck {
             state.put("connected", cluster.isConnected());
             state.put("node", cluster.nodeId());
             state.put("nodes", cluster.nodes());
+            java.util.List<Map<String, Object>> shards = new java.util.ArrayList<>();
+            cluster.shardsConnected().forEach((redis, connected) -> {
+                Map<String, Object> shard = new LinkedHashMap<>();
+                shard.put("redis", redis);
+                shard.put("connected", connected);
+                shards.add(shard);
+            });
+            state.put("shards", shards);
             report.put("cluster", state);
         }
         report.put("uptimeSeconds", (System.nanoTime() - startNanos) / 1_000_000_000L);

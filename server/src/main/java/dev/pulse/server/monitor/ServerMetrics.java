@@ -172,7 +172,10 @@ public final class ServerMetrics {
         Gauge.builder("pulse.redis.pending.bytes", cluster, RedisEngine::pendingBytes).baseUnit("bytes")
                 .description("bytes of commands sent to Redis and not yet answered").register(registry);
         Gauge.builder("pulse.redis.connected", cluster, c -> c.isConnected() ? 1 : 0)
-                .description("1 while connected to Redis").register(registry);
+                .description("1 while connected to Redis (the first shard: the nodes' table)").register(registry);
+        Gauge.builder("pulse.redis.shards.connected", cluster,
+                        c -> c.shardsConnected().values().stream().filter(Boolean::booleanValue).count())
+                .description("Redis shards reachable now, of --redis").register(registry);
     }
 
     /**

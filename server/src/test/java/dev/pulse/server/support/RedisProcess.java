@@ -21,12 +21,15 @@ public final class RedisProcess implements AutoCloseable {
     private final String password;
     private final Path dataDir;
     private final Path log;
+    /** A node of a Redis Cluster: its cluster state lives in dataDir's nodes.conf. */
+    private final boolean clusterNode;
     private Process process;
 
-    private RedisProcess(int port, String password, boolean persistent) throws IOException {
+    private RedisProcess(int port, String password, boolean persistent, boolean clusterNode) throws IOException {
         this.port = port;
         this.password = password;
-        this.dataDir = persistent ? Files.createTempDirectory("pulse-redis-") : null;
+        this.clusterNode = clusterNode;
+        this.dataDir = persistent || clusterNode ? Files.createTempDirectory("pulse-redis-") : null;
         this.log = Files.createTempFile("pulse-redis-", ".log");
     }
 
@@ -46,15 +49,62 @@ public final class RedisProcess implements AutoCloseable {
      */
     public static RedisProcess start(String password, boolean persistent) throws Exception {
         ExternalClient.require("redis-server", "apt-get install redis-server", "redis-server", "--version");
-        RedisProcess redis = new RedisProcess(freePort(), password, persistent);
+        RedisProcess redis = new RedisProcess(freePort(), password, persistent, false);
         redis.start0();
         return redis;
+    }
+
+    /**
+     * Starts {@code count} empty Redis Cluster nodes and makes them one cluster of as many masters
+     * ({@code redis-cli --cluster create}), waiting until every slot is served.
+     */
+    public static List<RedisProcess> startCluster(int count) throws Exception {
+        ExternalClient.require("redis-server", "apt-get install redis-server", "redis-server", "--version");
+        ExternalClient.require("redis-cli", "apt-get install redis-tools", "redis-cli", "--version");
+        List<RedisProcess> nodes = new java.util.ArrayList<>();
+        List<String> create = new java.util.ArrayList<>(List.of("--cluster", "create"));
+        for (int i = 0; i < count; i++) {
+            RedisProcess node = new RedisProcess(freePort(), null, false, true);
+            node.start0();
+            nodes.add(node);
+            create.add("127.0.0.1:" + node.port);
+        }
+        create.addAll(List.of("--cluster-replicas", "0", "--cluster-yes"));
+        String created = nodes.get(0).cli(create.toArray(String[]::new));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        for (RedisProcess node : nodes) {
+            while (!node.cli("cluster", "info").contains("cluster_state:ok")) {
+                if (System.nanoTime() > deadline) {
+                    fail("the Redis Cluster did not become ok: " + created + node.cli("cluster", "info"));
+                }
+                Thread.sleep(100);
+            }
+        }
+        return nodes;
+    }
+
+    /** Runs {@code redis-cli} against this Redis and gives what it printed. */
+    public String cli(String... args) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of("redis-cli", "-p", Integer.toString(port)));
+        if (password != null) {
+            command.addAll(List.of("--no-auth-warning", "-a", password));
+        }
+        command.addAll(List.of(args));
+        Process cli = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(cli.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (!cli.waitFor(30, TimeUnit.SECONDS) || cli.exitValue() != 0) {
+            fail("redis-cli " + String.join(" ", args) + " failed: " + output);
+        }
+        return output;
     }
 
     private void start0() throws Exception {
         List<String> command = new java.util.ArrayList<>(List.of("redis-server", "--port", Integer.toString(port),
                 "--bind", "127.0.0.1", "--save", "", "--protected-mode", "no"));
-        if (dataDir == null) {
+        if (clusterNode) {
+            command.addAll(List.of("--appendonly", "no", "--cluster-enabled", "yes", "--dir", dataDir.toString(),
+                    "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"));
+        } else if (dataDir == null) {
             command.addAll(List.of("--appendonly", "no"));
         } else {
             command.addAll(List.of("--appendonly", "yes", "--appendfsync", "always", "--dir", dataDir.toString()));
