@@ -79,7 +79,7 @@ for round in $(seq 1 "$ROUNDS"); do
   start_node "${PORTS[0]}" --redis "redis://127.0.0.1:$REDIS_PORT"
   start_node "${PORTS[1]}" --redis "redis://127.0.0.1:$REDIS_PORT"
   for _ in $(seq 1 "$EXTRA_NODES"); do
-    taskset -c 1 redis-cli -p "$REDIS_PORT" subscribe "pulse:ch/fanout" >/dev/null &
+    taskset -c 1 redis-cli -p "$REDIS_PORT" subscribe "pulse:{ch/fanout}" >/dev/null &
     pids+=($!)
   done
   redis_ticks=$(awk '{print $14 + $15}' "/proc/$redis_pid/stat")

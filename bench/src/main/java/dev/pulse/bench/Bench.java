@@ -9,6 +9,7 @@ import dev.pulse.bench.load.FanoutLoad;
 import dev.pulse.bench.load.FloodLoad;
 import dev.pulse.bench.load.IdleLoad;
 import dev.pulse.bench.load.JoinLoad;
+import dev.pulse.bench.load.PublishLoad;
 import dev.pulse.bench.reference.ReferenceServer;
 import dev.pulse.bench.report.Report;
 import picocli.CommandLine;
@@ -22,9 +23,9 @@ import java.util.Arrays;
  * {@code idle}, {@code flood}, {@code api}) and the reference server on Netty's built-in codec ({@code reference-server}).
  */
 @Command(name = "pulse-bench", mixinStandardHelpOptions = true,
-        subcommands = {ApiLoad.class, DeflateMemoryLoad.class, DeflateRatio.class, EchoLoad.class, FanoutLoad.class, ConnectLoad.class, JoinLoad.class, IdleLoad.class, FloodLoad.class, ReferenceServer.class,
+        subcommands = {ApiLoad.class, DeflateMemoryLoad.class, DeflateRatio.class, EchoLoad.class, FanoutLoad.class, ConnectLoad.class, JoinLoad.class, PublishLoad.class, IdleLoad.class, FloodLoad.class, ReferenceServer.class,
                 Report.class},
-        description = "Benchmarks for Pulse: jmh [JMH options], echo, fanout, connect, idle, flood, api, deflate-memory, deflate-ratio, reference-server, report.")
+        description = "Benchmarks for Pulse: jmh [JMH options], echo, fanout, connect, joins, publishes, idle, flood, api, deflate-memory, deflate-ratio, reference-server, report.")
 public final class Bench implements Runnable {
 
     public static void main(String[] args) throws Exception {
