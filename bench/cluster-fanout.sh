@@ -9,6 +9,8 @@
 # bench/results/cluster-<timestamp>/.
 #
 # Knobs (environment): ROUNDS (3), SUBSCRIBERS (1000), MESSAGES (2000), SKIP_BUILD=1,
+# SHARDS ("1"): the Redis shard counts to run the two nodes over, alternating in each round (e.g.
+# "1 2": one Redis, then two shards holding the channel on one of them),
 # EXTRA_NODES (0): that many more subscribers of the channel's Redis topic (redis-cli), standing in
 # for further nodes, to see what Redis's share becomes at 2 + EXTRA_NODES nodes.
 set -euo pipefail
@@ -18,6 +20,7 @@ ROUNDS="${ROUNDS:-3}"
 SUBSCRIBERS="${SUBSCRIBERS:-1000}"
 MESSAGES="${MESSAGES:-2000}"
 EXTRA_NODES="${EXTRA_NODES:-0}"
+SHARDS="${SHARDS:-1}"
 REDIS_PORT=16379
 PORTS=(18091 18092)
 BENCH_JAR=bench/target/pulse-bench.jar
@@ -70,23 +73,33 @@ for round in $(seq 1 "$ROUNDS"); do
   run single --url "ws://127.0.0.1:${PORTS[0]}/ws"
   stop_all
 
-  echo "== round $round: two nodes over Redis"
-  taskset -c 0 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
-    >"$out/redis.log" 2>&1 &
-  redis_pid=$!
-  pids+=("$redis_pid")
+  for shards in $SHARDS; do
+  echo "== round $round: two nodes over $shards Redis shard(s)"
+  uris=()
+  redis_pids=()
+  for i in $(seq 0 $(( shards - 1 ))); do
+    taskset -c 0 redis-server --port $(( REDIS_PORT + i )) --bind 127.0.0.1 --save '' --appendonly no \
+      >"$out/redis-$i.log" 2>&1 &
+    pids+=($!)
+    [ "$i" = 0 ] && redis_pid=$!
+    redis_pids+=($!)
+    uris+=("redis://127.0.0.1:$(( REDIS_PORT + i ))")
+  done
   sleep 0.5
-  start_node "${PORTS[0]}" --redis "redis://127.0.0.1:$REDIS_PORT"
-  start_node "${PORTS[1]}" --redis "redis://127.0.0.1:$REDIS_PORT"
+  start_node "${PORTS[0]}" --redis "$(IFS=,; echo "${uris[*]}")"
+  start_node "${PORTS[1]}" --redis "$(IFS=,; echo "${uris[*]}")"
   for _ in $(seq 1 "$EXTRA_NODES"); do
     taskset -c 1 redis-cli -p "$REDIS_PORT" subscribe "pulse:{ch/fanout}" >/dev/null &
     pids+=($!)
   done
+  label="cluster-2+$EXTRA_NODES"
+  [ "$shards" != 1 ] && label="cluster-2-shards-$shards"
   redis_ticks=$(awk '{print $14 + $15}' "/proc/$redis_pid/stat")
-  run "cluster-2+$EXTRA_NODES" --url "ws://127.0.0.1:${PORTS[0]}/ws" --node-url "ws://127.0.0.1:${PORTS[1]}/ws" --cpu-pid "$redis_pid"
-  echo "round $round: Redis CPU during the run (joins and publishes): $(( $(awk '{print $14 + $15}' "/proc/$redis_pid/stat") - redis_ticks )) ticks of 10 ms, $MESSAGES publishes" | tee -a "$out/redis-cpu.txt"
+  run "$label" --url "ws://127.0.0.1:${PORTS[0]}/ws" --node-url "ws://127.0.0.1:${PORTS[1]}/ws" --cpu-pid "$(IFS=,; echo "${redis_pids[*]}")"
+  echo "round $round, $shards shard(s): first Redis's CPU during the run (joins and publishes): $(( $(awk '{print $14 + $15}' "/proc/$redis_pid/stat") - redis_ticks )) ticks of 10 ms, $MESSAGES publishes" | tee -a "$out/redis-cpu.txt"
   curl -s "http://127.0.0.1:${PORTS[0]}/metrics" | grep -E '^pulse_redis_(commands|publishes)_total' >> "$out/redis-metrics.txt" || true
   stop_all
+  done
 done
 
 python3 bench/fanout-table.py "$raw" "setup" | tee "$out/table.md"

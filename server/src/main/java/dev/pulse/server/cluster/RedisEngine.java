@@ -97,7 +97,7 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
     /** How long a direct message or a disconnect waits for the other nodes' answers. */
     private static final long PEER_ANSWER_MILLIS = 2000;
     private static final List<String> SCRIPTS = List.of("publish", "read", "member-join", "member-leave", "membership",
-            "heartbeat", "claim", "sweep-channel", "swept", "channels", "address");
+            "heartbeat", "claim", "sweep-channel", "swept", "channels", "address", "shards");
 
     private final ClusterConfig config;
     private final String prefix;
@@ -182,6 +182,19 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
     public void start(SessionContext sessions, EventExecutor timer, String address) {
         this.sessions = sessions;
         this.address = address;
+        int count = config.redisCluster() ? 1 : shards.size();
+        long agreed;
+        try {
+            agreed = this.<Long>script(home, "shards", false, keys(nodesKey(), prefix + "{nodes}/shards"), Integer.toString(count))
+                    .get(COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot reach Redis at " + home.where() + ": " + e.getMessage(), e);
+        }
+        if (agreed != count) {
+            throw new IllegalStateException("the nodes of cluster " + config.name() + " spread channels over " + agreed
+                    + " Redis shard(s); this node was given " + count + " (--redis): every node must list the same shards, "
+                    + "in the same order");
+        }
         home.subscribe(nodeTopic(nodeId), false);
         home.subscribe(prefix + "nodes", false);
         beat();
@@ -878,7 +891,7 @@ public final class RedisEngine implements ChannelEngine, Peers, RelayBus {
     /** What each script returns. */
     private static ScriptOutputType outputOf(String script) {
         return switch (script) {
-            case "publish", "member-join", "member-leave", "membership", "swept" -> ScriptOutputType.INTEGER;
+            case "publish", "member-join", "member-leave", "membership", "swept", "shards" -> ScriptOutputType.INTEGER;
             case "address" -> ScriptOutputType.VALUE;
             default -> ScriptOutputType.MULTI;
         };

@@ -302,6 +302,16 @@ class ShardedClusterTest {
     }
 
     @Test
+    void aNodeGivenOtherShardsThanTheLiveNodesDoesNotStart() throws Exception {
+        List<RedisProcess> shards = shards(2);
+        node(shards);
+        NodeProcess refused = keep(NodeProcess.launch("--redis", shards.get(0).uri()));
+        assertTrue(refused.awaitExit(Duration.ofSeconds(30)) != 0, "a node that would put channels elsewhere exits");
+        assertTrue(refused.output().contains("spread channels over 2 Redis shard(s); this node was given 1"),
+                refused.output());
+    }
+
+    @Test
     void historyInRedisIsBoundedInBytesToo() throws Exception {
         List<RedisProcess> shards = shards(2);
         NodeProcess a = node(shards, "--history-bytes", "2KiB");
