@@ -4,9 +4,10 @@ import dev.pulse.server.support.ExternalClient;
 import dev.pulse.server.support.NodeProcess;
 import dev.pulse.server.support.RawHttp;
 import dev.pulse.server.support.RedisProcess;
+import dev.pulse.server.support.Resources;
 import dev.pulse.server.support.RoundRobinHttpProxy;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
 import java.net.URI;
@@ -38,38 +39,35 @@ class StickyFreePollingTest {
     private static final Duration NODE_TIMEOUT = Duration.ofSeconds(2);
     private static final Pattern SID = Pattern.compile("\"sid\":\"([^\"]+)\"");
     private static final String UNKNOWN = "{\"code\":1,\"message\":\"Session ID unknown\"}";
+    private static final String FORWARDED = "pulse_socketio_forwarded_total";
+    private static final String IN_FLIGHT = "pulse_socketio_forwarded_in_flight";
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
-    private final List<AutoCloseable> open = new ArrayList<>();
+    @RegisterExtension
+    final Resources resources = new Resources();
 
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = open.size() - 1; i >= 0; i--) {
-            open.get(i).close();
+    /** The test's Redis, started with its first node. */
+    private RedisProcess redis;
+
+    /** A node of the test's cluster, with {@code more} arguments. */
+    private NodeProcess node(String... more) throws Exception {
+        if (redis == null) {
+            redis = resources.keep(RedisProcess.start());
         }
-    }
-
-    private <T extends AutoCloseable> T keep(T resource) {
-        open.add(resource);
-        return resource;
-    }
-
-    private NodeProcess node(RedisProcess redis, String... more) throws Exception {
         int port = RedisProcess.freePort();
         List<String> args = new ArrayList<>(List.of("--redis", redis.uri(), "--node-address", "127.0.0.1:" + port,
                 "--node-timeout", NODE_TIMEOUT.toSeconds() + "s", "--message-rate", "1000", "--message-burst", "1000"));
         args.addAll(List.of(more));
-        return keep(NodeProcess.start(port, args.toArray(String[]::new)));
+        return resources.keep(NodeProcess.start(port, args.toArray(String[]::new)));
     }
 
     @Test
     void twoPollingClientsBehindARoundRobinBalancerChatWithNothingLostAndInOrder() throws Exception {
         ExternalClient.require("Node's socket.io-client package", "cd server/src/test/node && npm install --no-package-lock",
                 "node", NODE.resolve("probe.js").toString());
-        RedisProcess redis = keep(RedisProcess.start());
-        NodeProcess a = node(redis);
-        NodeProcess b = node(redis);
-        RoundRobinHttpProxy balancer = keep(RoundRobinHttpProxy.start(a.port(), b.port()));
+        NodeProcess a = node();
+        NodeProcess b = node();
+        RoundRobinHttpProxy balancer = resources.keep(RoundRobinHttpProxy.start(a.port(), b.port()));
 
         int total = 100;
         ExternalClient.Result result = ExternalClient.run(60, "node", NODE.resolve("socketio_clients.js").toString(),
@@ -80,11 +78,11 @@ class StickyFreePollingTest {
 
         assertTrue(balancer.sentTo(0) > total && balancer.sentTo(1) > total,
                 "the balancer spread the requests: " + balancer.sentTo(0) + " and " + balancer.sentTo(1));
-        double forwardedByA = metric(a, "pulse_socketio_forwarded_total", "forwarded");
-        double forwardedByB = metric(b, "pulse_socketio_forwarded_total", "forwarded");
+        double forwardedByA = metric(a, FORWARDED, "forwarded");
+        double forwardedByB = metric(b, FORWARDED, "forwarded");
         assertTrue(forwardedByA + forwardedByB > total, "requests reached the wrong node and were forwarded: "
                 + forwardedByA + " by one node, " + forwardedByB + " by the other");
-        assertEquals(0, metric(a, "pulse_socketio_forwarded_total", "failed") + metric(b, "pulse_socketio_forwarded_total",
+        assertEquals(0, metric(a, FORWARDED, "failed") + metric(b, FORWARDED,
                 "failed"), "no forward failed");
         System.out.printf("StickyFreePollingTest: %d requests to one node, %d to the other; %.0f and %.0f forwarded%n",
                 balancer.sentTo(0), balancer.sentTo(1), forwardedByA, forwardedByB);
@@ -92,9 +90,8 @@ class StickyFreePollingTest {
 
     @Test
     void aRequestIsForwardedToTheOwnerWithItsHeadersButAForwardedOneIsNotForwardedAgain() throws Exception {
-        RedisProcess redis = keep(RedisProcess.start());
-        NodeProcess owner = node(redis);
-        NodeProcess other = node(redis);
+        NodeProcess owner = node();
+        NodeProcess other = node();
         String sid = open(owner);
 
         // Same-origin for the node it reaches: the owner sees the Host the client sent, so it agrees.
@@ -118,22 +115,18 @@ class StickyFreePollingTest {
                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
         assertEquals(400, upgrade.status(), upgrade.body());
         assertEquals(UNKNOWN, upgrade.body());
-        assertEquals(2, metric(other, "pulse_socketio_forwarded_total", "forwarded"));
+        assertEquals(2, metric(other, FORWARDED, "forwarded"));
     }
 
     @Test
     void whenTheOwnerIsKilledItsSessionsAreUnknownOnTheSurvivorInsteadOfHanging() throws Exception {
-        RedisProcess redis = keep(RedisProcess.start());
-        NodeProcess owner = node(redis);
-        NodeProcess survivor = node(redis);
+        NodeProcess owner = node();
+        NodeProcess survivor = node();
         String sid = open(owner);
-        assertEquals("ok", post(survivor, sid, "", "40").body());
-        assertTrue(poll(survivor, sid, "").body().startsWith("40"));
+        connectThrough(survivor, sid);
 
         // A poll the owner holds, through the survivor, when the owner dies.
-        try (RawHttp held = new RawHttp(survivor.port())) {
-            held.send(get(sid, ""));
-            await(() -> metric(survivor, "pulse_socketio_forwarded_in_flight", null) == 1, "the poll is held by the owner");
+        try (RawHttp held = holdPoll(survivor, sid)) {
             owner.kill();
             RawHttp.Response orphaned = held.read();
             assertEquals(400, orphaned.status(), orphaned.body());
@@ -142,30 +135,26 @@ class StickyFreePollingTest {
         RawHttp.Response later = poll(survivor, sid, "");
         assertEquals(400, later.status(), later.body());
         assertEquals(UNKNOWN, later.body());
-        assertTrue(metric(survivor, "pulse_socketio_forwarded_total", "failed") >= 2);
-        assertEquals(0, metric(survivor, "pulse_socketio_forwarded_in_flight", null));
+        assertTrue(metric(survivor, FORWARDED, "failed") >= 2);
+        assertEquals(0, metric(survivor, IN_FLIGHT, null));
     }
 
     @Test
     void pastMaxForwardedRequestsAForwardIsRefusedWith503WhileOneLongPollIsHeld() throws Exception {
-        RedisProcess redis = keep(RedisProcess.start());
-        NodeProcess owner = node(redis);
-        NodeProcess forwarder = node(redis, "--max-forwarded-requests", "1");
+        NodeProcess owner = node();
+        NodeProcess forwarder = node("--max-forwarded-requests", "1");
         String first = open(owner);
         String second = open(owner);
-        assertEquals("ok", post(forwarder, first, "", "40").body());
-        assertTrue(poll(forwarder, first, "").body().startsWith("40"));
+        connectThrough(forwarder, first);
 
-        try (RawHttp held = new RawHttp(forwarder.port())) {
-            held.send(get(first, ""));
-            await(() -> metric(forwarder, "pulse_socketio_forwarded_in_flight", null) == 1, "the poll is held by the owner");
+        try (RawHttp held = holdPoll(forwarder, first)) {
             RawHttp.Response refused = post(forwarder, second, "", "40");
             assertEquals(503, refused.status(), refused.body());
             assertTrue(refused.body().contains("\"code\":3"), refused.body());
-            assertEquals(1, metric(forwarder, "pulse_socketio_forwarded_total", "refused"));
+            assertEquals(1, metric(forwarder, FORWARDED, "refused"));
         }
         // The client gone, its forward ends, and the next request goes through.
-        await(() -> metric(forwarder, "pulse_socketio_forwarded_in_flight", null) == 0, "the held poll's forward ended");
+        await(() -> metric(forwarder, IN_FLIGHT, null) == 0, "the held poll's forward ended");
         RawHttp.Response accepted = post(forwarder, second, "", "40");
         assertEquals(200, accepted.status(), accepted.body());
     }
@@ -180,8 +169,18 @@ class StickyFreePollingTest {
         return sid.group(1);
     }
 
-    private static String get(String sid, String headers) {
-        return "GET /socket.io/?EIO=4&transport=polling&sid=" + sid + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers + "\r\n";
+    /** Connects session {@code sid} to the main namespace through {@code node}, which forwards both requests. */
+    private static void connectThrough(NodeProcess node, String sid) throws IOException {
+        assertEquals("ok", post(node, sid, "", "40").body());
+        assertTrue(poll(node, sid, "").body().startsWith("40"), "the owner's CONNECT answer");
+    }
+
+    /** A poll of {@code sid} sent through {@code node}, once the owner holds it (nothing is queued for it). */
+    private static RawHttp holdPoll(NodeProcess node, String sid) throws Exception {
+        RawHttp held = new RawHttp(node.port());
+        held.send("GET /socket.io/?EIO=4&transport=polling&sid=" + sid + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        await(() -> metric(node, IN_FLIGHT, null) == 1, "the poll is held by the owner");
+        return held;
     }
 
     /** A long-polling GET to {@code node} with its own {@code Host} and {@code headers}, each ending in CRLF. */

@@ -123,15 +123,15 @@ public final class RoundRobinHttpProxy implements AutoCloseable {
 
         /** The next message on {@code in}, or null at the end of the stream. */
         static Message read(InputStream in) throws IOException {
-            String first = line(in);
+            String first = RawHttp.readLine(in);
             while (first != null && first.isEmpty()) {
-                first = line(in);
+                first = RawHttp.readLine(in);
             }
             if (first == null) {
                 return null;
             }
             List<String> headers = new ArrayList<>();
-            for (String line = line(in); line != null && !line.isEmpty(); line = line(in)) {
+            for (String line = RawHttp.readLine(in); line != null && !line.isEmpty(); line = RawHttp.readLine(in)) {
                 headers.add(line);
             }
             Message head = new Message(first, headers, new byte[0]);
@@ -175,18 +175,6 @@ public final class RoundRobinHttpProxy implements AutoCloseable {
             out.writeBytes(head.toString().getBytes(StandardCharsets.ISO_8859_1));
             out.writeBytes(body);
             return out.toByteArray();
-        }
-
-        private static String line(InputStream in) throws IOException {
-            ByteArrayOutputStream line = new ByteArrayOutputStream();
-            for (int b; (b = in.read()) != -1; ) {
-                if (b == '\n') {
-                    String text = line.toString(StandardCharsets.ISO_8859_1);
-                    return text.endsWith("\r") ? text.substring(0, text.length() - 1) : text;
-                }
-                line.write(b);
-            }
-            return line.size() == 0 ? null : line.toString(StandardCharsets.ISO_8859_1);
         }
     }
 }
