@@ -53,9 +53,9 @@ import java.util.concurrent.atomic.LongAdder;
  * forwarded request carries the method, target, body, the headers an answer may depend on
  * ({@code Host}, {@code Cookie}, {@code Origin}, {@code Content-Type}, {@code Authorization},
  * {@code User-Agent}), {@code X-Forwarded-For} with the client's address appended, and
- * {@value #FORWARDED_BY} with this node's id: a node answers such a request itself and never
- * forwards it again. The answer comes back with its status, body, content type, cache control,
- * CORS headers and cookies.
+ * {@code X-Pulse-Forwarded} ({@link #FORWARDED_BY}) with this node's id: a node answers such a
+ * request itself and never forwards it again. The answer comes back with its status, body, content
+ * type, cache control, CORS headers and cookies.
  *
  * <p>Bounds: at most {@code --max-forwarded-requests} forwards wait at once ({@link #forward}
  * refuses beyond); each gets {@code --ping-interval} (the longest the owner holds a poll) plus
