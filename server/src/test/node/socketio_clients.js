@@ -168,6 +168,50 @@ const scenarios = {
       + ' of them over polling, the rest after the upgrade to WebSocket');
   },
 
+  // Two sockets on long-polling only, through a balancer that sends each request to the next node
+  // (StickyFreePollingTest): each publishes N messages while reading the other's, and gets all of
+  // them, once each, in the order they were sent.
+  async pollingchat() {
+    const total = Number(rest[0] || 100);
+    const names = ['ann', 'bob'];
+    const sockets = await Promise.all(names.map(() => connected(connect({ transports: ['polling'] }))));
+    const got = { ann: [], bob: [] };
+    for (let i = 0; i < 2; i++) {
+      await join(sockets[i], 'lobby', names[i]);
+      sockets[i].on('message', m => got[names[i]].push(m));
+    }
+    await Promise.all(sockets.map(async (socket, i) => {
+      for (let n = 0; n < total; n++) {
+        const ack = await request(socket, 'publish', { channel: 'lobby', text: names[i] + ' ' + n });
+        if (ack.type !== 'ack') {
+          fail(names[i] + "'s publish " + n + ' answered ' + JSON.stringify(ack));
+        }
+      }
+    }));
+    const fromOther = name => got[name].filter(m => m.name !== name);
+    const deadline = Date.now() + 20000;
+    while (names.some(name => fromOther(name).length < total) && Date.now() < deadline) {
+      await sleep(50);
+    }
+    for (const name of names) {
+      const other = names.find(n => n !== name);
+      const texts = fromOther(name).map(m => m.text);
+      const expected = Array.from({ length: total }, (_, n) => other + ' ' + n);
+      if (JSON.stringify(texts) !== JSON.stringify(expected)) {
+        fail(name + ' got ' + texts.length + ' of ' + other + "'s " + total + ' messages, or out of order: '
+          + JSON.stringify(texts.slice(0, 20)));
+      }
+      const seqs = got[name].map(m => m.seq);
+      if (seqs.some((seq, k) => k > 0 && seq <= seqs[k - 1])) {
+        fail(name + ' got seqs out of order: ' + JSON.stringify(seqs));
+      }
+    }
+    if (sockets.some(socket => socket.io.engine.transport.name !== 'polling')) {
+      fail('a socket left polling');
+    }
+    ok(total + ' messages each way, all received once in order; sessions ' + sockets.map(s => s.io.engine.id).join(', '));
+  },
+
   // With --jwt-secret the token goes in auth; without it, or with a bad one, CONNECT_ERROR.
   async jwt() {
     const [good, bad] = rest;

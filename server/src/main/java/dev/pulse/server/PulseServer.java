@@ -7,6 +7,7 @@ import dev.pulse.server.api.HttpApi;
 import dev.pulse.server.config.PulseCommand;
 import dev.pulse.server.config.ServerConfig;
 import dev.pulse.server.echo.EchoHandler;
+import dev.pulse.server.forward.NodeForwarder;
 import dev.pulse.server.access.AccessPolicy;
 import dev.pulse.server.cluster.ClusterConfig;
 import dev.pulse.server.cluster.RedisEngine;
@@ -132,7 +133,12 @@ public final class PulseServer implements AutoCloseable {
         if (cluster != null) {
             metrics.cluster(cluster);
         }
-        this.engineIo = new EngineIoServer(sessions, access, queueWaterMark(config));
+        NodeForwarder forwarder = cluster == null ? null
+                : new NodeForwarder(config, sessions.peers(), cluster.nodeId(), transport.socketChannelClass());
+        if (forwarder != null) {
+            metrics.forwarding(forwarder);
+        }
+        this.engineIo = new EngineIoServer(sessions, access, queueWaterMark(config), forwarder);
         this.bossGroup = transport.newEventLoopGroup(1, "pulse-accept");
         this.workerGroup = transport.newEventLoopGroup(config.ioThreads(), "pulse-io");
         try {

@@ -290,6 +290,12 @@ public final class PulseCommand {
                     + "requests that reach the wrong node. Default: this host's address and --port (PULSE_NODE_ADDRESS).")
     String nodeAddress;
 
+    @Option(names = "--max-forwarded-requests", paramLabel = "N",
+            defaultValue = "${env:PULSE_MAX_FORWARDED_REQUESTS:-" + ServerConfig.DEFAULT_MAX_FORWARDED_REQUESTS + "}",
+            description = "With --redis: socket.io polling requests this node forwards at once to the nodes holding their "
+                    + "sessions; beyond, 503 (PULSE_MAX_FORWARDED_REQUESTS).")
+    int maxForwardedRequests;
+
     @Option(names = "--cluster-name", paramLabel = "NAME", defaultValue = "${env:PULSE_CLUSTER_NAME:-pulse}",
             description = "Prefix of the cluster's Redis keys and topics (PULSE_CLUSTER_NAME).")
     String clusterName;
@@ -487,6 +493,7 @@ public final class PulseCommand {
                 .redis(redis)
                 .redisCluster(redisCluster)
                 .nodeAddress(nodeAddress)
+                .maxForwardedRequests(maxForwardedRequests)
                 .tcpPort(tcpPort)
                 .tcpMaxLine(tcpMaxLine)
                 .maxPollingSessionsPerIp(maxPollingSessionsPerIp)

@@ -78,6 +78,11 @@ public final class ServerConfig {
      * members from presence (with {@code leave} events); it beats every quarter of this.
      */
     public static final Duration DEFAULT_NODE_TIMEOUT = Duration.ofSeconds(8);
+    /**
+     * socket.io polling requests this node forwards at once to the nodes that hold their sessions
+     * (each may be a long poll held for up to {@code --ping-interval}); more are answered 503.
+     */
+    public static final int DEFAULT_MAX_FORWARDED_REQUESTS = 1024;
     /** No line door: {@code --tcp-port} turns it on. */
     public static final int DEFAULT_TCP_PORT = -1;
     /** A line of the line door: 4,096 characters of text take at most 16 KiB of UTF-8, with room for a command. */
@@ -152,6 +157,7 @@ public final class ServerConfig {
     private final String redis;
     private final boolean redisCluster;
     private final String nodeAddress;
+    private final int maxForwardedRequests;
     private final int tcpPort;
     private final int tcpMaxLine;
     private final int maxPollingSessionsPerIp;
@@ -214,6 +220,7 @@ public final class ServerConfig {
         this.redis = b.redis;
         this.redisCluster = b.redisCluster;
         this.nodeAddress = b.nodeAddress;
+        this.maxForwardedRequests = b.maxForwardedRequests;
         this.tcpPort = b.tcpPort;
         this.tcpMaxLine = b.tcpMaxLine;
         this.maxPollingSessionsPerIp = b.maxPollingSessionsPerIp;
@@ -282,6 +289,7 @@ public final class ServerConfig {
                 .redis(redis)
                 .redisCluster(redisCluster)
                 .nodeAddress(nodeAddress)
+                .maxForwardedRequests(maxForwardedRequests)
                 .tcpPort(tcpPort)
                 .tcpMaxLine(tcpMaxLine)
                 .maxPollingSessionsPerIp(maxPollingSessionsPerIp)
@@ -494,6 +502,11 @@ public final class ServerConfig {
         return nodeAddress;
     }
 
+    /** socket.io polling requests forwarded at once to the nodes that hold their sessions; more get 503. */
+    public int maxForwardedRequests() {
+        return maxForwardedRequests;
+    }
+
     /** The line door's port, or -1 when it is off; 0 picks a free one. */
     public int tcpPort() {
         return tcpPort;
@@ -679,6 +692,7 @@ public final class ServerConfig {
                 + ", redis=" + (redis == null ? "none" : redis.replaceAll("//[^@/]*@", "//(credentials)@"))
                 + ", redisCluster=" + redisCluster
                 + ", nodeAddress=" + nodeAddress
+                + ", maxForwardedRequests=" + maxForwardedRequests
                 + ", clusterName=" + clusterName
                 + ", tcpPort=" + tcpPort
                 + ", tcpMaxLine=" + tcpMaxLine
@@ -746,6 +760,7 @@ public final class ServerConfig {
         private String redis = DEFAULT_REDIS;
         private boolean redisCluster;
         private String nodeAddress;
+        private int maxForwardedRequests = DEFAULT_MAX_FORWARDED_REQUESTS;
         private int tcpPort = DEFAULT_TCP_PORT;
         private int tcpMaxLine = DEFAULT_TCP_MAX_LINE;
         private int maxPollingSessionsPerIp = DEFAULT_MAX_POLLING_SESSIONS_PER_IP;
@@ -1038,6 +1053,11 @@ public final class ServerConfig {
 
         public Builder maxPollingSessionsPerIp(int maxPollingSessionsPerIp) {
             this.maxPollingSessionsPerIp = atLeast(0, maxPollingSessionsPerIp, "maxPollingSessionsPerIp");
+            return this;
+        }
+
+        public Builder maxForwardedRequests(int maxForwardedRequests) {
+            this.maxForwardedRequests = atLeast(1, maxForwardedRequests, "maxForwardedRequests");
             return this;
         }
 

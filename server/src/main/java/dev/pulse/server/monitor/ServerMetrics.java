@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import dev.pulse.server.access.ConnectionLimiter;
 import dev.pulse.server.broadcast.BroadcastStats;
 import dev.pulse.server.cluster.RedisEngine;
+import dev.pulse.server.forward.NodeForwarder;
 import dev.pulse.server.proxy.BackendProxy;
 import dev.pulse.server.session.Session;
 import dev.pulse.server.session.SessionContext;
@@ -176,6 +177,24 @@ public final class ServerMetrics {
         Gauge.builder("pulse.redis.shards.connected", cluster,
                         c -> c.shardsConnected().values().stream().filter(Boolean::booleanValue).count())
                 .description("Redis shards reachable now, of --redis").register(registry);
+    }
+
+    /**
+     * Adds the figures of socket.io polling requests sent on to the nodes holding their sessions:
+     * {@code pulse_socketio_forwarded_total} by outcome and {@code pulse_socketio_forwarded_in_flight}.
+     */
+    public void forwarding(NodeForwarder forwarder) {
+        String description = "socket.io polling requests for another node's session, by outcome: forwarded (its answer "
+                + "relayed), refused (--max-forwarded-requests waiting), failed (that node did not answer)";
+        FunctionCounter.builder("pulse.socketio.forwarded", forwarder, NodeForwarder::forwarded).tag("outcome", "forwarded")
+                .description(description).register(registry);
+        FunctionCounter.builder("pulse.socketio.forwarded", forwarder, NodeForwarder::refused).tag("outcome", "refused")
+                .description(description).register(registry);
+        FunctionCounter.builder("pulse.socketio.forwarded", forwarder, NodeForwarder::failed).tag("outcome", "failed")
+                .description(description).register(registry);
+        Gauge.builder("pulse.socketio.forwarded.in.flight", forwarder, NodeForwarder::inFlight)
+                .description("socket.io polling requests forwarded to other nodes and waiting for their answer")
+                .register(registry);
     }
 
     /**

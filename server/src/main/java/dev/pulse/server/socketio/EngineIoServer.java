@@ -4,6 +4,7 @@ import dev.pulse.codec.WebSocketDecoderConfig;
 import dev.pulse.server.access.AccessPolicy;
 import dev.pulse.server.access.ConnectionLimiter;
 import dev.pulse.server.config.ServerConfig;
+import dev.pulse.server.forward.NodeForwarder;
 import dev.pulse.server.session.Session;
 import dev.pulse.server.session.SessionContext;
 import io.netty.buffer.Unpooled;
@@ -50,6 +51,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * session's own slot is then given back), and only one WebSocket may claim a session: another is
  * accepted and closed at once with 1008, as the protocol says a server MUST. Cross-origin polling gets
  * CORS headers for the origins the server allows.
+ *
+ * <p>In a cluster, a session's id starts with the id of the node that holds it: a GET or POST naming
+ * a session of another node is forwarded there by the {@link NodeForwarder} and its answer relayed
+ * (503 with code 3 past {@code --max-forwarded-requests}; 400 code 1 when that node cannot answer),
+ * so clients need no sticky sessions. A request forwarded here already is answered here, and a
+ * WebSocket naming another node's session is refused with 400 code 1 (the client stays on polling).
  */
 public final class EngineIoServer {
 
@@ -71,10 +78,20 @@ public final class EngineIoServer {
     private final long pingIntervalMillis;
     private final long pingTimeoutMillis;
     private final int maxSessionsPerConnection;
+    /** Sends requests for other nodes' sessions there; null for a single node. */
+    private final NodeForwarder forwarder;
 
+    /** A single node's: every session is here. */
     public EngineIoServer(SessionContext context, AccessPolicy access, WriteBufferWaterMark waterMark) {
+        this(context, access, waterMark, null);
+    }
+
+    /** @param forwarder a node's of a cluster: where requests for other nodes' sessions go */
+    public EngineIoServer(SessionContext context, AccessPolicy access, WriteBufferWaterMark waterMark,
+                          NodeForwarder forwarder) {
         ServerConfig config = context.config();
         this.context = context;
+        this.forwarder = forwarder;
         this.access = access;
         this.waterMark = waterMark;
         this.maxPayload = config.wsMaxMessageSize();
@@ -124,6 +141,7 @@ public final class EngineIoServer {
             return done(error(HttpResponseStatus.FORBIDDEN, 4, "Forbidden", null));
         }
         if (HttpMethod.OPTIONS.equals(request.method())) {
+            // Whatever its sid, any node answers a preflight alike: it is never forwarded.
             return done(preflight(request, origin));
         }
         FullHttpResponse invalid = checkQuery(query, "polling");
@@ -138,7 +156,7 @@ public final class EngineIoServer {
         }
         EngineIoChannel session = sessions.get(sid);
         if (session == null) {
-            return done(error(HttpResponseStatus.BAD_REQUEST, 1, "Session ID unknown", origin));
+            return elsewhere(request, sid, connection, origin);
         }
         if (get) {
             CompletableFuture<String> body = new CompletableFuture<>();
@@ -174,6 +192,29 @@ public final class EngineIoServer {
     }
 
     /**
+     * A request for a session this node does not hold: forwarded to the node whose id leads the
+     * sid, unless it was forwarded here already; else, or when that node does not answer, unknown.
+     */
+    private CompletableFuture<FullHttpResponse> elsewhere(FullHttpRequest request, String sid, Channel connection,
+                                                          String origin) {
+        String node = forwarder == null || request.headers().contains(NodeForwarder.FORWARDED_BY) ? null
+                : forwarder.ownerOf(sid);
+        if (node == null) {
+            return done(unknownSession(origin));
+        }
+        CompletableFuture<FullHttpResponse> answer = forwarder.forward(node, request, connection);
+        if (answer == null) {
+            return done(error(HttpResponseStatus.SERVICE_UNAVAILABLE, 3, "too many requests forwarded to other nodes",
+                    origin));
+        }
+        return answer.thenApply(relayed -> relayed != null ? relayed : unknownSession(origin));
+    }
+
+    private static FullHttpResponse unknownSession(String origin) {
+        return error(HttpResponseStatus.BAD_REQUEST, 1, "Session ID unknown", origin);
+    }
+
+    /**
      * Whether a WebSocket upgrade on {@code /socket.io/} may go ahead: null when it may (then the
      * connection takes the handler of {@link #webSocketHandler}), else the refusal to send.
      */
@@ -186,11 +227,8 @@ public final class EngineIoServer {
         if (sid == null) {
             return null;
         }
-        EngineIoChannel session = sessions.get(sid);
-        if (session == null) {
-            return error(HttpResponseStatus.BAD_REQUEST, 1, "Session ID unknown", null);
-        }
-        return null;
+        // Another node's session too: a WebSocket is not spliced between nodes, and the client keeps polling.
+        return sessions.containsKey(sid) ? null : unknownSession(null);
     }
 
     /** The handler of an admitted WebSocket: it opens a session, or upgrades the one named by {@code sid}. */

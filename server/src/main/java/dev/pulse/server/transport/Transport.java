@@ -7,22 +7,25 @@ import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
 /**
- * A Netty transport: how event loops are made and which server channel class goes with them.
+ * A Netty transport: how event loops are made and which server and client channel classes go with them.
  */
 public enum Transport {
 
-    EPOLL("epoll", EpollServerSocketChannel.class) {
+    EPOLL("epoll", EpollServerSocketChannel.class, EpollSocketChannel.class) {
         @Override
         IoHandlerFactory ioHandlerFactory() {
             return EpollIoHandler.newFactory();
         }
     },
-    NIO("nio", NioServerSocketChannel.class) {
+    NIO("nio", NioServerSocketChannel.class, NioSocketChannel.class) {
         @Override
         IoHandlerFactory ioHandlerFactory() {
             return NioIoHandler.newFactory();
@@ -31,10 +34,13 @@ public enum Transport {
 
     private final String displayName;
     private final Class<? extends ServerChannel> serverChannelClass;
+    private final Class<? extends SocketChannel> socketChannelClass;
 
-    Transport(String displayName, Class<? extends ServerChannel> serverChannelClass) {
+    Transport(String displayName, Class<? extends ServerChannel> serverChannelClass,
+              Class<? extends SocketChannel> socketChannelClass) {
         this.displayName = displayName;
         this.serverChannelClass = serverChannelClass;
+        this.socketChannelClass = socketChannelClass;
     }
 
     abstract IoHandlerFactory ioHandlerFactory();
@@ -63,6 +69,11 @@ public enum Transport {
 
     public Class<? extends ServerChannel> serverChannelClass() {
         return serverChannelClass;
+    }
+
+    /** The channel class of connections this transport's event loops open to other servers. */
+    public Class<? extends SocketChannel> socketChannelClass() {
+        return socketChannelClass;
     }
 
     @Override

@@ -5,8 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pulse.server.support.NodeProcess;
 import dev.pulse.server.support.RecordingListener;
 import dev.pulse.server.support.RedisProcess;
-import org.junit.jupiter.api.AfterEach;
+import dev.pulse.server.support.Resources;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -42,33 +43,22 @@ class ClusterTest {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final List<AutoCloseable> open = new ArrayList<>();
-
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = open.size() - 1; i >= 0; i--) {
-            open.get(i).close();
-        }
-    }
+    @RegisterExtension
+    final Resources resources = new Resources();
 
     private RedisProcess redis() throws Exception {
-        return keep(RedisProcess.start());
+        return resources.keep(RedisProcess.start());
     }
 
     private NodeProcess node(RedisProcess redis) throws Exception {
-        return keep(NodeProcess.start("--redis", redis.uri(), "--node-timeout", NODE_TIMEOUT.toSeconds() + "s",
+        return resources.keep(NodeProcess.start("--redis", redis.uri(), "--node-timeout", NODE_TIMEOUT.toSeconds() + "s",
                 "--message-rate", "1000", "--message-burst", "1000",
                 // Enough for everything a resuming client can miss here: the guarantee holds within it.
                 "--history-size", "1000"));
     }
 
     private ClusterClient client(NodeProcess node) throws Exception {
-        return keep(ClusterClient.connect(node.uri("/ws")));
-    }
-
-    private <T extends AutoCloseable> T keep(T resource) {
-        open.add(resource);
-        return resource;
+        return resources.keep(ClusterClient.connect(node.uri("/ws")));
     }
 
     @Test
@@ -260,8 +250,8 @@ class ClusterTest {
     @Test
     void theHttpApiAndRelayRoomsReachEveryNode() throws Exception {
         RedisProcess redis = redis();
-        NodeProcess a = keep(NodeProcess.start("--redis", redis.uri(), "--api-key", API_KEY));
-        NodeProcess b = keep(NodeProcess.start("--redis", redis.uri(), "--api-key", API_KEY));
+        NodeProcess a = resources.keep(NodeProcess.start("--redis", redis.uri(), "--api-key", API_KEY));
+        NodeProcess b = resources.keep(NodeProcess.start("--redis", redis.uri(), "--api-key", API_KEY));
         ClusterClient reader = client(b);
         reader.join("news", "reader", -1, null);
 
@@ -327,8 +317,8 @@ class ClusterTest {
 
     @Test
     void aPasswordInTheRedisUriIsUsedAndANodeThatCannotJoinItsClusterDoesNotStart() throws Exception {
-        RedisProcess redis = keep(RedisProcess.start("s3cret-redis-password"));
-        NodeProcess refused = keep(NodeProcess.launch("--redis", redis.uriWithoutPassword()));
+        RedisProcess redis = resources.keep(RedisProcess.start("s3cret-redis-password"));
+        NodeProcess refused = resources.keep(NodeProcess.launch("--redis", redis.uriWithoutPassword()));
         assertTrue(refused.awaitExit(Duration.ofSeconds(30)) != 0, "a node that cannot join its cluster exits");
         String output = refused.output();
         assertTrue(output.contains("cannot reach Redis at redis://127.0.0.1:"), output);
@@ -350,7 +340,7 @@ class ClusterTest {
     void aRedisThatHangsMakesTheNodesUnreadyAndTheyRecoverWhenItAnswersAgain() throws Exception {
         RedisProcess redis = redis();
         String[] cluster = {"--redis", redis.uri(), "--node-timeout", "4s"};
-        NodeProcess a = keep(NodeProcess.start(cluster));
+        NodeProcess a = resources.keep(NodeProcess.start(cluster));
         ClusterClient ann = client(a);
         ann.join("hang", "ann", -1, null);
         redis.pause();
@@ -373,10 +363,10 @@ class ClusterTest {
     void aMemberWhoLeavesWhileRedisIsDownIsTakenOutOfPresenceOnceItIsBack() throws Exception {
         // A Redis that keeps its data across a restart, and a node timeout longer than the outage:
         // no node is taken for dead, so only the node's retry can take the member out.
-        RedisProcess redis = keep(RedisProcess.start(null, true));
+        RedisProcess redis = resources.keep(RedisProcess.start(null, true));
         String[] cluster = {"--redis", redis.uri(), "--node-timeout", "10s", "--api-key", API_KEY};
-        NodeProcess a = keep(NodeProcess.start(cluster));
-        NodeProcess b = keep(NodeProcess.start(cluster));
+        NodeProcess a = resources.keep(NodeProcess.start(cluster));
+        NodeProcess b = resources.keep(NodeProcess.start(cluster));
         ClusterClient observer = client(a);
         observer.join("room", "observer", -1, null);
         ClusterClient leaving = client(b);

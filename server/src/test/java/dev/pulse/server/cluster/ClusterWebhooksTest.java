@@ -5,8 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import dev.pulse.server.support.NodeProcess;
 import dev.pulse.server.support.RedisProcess;
-import org.junit.jupiter.api.AfterEach;
+import dev.pulse.server.support.Resources;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -28,24 +29,10 @@ class ClusterWebhooksTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final List<AutoCloseable> open = new ArrayList<>();
+    @RegisterExtension
+    final Resources resources = new Resources();
     private final List<JsonNode> events = new ArrayList<>();
     private HttpServer backend;
-
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = open.size() - 1; i >= 0; i--) {
-            open.get(i).close();
-        }
-        if (backend != null) {
-            backend.stop(0);
-        }
-    }
-
-    private <T extends AutoCloseable> T keep(T resource) {
-        open.add(resource);
-        return resource;
-    }
 
     private List<String> seen() {
         synchronized (events) {
@@ -75,16 +62,18 @@ class ClusterWebhooksTest {
             exchange.close();
         });
         backend.start();
+        // Stopped after the nodes, which are kept after it.
+        resources.keep(() -> backend.stop(0));
         String url = "http://127.0.0.1:" + backend.getAddress().getPort() + "/hooks";
-        RedisProcess redis = keep(RedisProcess.start());
-        NodeProcess a = keep(NodeProcess.start("--redis", redis.uri(), "--node-timeout", "2s", "--webhook-url", url));
-        NodeProcess b = keep(NodeProcess.start("--redis", redis.uri(), "--node-timeout", "2s", "--webhook-url", url));
+        RedisProcess redis = resources.keep(RedisProcess.start());
+        NodeProcess a = resources.keep(NodeProcess.start("--redis", redis.uri(), "--node-timeout", "2s", "--webhook-url", url));
+        NodeProcess b = resources.keep(NodeProcess.start("--redis", redis.uri(), "--node-timeout", "2s", "--webhook-url", url));
 
-        ClusterClient ann = keep(ClusterClient.connect(a.uri("/ws")));
+        ClusterClient ann = resources.keep(ClusterClient.connect(a.uri("/ws")));
         ann.join("room", "ann", -1, null);
-        ClusterClient bob = keep(ClusterClient.connect(b.uri("/ws")));
+        ClusterClient bob = resources.keep(ClusterClient.connect(b.uri("/ws")));
         bob.join("room", "bob", -1, null);
-        ClusterClient cy = keep(ClusterClient.connect(b.uri("/ws")));
+        ClusterClient cy = resources.keep(ClusterClient.connect(b.uri("/ws")));
         cy.join("room", "cy", -1, null);
         await("member_joined room cy", 10_000);
 

@@ -3,8 +3,9 @@ package dev.pulse.server.cluster;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pulse.server.support.NodeProcess;
 import dev.pulse.server.support.RedisProcess;
-import org.junit.jupiter.api.AfterEach;
+import dev.pulse.server.support.Resources;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -33,19 +34,8 @@ class RedisStallTest {
     private static final int PUBLISHERS = 4;
     private static final int SIZE = 30_000;
 
-    private final List<AutoCloseable> open = new ArrayList<>();
-
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = open.size() - 1; i >= 0; i--) {
-            open.get(i).close();
-        }
-    }
-
-    private <T extends AutoCloseable> T keep(T resource) {
-        open.add(resource);
-        return resource;
-    }
+    @RegisterExtension
+    final Resources resources = new Resources();
 
     private static void await(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
@@ -70,19 +60,19 @@ class RedisStallTest {
 
     @Test
     void aStalledRedisIsRefusedNotQueuedNoRefusedPublishIsDeliveredAndTheNodeRecovers() throws Exception {
-        RedisProcess redis = keep(RedisProcess.start());
+        RedisProcess redis = resources.keep(RedisProcess.start());
         int bound = 2 * 1024 * 1024;
-        NodeProcess node = keep(NodeProcess.start("--redis", redis.uri(), "--node-timeout", "4s",
+        NodeProcess node = resources.keep(NodeProcess.start("--redis", redis.uri(), "--node-timeout", "4s",
                 "--redis-max-pending-bytes", Integer.toString(bound), "--message-rate", "1000", "--message-burst", "1000",
                 "--max-text-length", "40000", "--max-queued-bytes", "64MiB"));
-        ClusterClient observer = keep(ClusterClient.connect(node.uri("/ws")));
+        ClusterClient observer = resources.keep(ClusterClient.connect(node.uri("/ws")));
         observer.join("stall", "observer", -1, null);
         Set<String> acked = ConcurrentHashMap.newKeySet();
         java.util.Map<String, String> refused = new ConcurrentHashMap<>();
         AtomicBoolean publishing = new AtomicBoolean(true);
         List<Thread> threads = new ArrayList<>();
         for (int p = 0; p < PUBLISHERS; p++) {
-            ClusterClient publisher = keep(ClusterClient.connect(node.uri("/ws")));
+            ClusterClient publisher = resources.keep(ClusterClient.connect(node.uri("/ws")));
             publisher.join("stall", "p" + p, -1, null);
             String name = "p" + p;
             Thread sender = new Thread(() -> {

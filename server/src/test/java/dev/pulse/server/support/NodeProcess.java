@@ -34,14 +34,22 @@ public final class NodeProcess implements AutoCloseable {
 
     /** Starts a node with {@code args} (besides its port) and waits until {@code /health} says it is ready. */
     public static NodeProcess start(String... args) throws Exception {
-        NodeProcess node = launch(args);
+        return start(RedisProcess.freePort(), args);
+    }
+
+    /** As {@link #start(String...)}, on {@code port} (which {@code args} may name, in {@code --node-address} say). */
+    public static NodeProcess start(int port, String... args) throws Exception {
+        NodeProcess node = launch(port, args);
         node.awaitReady(Duration.ofSeconds(30));
         return node;
     }
 
     /** Starts a node with {@code args} and returns at once. */
     public static NodeProcess launch(String... args) throws Exception {
-        int port = RedisProcess.freePort();
+        return launch(RedisProcess.freePort(), args);
+    }
+
+    private static NodeProcess launch(int port, String... args) throws Exception {
         Path log = Files.createTempFile("pulse-node-", ".log");
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),

@@ -92,6 +92,11 @@ public final class RawHttp implements AutoCloseable {
     }
 
     private String readLine() throws IOException {
+        return readLine(in);
+    }
+
+    /** One line of an HTTP head, without its CRLF (or LF); null at the end of the stream. */
+    public static String readLine(InputStream in) throws IOException {
         ByteArrayOutputStream line = new ByteArrayOutputStream();
         for (int b; (b = in.read()) != -1; ) {
             if (b == '\n') {
