@@ -151,6 +151,13 @@ final class RedisShard {
                         messages.accept(topic, message);
                     }
                 });
+                // Connect to every master now: a node's connection is otherwise made at its first
+                // command, which is rejected meanwhile (commands are never queued while disconnected).
+                for (RedisClusterNode node : cluster.getPartitions()) {
+                    if (node.is(RedisClusterNode.NodeFlag.UPSTREAM)) {
+                        cluster.getConnection(node.getUri().getHost(), node.getUri().getPort());
+                    }
+                }
                 this.connection = cluster;
                 this.pubsub = clusterPubsub;
                 this.scripting = cluster.async();

@@ -5,8 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pulse.server.support.NodeProcess;
 import dev.pulse.server.support.RecordingListener;
 import dev.pulse.server.support.RedisProcess;
-import org.junit.jupiter.api.AfterEach;
+import dev.pulse.server.support.Resources;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -42,18 +43,11 @@ class RedisClusterTest {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final List<AutoCloseable> open = new ArrayList<>();
-
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = open.size() - 1; i >= 0; i--) {
-            open.get(i).close();
-        }
-    }
+    @RegisterExtension
+    final Resources resources = new Resources();
 
     private <T extends AutoCloseable> T keep(T resource) {
-        open.add(resource);
-        return resource;
+        return resources.keep(resource);
     }
 
     @Test
