@@ -11,6 +11,7 @@ import dev.pulse.server.forward.NodeForwarder;
 import dev.pulse.server.access.AccessPolicy;
 import dev.pulse.server.cluster.ClusterConfig;
 import dev.pulse.server.cluster.RedisEngine;
+import dev.pulse.server.stream.StreamDoor;
 import dev.pulse.server.health.HealthCheck;
 import dev.pulse.server.line.LineServerInitializer;
 import dev.pulse.server.line.LineSessionHandler;
@@ -145,7 +146,7 @@ public final class PulseServer implements AutoCloseable {
             PulseServerInitializer initializer = new PulseServerInitializer(endpoints.apply(sessions), health, metrics,
                     stats, allConnections, webSocketConnections, config, access,
                     new HttpApi(sessions, ByteBufAllocator.DEFAULT, metrics::apiRequest), tls,
-                    sessions.broadcaster().deflate(), engineIo);
+                    sessions.broadcaster().deflate(), engineIo, new StreamDoor(sessions, access));
             ServerBootstrap bootstrap = new ServerBootstrap()
                     .group(bossGroup, workerGroup)
                     .channel(transport.serverChannelClass())

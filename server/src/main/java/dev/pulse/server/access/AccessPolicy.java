@@ -23,6 +23,9 @@ import java.util.Map;
 public final class AccessPolicy {
 
     /** The verified token of an authenticated connection. */
+    /** The cookie a connection token may come in, where no header can be set (a browser's EventSource). */
+    public static final String TOKEN_COOKIE = "pulse_token";
+
     public static final AttributeKey<Principal> PRINCIPAL = AttributeKey.valueOf("pulse.principal");
 
     /**
@@ -192,6 +195,19 @@ public final class AccessPolicy {
             return authorization.substring(BEARER.length()).trim();
         }
         List<String> tokens = new QueryStringDecoder(request.uri()).parameters().get("token");
-        return tokens == null || tokens.isEmpty() ? null : tokens.get(0);
+        if (tokens != null && !tokens.isEmpty()) {
+            return tokens.get(0);
+        }
+        // A browser's EventSource can set no header: its page may keep the token in a cookie.
+        String cookies = request.headers().get(HttpHeaderNames.COOKIE);
+        if (cookies != null) {
+            for (io.netty.handler.codec.http.cookie.Cookie cookie : io.netty.handler.codec.http.cookie.ServerCookieDecoder.LAX
+                    .decode(cookies)) {
+                if (TOKEN_COOKIE.equals(cookie.name())) {
+                    return cookie.value();
+                }
+            }
+        }
+        return null;
     }
 }

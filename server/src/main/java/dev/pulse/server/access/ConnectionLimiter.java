@@ -24,7 +24,7 @@ public final class ConnectionLimiter {
 
     /** What holds a slot; counted apart in {@code /health} and {@code pulse_connections}. */
     public enum Kind {
-        WEBSOCKET("websocket"), POLLING("polling"), LINE("line");
+        WEBSOCKET("websocket"), POLLING("polling"), LINE("line"), STREAM("stream");
 
         private final String label;
 

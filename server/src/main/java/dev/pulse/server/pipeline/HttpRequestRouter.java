@@ -7,6 +7,7 @@ import dev.pulse.codec.WebSocketServerHandshaker;
 import dev.pulse.server.access.AccessPolicy;
 import dev.pulse.server.api.HttpApi;
 import dev.pulse.server.socketio.EngineIoServer;
+import dev.pulse.server.stream.StreamFormat;
 import dev.pulse.server.web.StaticFiles;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -49,6 +50,8 @@ import java.util.function.Supplier;
  *       and the connection closes.</li>
  *   <li>Plain GET on an endpoint: 426 Upgrade Required; other methods there: 405.</li>
  *   <li>{@code GET /health}: 200 with JSON (503 while shutting down).</li>
+ *   <li>{@code GET /sse} and {@code GET /stream}: the connection becomes a stream
+ *       ({@link dev.pulse.server.stream.StreamDoor}), or is refused and closed.</li>
  *   <li>Any other path: 404, for plain requests and upgrade attempts alike.</li>
  *   <li>A request the HTTP decoder could not parse, a request target with a malformed percent
  *       escape, or more than one {@code Host} header (RFC 9112 §3.2): 400, then close.</li>
@@ -170,8 +173,16 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
         boolean upgradeAttempt = WebSocketServerHandshaker.isUpgradeAttempt(request);
         WebSocketEndpoint endpoint = routes.endpoint(path);
         StaticFiles.File file = routes.files.get(path);
+        StreamFormat stream = routes.stream == null || upgradeAttempt ? null : StreamFormat.of(path);
         if (routes.engineIo != null && EngineIoServer.PATH.equals(path)) {
             serveEngineIo(ctx, request, query, upgradeAttempt);
+        } else if (stream != null) {
+            FullHttpResponse refusal = routes.stream.open(ctx, request, query, stream);
+            if (refusal != null) {
+                routes.stats.onHandshakeFailure(refusal.status().code() == 429 ? "ip_full"
+                        : refusal.status().code() == 503 ? "server_full" : "bad_request");
+                respond(ctx, request, refusal, true);
+            }
         } else if (path.startsWith(HttpApi.PREFIX)) {
             answerLater(ctx, request, routes.api.handle(request, path, query, ctx.channel().eventLoop()));
         } else if (endpoint != null && (upgradeAttempt || file == null)) {

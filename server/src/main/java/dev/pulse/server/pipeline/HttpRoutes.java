@@ -8,6 +8,7 @@ import dev.pulse.server.health.HealthCheck;
 import dev.pulse.server.monitor.ServerMetrics;
 import dev.pulse.server.monitor.ServerStats;
 import dev.pulse.server.socketio.EngineIoServer;
+import dev.pulse.server.stream.StreamDoor;
 import dev.pulse.server.web.StaticFiles;
 import io.netty.channel.group.ChannelGroup;
 
@@ -39,13 +40,15 @@ final class HttpRoutes {
     final PerMessageDeflateConfig deflate;
     /** socket.io's Engine.IO sessions on {@code /socket.io/}, or null when off. */
     final EngineIoServer engineIo;
+    /** The one-way doors, {@code /sse} and {@code /stream}; null where a server is built without them. */
+    final StreamDoor stream;
     /** The WebSocket side of {@code /socket.io/}: its handshake and message limits. */
     final WebSocketEndpoint socketIoEndpoint;
 
     HttpRoutes(List<WebSocketEndpoint> endpoints, HealthCheck health, ChannelGroup webSocketConnections, ServerConfig config,
                AccessPolicy access, ServerMetrics metrics, ServerStats stats, WebSocketPipeline webSocketPipeline,
                StaticFiles files, HttpApi api, Runnable leftHttpPhase, PerMessageDeflateConfig deflate,
-               EngineIoServer engineIo) {
+               EngineIoServer engineIo, StreamDoor stream) {
         for (WebSocketEndpoint endpoint : endpoints) {
             if (endpoint.isPrefix()) {
                 prefixed.add(endpoint);
@@ -65,6 +68,7 @@ final class HttpRoutes {
         this.leftHttpPhase = leftHttpPhase;
         this.deflate = deflate;
         this.engineIo = engineIo;
+        this.stream = stream;
         this.socketIoEndpoint = engineIo == null ? null : new WebSocketEndpoint(EngineIoServer.PATH, List.of(),
                 engineIo.decoderConfig(), false, () -> {
                     throw new IllegalStateException("the router makes /socket.io/ handlers itself");

@@ -4,6 +4,7 @@ import dev.pulse.codec.PerMessageDeflateConfig;
 import dev.pulse.server.access.AccessPolicy;
 import dev.pulse.server.api.HttpApi;
 import dev.pulse.server.socketio.EngineIoServer;
+import dev.pulse.server.stream.StreamDoor;
 import dev.pulse.server.config.ServerConfig;
 import dev.pulse.server.health.HealthCheck;
 import dev.pulse.server.monitor.ServerMetrics;
@@ -61,7 +62,7 @@ public final class PulseServerInitializer extends ChannelInitializer<Channel> {
     public PulseServerInitializer(List<WebSocketEndpoint> endpoints, HealthCheck health, ServerMetrics metrics,
                                   ServerStats stats, ChannelGroup allConnections, ChannelGroup webSocketConnections,
                                   ServerConfig config, AccessPolicy access, HttpApi api, TlsContext tls,
-                                  PerMessageDeflateConfig deflate, EngineIoServer engineIo) {
+                                  PerMessageDeflateConfig deflate, EngineIoServer engineIo, StreamDoor stream) {
         this.tls = tls;
         this.stats = stats;
         this.allConnections = allConnections;
@@ -69,7 +70,7 @@ public final class PulseServerInitializer extends ChannelInitializer<Channel> {
         WebSocketPipeline webSocketPipeline = new WebSocketPipeline(config.closeTimeout().toMillis(), stats,
                 new Heartbeat(config.pingInterval(), config.pingTimeout()));
         this.routes = new HttpRoutes(endpoints, health, webSocketConnections, config, access, metrics,
-                stats, webSocketPipeline, new StaticFiles(), api, this::leftHttpPhase, deflate, engineIo);
+                stats, webSocketPipeline, new StaticFiles(), api, this::leftHttpPhase, deflate, engineIo, stream);
         this.apiMaxBody = config.apiKey() == null ? MAX_REQUEST_BODY : Math.max(MAX_REQUEST_BODY, HttpApi.maxBody(config));
         this.socketIoMaxBody = engineIo == null ? MAX_REQUEST_BODY : Math.max(MAX_REQUEST_BODY, engineIo.maxPayload());
     }

@@ -69,7 +69,7 @@ public final class Session {
 
     /** The door a session came through, as the session table and metrics name it. */
     public enum Kind {
-        WS("ws"), SOCKET_IO("socket.io"), LINE("line"), RELAY("relay");
+        WS("ws"), SOCKET_IO("socket.io"), LINE("line"), RELAY("relay"), STREAM("stream");
 
         private final String label;
 
