@@ -11,8 +11,9 @@
     sessionStorage.setItem('pulse.token', given);
   }
   const token = () => sessionStorage.getItem('pulse.token') || null;
+  // Where WebSocket cannot go (a proxy that breaks it), the page listens over SSE from its own server.
   const client = new PulseClient(servers ? servers.split(',').map(host => scheme + host + '/ws')
-      : scheme + location.host + '/ws', { token: token });
+      : scheme + location.host + '/ws', { token: token, sse: location.origin + '/sse' });
   const subject = t => {
     try {
       return JSON.parse(atob(t.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))).sub;
@@ -27,6 +28,13 @@
   client.on('state', state => {
     $('state').textContent = state;
     $('state').dataset.state = state;
+  });
+  client.on('transport', transport => {
+    if (transport === 'sse') {
+      $('transport').textContent = 'WebSocket unavailable: live over SSE, read-only';
+      $('text').disabled = true;
+      $('text').placeholder = 'read-only: this browser cannot reach the server over WebSocket';
+    }
   });
   client.on('welcome', w => {
     const user = token() && subject(token());
@@ -91,7 +99,7 @@
     renderMembers();
     const channelToken = $('channel-token').value.trim();
     client.join(channel, channelToken ? { name: $('name').value.trim(), token: channelToken } : { name: $('name').value.trim() });
-    $('text').disabled = false;
+    $('text').disabled = client.transport === 'sse';
     $('text').focus();
   });
   $('leave').addEventListener('click', () => {

@@ -35,8 +35,15 @@
  *   client.join('private-7', { token: channel => fetchSubscriptionToken(channel) });
  *   client.rpc('add', [2, 3]).then(answer => console.log(answer.data));
  *
- * Events: state (string), welcome, joined, message, presence, direct, left, error, refreshed,
- * close ({code, reason}).
+ * Where WebSocket cannot go (a proxy that breaks it): after options.sseAfter attempts in a row
+ * that never opened, the client falls back to Server-Sent Events (options.sse, by default the
+ * /sse beside the first URL's /ws; false to never fall back) and emits 'transport' with 'sse'.
+ * Over SSE it only listens: its channels arrive as before, deduplicated and resumed (the browser's
+ * Last-Event-ID, or the positions it knows when it reopens the stream to join or leave); publish,
+ * direct and rpc fail with {code: 'read_only'}. client.transport says which is in use.
+ *
+ * Events: state (string), transport ('websocket' or 'sse'), welcome, joined, message, presence,
+ * direct, left, error, refreshed, close ({code, reason}).
  */
 (function (global) {
   'use strict';
@@ -54,8 +61,13 @@
         heartbeatTimeoutMs: 10000,
         maxQueued: 1000,
         token: null, // a string, or a function returning one (called before each connect, and to refresh)
-        refreshBeforeMs: 10000 // how long before a token's exp it is renewed
+        refreshBeforeMs: 10000, // how long before a token's exp it is renewed
+        sse: null, // the /sse URL to fall back to; null: beside the first URL's /ws; false: never
+        sseAfter: 2 // WebSocket attempts in a row that never opened before falling back
       }, options || {});
+      this.transport = 'websocket';
+      this.es = null;
+      this.neverOpened = 0;
       this.state = 'idle';
       this.id = null;
       this.epoch = null;
@@ -104,6 +116,10 @@
       if (this.ws) {
         this.ws.close(1000, 'bye');
       }
+      if (this.es) {
+        this.es.close();
+        this.es = null;
+      }
       this.setState('closed');
     }
 
@@ -112,13 +128,19 @@
       entry.displayName = opts && opts.name ? opts.name : entry.displayName;
       entry.token = opts && opts.token ? opts.token : entry.token;
       this.channels.set(channel, entry);
-      if (this.state === 'open') {
+      if (this.transport === 'sse') {
+        this.openSse(); // a stream names its channels: a new one, from where the others stood
+      } else if (this.state === 'open') {
         this.sendJoin(entry);
       }
     }
 
     leave(channel) {
       this.channels.delete(channel);
+      if (this.transport === 'sse') {
+        this.openSse();
+        return Promise.resolve({ type: 'left', channel: channel });
+      }
       return this.request({ type: 'leave', channel: channel });
     }
 
@@ -193,6 +215,10 @@
     }
 
     send(message) {
+      if (this.transport === 'sse') {
+        this.fail(message.ref, { code: 'read_only', message: 'connected over SSE (WebSocket unavailable): read-only' });
+        return;
+      }
       if (this.state === 'open' && this.ws && this.ws.readyState === 1) {
         this.ws.send(JSON.stringify(message));
       } else if (this.queue.length < this.options.maxQueued) {
@@ -216,10 +242,77 @@
       }
       const ws = new WebSocket(url);
       this.ws = ws;
+      let opened = false;
+      ws.onopen = () => {
+        opened = true;
+        this.neverOpened = 0;
+      };
       ws.onmessage = event => this.receive(JSON.parse(event.data));
       ws.onclose = event => {
         if (this.ws === ws) {
+          if (!opened) {
+            this.neverOpened++;
+          }
           this.onClose(event.code, event.reason);
+        }
+      };
+    }
+
+    // --- the SSE fallback ------------------------------------------------------------------
+
+    sseUrl() {
+      if (this.options.sse) {
+        return this.options.sse;
+      }
+      return this.urls[0].replace(/^ws/, 'http').replace(/\/ws(\?.*)?$/, '/sse');
+    }
+
+    /** Opens (or reopens, for a changed list of channels) the stream of every channel joined. */
+    openSse() {
+      if (this.es) {
+        this.es.close();
+        this.es = null;
+      }
+      const names = Array.from(this.channels.keys());
+      if (names.length === 0) {
+        this.setState('open'); // nothing to listen to yet: the stream opens with the first join
+        return;
+      }
+      const params = names.map(name => 'channel=' + encodeURIComponent(name));
+      const named = names.map(name => this.channels.get(name).displayName).find(name => name);
+      if (named) {
+        params.push('name=' + encodeURIComponent(named));
+      }
+      const token = typeof this.options.token === 'function' ? this.options.token() : this.options.token;
+      if (token) {
+        params.push('token=' + encodeURIComponent(token));
+      }
+      // Where each channel stood, in the order of the channel parameters (docs/PROTOCOL.md).
+      const positions = names.map(name => {
+        const entry = this.channels.get(name);
+        return entry.epoch ? entry.epoch + ':' + entry.lastSeq : '-';
+      });
+      if (positions.some(p => p !== '-')) {
+        params.push('lastEventId=' + encodeURIComponent(positions.join(' ')));
+      }
+      const es = new EventSource(this.sseUrl() + '?' + params.join('&'));
+      this.es = es;
+      const take = event => {
+        if (this.es === es) {
+          this.receive(JSON.parse(event.data));
+        }
+      };
+      es.onmessage = take;
+      ['welcome', 'joined', 'presence', 'left', 'direct', 'pulse-error'].forEach(type => es.addEventListener(type, take));
+      es.addEventListener('close', event => this.emit('close', JSON.parse(event.data)));
+      es.onerror = () => {
+        if (this.es !== es) {
+          return;
+        }
+        // The browser reconnects by itself (with Last-Event-ID) unless it gave up (readyState 2).
+        this.setState('reconnecting');
+        if (es.readyState === 2 && !this.stopped) {
+          this.timers.reconnect = setTimeout(() => this.openSse(), this.options.minDelayMs);
         }
       };
     }
@@ -228,6 +321,13 @@
       this.ws = null;
       this.stopHeartbeat();
       this.emit('close', { code: code, reason: reason });
+      if (!this.stopped && this.options.sse !== false && this.neverOpened >= this.options.sseAfter
+          && typeof EventSource !== 'undefined') {
+        this.transport = 'sse';
+        this.emit('transport', 'sse');
+        this.openSse();
+        return;
+      }
       if (this.stopped || CLIENT_FAULT.has(code) || (code === 4001 && typeof this.options.token !== 'function')) {
         this.setState('closed');
         return;
@@ -306,6 +406,10 @@
           this.epoch = m.epoch;
           this.attempt = 0;
           this.setState('open');
+          if (this.transport === 'sse') {
+            this.emit('welcome', m); // the stream joins its channels itself
+            break;
+          }
           for (const entry of this.channels.values()) {
             this.sendJoin(entry);
           }
@@ -327,8 +431,8 @@
           }
           this.channels.set(m.channel, entry);
           this.emit('joined', m);
-          m.history.forEach(message => this.deliver(message));
-          if (m.more) {
+          (m.history || []).forEach(message => this.deliver(message)); // over SSE, history comes as messages
+          if (m.more && this.transport !== 'sse') {
             // History longer than one answer holds: ask for the next part, from the last seq delivered.
             this.sendJoin(entry);
           }
@@ -356,6 +460,7 @@
           clearTimeout(this.timers.pongDeadline);
           break;
         case 'error':
+        case 'pulse-error':
           this.fail(m.ref, m);
           this.emit('error', m);
           break;

@@ -366,6 +366,60 @@ class BrowserIT {
     }
 
     /**
+     * A browser that cannot reach the server over WebSocket (here: the page is told to use a port
+     * where nothing listens, as a proxy that breaks WebSocket would leave it) falls back to SSE,
+     * says so, and receives what a backend publishes through Chromium's own EventSource; the stream
+     * cut by the server, the browser reconnects with Last-Event-ID and shows what was published
+     * meanwhile, each message once and in order.
+     */
+    @Test
+    void aPageWithoutWebSocketListensOverSseAndResumesWithLastEventId() throws Exception {
+        String key = "browser-test-key-0123456789";
+        server.start(b -> b.apiKey(key));
+        int nowhere;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            nowhere = free.getLocalPort();
+        }
+        WebDriver page = launch("http://127.0.0.1:" + server.port() + "/?servers=127.0.0.1:" + nowhere);
+        new WebDriverWait(page, WAIT).until(b -> b.findElement(By.id("transport")).getText().contains("SSE"));
+        awaitState(page, "open");
+        join(page, "listener", "feed");
+        assertTrue(!page.findElement(By.id("text")).isEnabled(), "read-only over SSE");
+        HttpClient http = HttpClient.newHttpClient();
+        java.util.function.Consumer<String> publish = text -> {
+            try {
+                HttpResponse<String> response = http.send(HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + server.port() + "/api/publish"))
+                        .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"channel\":\"feed\",\"text\":\"" + text + "\"}")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, response.statusCode(), response.body());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        publish.accept("before 1");
+        publish.accept("before 2");
+        awaitMessage(page, "before 2");
+        String id = page.findElement(By.id("whoami")).getAttribute("title").replace("connection ", "");
+        HttpResponse<String> cut = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/api/disconnect"))
+                .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"id\":\"" + id + "\"}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, cut.statusCode(), cut.body());
+        for (int n = 1; n <= 3; n++) {
+            publish.accept("while away " + n);
+        }
+        awaitMessage(page, "while away 3");
+        publish.accept("after");
+        awaitMessage(page, "after");
+        assertEquals(List.of("before 1", "before 2", "while away 1", "while away 2", "while away 3", "after"), messages(page),
+                "each message once, in order, across the reconnect");
+        String after = page.findElement(By.id("whoami")).getAttribute("title");
+        assertTrue(!after.contains(id), "a new stream after the cut: " + after);
+        screenshot(page, "sse-fallback");
+    }
+
+    /**
      * The page over https and wss with a certificate from a test CA (Chromium is told to accept
      * exactly that certificate's key, its SPKI hash, nothing wider), with permessage-deflate.
      */
