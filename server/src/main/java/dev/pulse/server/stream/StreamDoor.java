@@ -106,7 +106,7 @@ public final class StreamDoor {
         String origin = request.headers().get(HttpHeaderNames.ORIGIN);
         ChannelPipeline pipeline = router.pipeline();
         StreamSessionHandler stream = new StreamSessionHandler(context, format, List.copyOf(channels), name,
-                positions(lastEventId, channels.size()), origin);
+                positions(lastEventId, channels.size()), origin, request.protocolVersion().isKeepAliveDefault());
         pipeline.addAfter(router.name(), "stream-renderer", stream.renderer());
         pipeline.addAfter("stream-renderer", "stream-session", stream);
         pipeline.remove(HttpObjectAggregator.class);

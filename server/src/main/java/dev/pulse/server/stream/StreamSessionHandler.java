@@ -51,19 +51,22 @@ final class StreamSessionHandler extends ChannelInboundHandlerAdapter {
     private final String[] positions;
     private final String origin;
     private final StreamRenderer renderer;
+    /** HTTP/1.1 (chunked), or HTTP/1.0, which has no chunks: the body then ends with the connection. */
+    private final boolean chunked;
     private Session session;
     private boolean started;
     private long inbound;
     private ScheduledFuture<?> heartbeat;
 
     StreamSessionHandler(SessionContext context, StreamFormat format, List<String> channels, String name,
-                         String[] positions, String origin) {
+                         String[] positions, String origin, boolean chunked) {
         this.context = context;
         this.format = format;
         this.channels = channels;
         this.name = name;
         this.positions = positions;
         this.origin = origin;
+        this.chunked = chunked;
         this.renderer = new StreamRenderer(format, channels, this::nextPage, context.config().closeTimeout().toMillis());
     }
 
@@ -96,8 +99,12 @@ final class StreamSessionHandler extends ChannelInboundHandlerAdapter {
         head.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, format.contentType())
                 .set(HttpHeaderNames.CACHE_CONTROL, "no-cache, no-transform")
-                .set("X-Accel-Buffering", "no")
-                .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+                .set("X-Accel-Buffering", "no");
+        if (chunked) {
+            head.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        } else {
+            head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
         if (origin != null) {
             // The origin was allowed at admission; a cross-origin EventSource (withCredentials too) may read the stream.
             head.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, origin)

@@ -33,6 +33,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -361,6 +362,27 @@ class StreamTest {
             byCookie.next("joined");
             JsonNode refused = byCookie.next("pulse-error").json();
             assertEquals("forbidden", refused.get("code").asText(), refused::toString);
+        }
+    }
+
+    @Test
+    void anHttp10ClientGetsTheEventsUnchunkedUntilTheConnectionEnds() throws Exception {
+        server.start(b -> b.apiKey(KEY));
+        try (Socket socket = new Socket("127.0.0.1", server.port())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write("GET /sse?channel=old HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+            assertTrue(in.readLine().contains(" 200 "));
+            List<String> head = new ArrayList<>();
+            String line;
+            while (!(line = in.readLine()).isEmpty()) {
+                head.add(line.toLowerCase(java.util.Locale.ROOT));
+            }
+            assertFalse(head.stream().anyMatch(h -> h.startsWith("transfer-encoding")), "HTTP/1.0 has no chunks: " + head);
+            assertTrue(head.contains("connection: close"), head.toString());
+            assertEquals("retry: 1000", in.readLine());
+            assertEquals("", in.readLine());
+            assertEquals("event: welcome", in.readLine());
         }
     }
 
