@@ -9,10 +9,7 @@ import dev.pulse.server.support.Resources;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,12 +19,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
+import static dev.pulse.server.cluster.ClusterChecks.api;
+import static dev.pulse.server.cluster.ClusterChecks.await;
+import static dev.pulse.server.cluster.ClusterChecks.memberCount;
+import static dev.pulse.server.cluster.ClusterChecks.of;
+import static dev.pulse.server.cluster.ClusterChecks.texts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Nodes over a Redis Cluster of three masters made by the test ({@code redis-server
@@ -93,21 +92,7 @@ class RedisClusterTest {
         assertEquals(channels.size(), shardChannels, "one shard channel per channel");
 
         int each = 20;
-        List<Thread> publishers = new ArrayList<>();
-        for (ClusterClient client : clients) {
-            Thread publisher = new Thread(() -> {
-                for (int n = 0; n < each; n++) {
-                    for (String channel : channels) {
-                        client.send("type", "publish", "channel", channel, "text", client.id() + " #" + n);
-                    }
-                }
-            });
-            publisher.start();
-            publishers.add(publisher);
-        }
-        for (Thread publisher : publishers) {
-            publisher.join();
-        }
+        ClusterChecks.publishFromAll(clients, channels, each);
         int perChannel = each * clients.size();
         for (ClusterClient client : clients) {
             await(() -> client.messages.size() >= perChannel * channels.size(), client.id() + " receives everything");
@@ -118,9 +103,9 @@ class RedisClusterTest {
             assertEquals(order, texts(clients.get(1), channel), "one order of " + channel + " on both nodes");
         }
 
-        JsonNode history = api(a, "GET", "/api/channels/room-4/history?limit=1000");
+        JsonNode history = api(a, API_KEY, "/api/channels/room-4/history?limit=1000");
         assertEquals(perChannel, history.get("messages").size(), history::toString);
-        JsonNode listed = api(b, "GET", "/api/channels?prefix=room-");
+        JsonNode listed = api(b, API_KEY, "/api/channels?prefix=room-");
         assertEquals(channels.size(), listed.get("total").asInt(), listed::toString);
         assertEquals(2, listed.get("channels").get(0).get("memberCount").asInt(), listed::toString);
 
@@ -145,7 +130,7 @@ class RedisClusterTest {
         for (String channel : channels) {
             doomed.join(channel, "doomed", -1, null);
         }
-        await(() -> memberCount(a, "room-0") == 3, "three members");
+        await(() -> memberCount(a, API_KEY, "room-0") == 3, "three members");
         victim.kill();
         Map<String, Integer> leaves = new HashMap<>();
         long deadline = System.nanoTime() + NODE_TIMEOUT.multipliedBy(3).toNanos() + Duration.ofSeconds(5).toNanos();
@@ -160,7 +145,7 @@ class RedisClusterTest {
         assertEquals(channels.size(), leaves.size(), "a leave in every channel: " + leaves);
         leaves.forEach((channel, times) -> assertEquals(1, times, channel));
         for (String channel : channels) {
-            assertEquals(2, memberCount(b, channel), channel);
+            assertEquals(2, memberCount(b, API_KEY, channel), channel);
         }
         System.out.printf("RedisClusterTest: 3 masters, %d channels on %d of them, %d messages each in one order; "
                 + "a killed node's members left all %d channels once%n", channels.size(), holding.size(), perChannel,
@@ -169,37 +154,5 @@ class RedisClusterTest {
 
     private ClusterClient client(NodeProcess node) throws Exception {
         return keep(ClusterClient.connect(node.uri("/ws")));
-    }
-
-    private static List<String> texts(ClusterClient client, String channel) {
-        return client.messages.stream().filter(m -> channel.equals(m.path("channel").asText()))
-                .map(m -> m.get("text").asText()).toList();
-    }
-
-    private static int memberCount(NodeProcess node, String channel) {
-        try {
-            return api(node, "GET", "/api/channels/" + channel).path("memberCount").asInt(-1);
-        } catch (Exception e) {
-            return -1;
-        }
-    }
-
-    private static JsonNode api(NodeProcess node, String method, String path) throws Exception {
-        HttpResponse<String> answer = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + path))
-                .header("Authorization", "Bearer " + API_KEY).timeout(Duration.ofSeconds(10))
-                .method(method, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
-        JsonNode body = JSON.readTree(answer.body());
-        assertNotNull(body, path);
-        return body;
-    }
-
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("timed out waiting: " + what);
-            }
-            Thread.sleep(20);
-        }
     }
 }

@@ -21,13 +21,16 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.BooleanSupplier;
 
+import static dev.pulse.server.cluster.ClusterChecks.api;
+import static dev.pulse.server.cluster.ClusterChecks.await;
+import static dev.pulse.server.cluster.ClusterChecks.memberCount;
+import static dev.pulse.server.cluster.ClusterChecks.of;
+import static dev.pulse.server.cluster.ClusterChecks.texts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Nodes over several Redis shards ({@code --redis} with several URIs), each a real
@@ -114,21 +117,7 @@ class ShardedClusterTest {
         }
 
         int each = 15;
-        List<Thread> publishers = new ArrayList<>();
-        for (ClusterClient client : clients) {
-            Thread publisher = new Thread(() -> {
-                for (int n = 0; n < each; n++) {
-                    for (String channel : channels) {
-                        client.send("type", "publish", "channel", channel, "text", client.id() + " #" + n);
-                    }
-                }
-            });
-            publisher.start();
-            publishers.add(publisher);
-        }
-        for (Thread publisher : publishers) {
-            publisher.join();
-        }
+        ClusterChecks.publishFromAll(clients, channels, each);
         int perChannel = each * clients.size();
         for (ClusterClient client : clients) {
             await(() -> client.messages.size() >= perChannel * channels.size(), client.id() + " receives everything");
@@ -218,7 +207,7 @@ class ShardedClusterTest {
         List<String> lostTexts = texts(subscriber, lost);
         assertFalse(lostTexts.stream().anyMatch(t -> t.startsWith("lost ")), "no refused publish delivered: " + lostTexts);
         // The restarted shard was empty: both nodes recorded their members there again.
-        await(() -> memberCount(a, lost) == 2, "presence of " + lost + " recorded again on the restarted shard");
+        await(() -> memberCount(a, API_KEY, lost) == 2, "presence of " + lost + " recorded again on the restarted shard");
         System.out.printf("ShardedClusterTest: shard 1 killed: %d publishes on shard 0 acknowledged, %d on shard 1 "
                 + "refused unavailable; back after its restart with its members%n", acked, refused);
     }
@@ -242,7 +231,7 @@ class ShardedClusterTest {
             oldIds.add(client.id());
         }
         for (String channel : channels) {
-            assertEquals(4, memberCount(a, channel));
+            assertEquals(4, memberCount(a, API_KEY, channel));
         }
 
         b.kill();
@@ -277,7 +266,7 @@ class ShardedClusterTest {
         assertEquals(oldIds.size() * channels.size(), leaves.size(), "every old membership left: " + leaves);
         leaves.forEach((membership, times) -> assertEquals(1, times, membership + " left " + times + " times"));
         for (String channel : channels) {
-            JsonNode info = api(a, "GET", "/api/channels/" + channel);
+            JsonNode info = api(a, API_KEY, "/api/channels/" + channel);
             List<String> names = new ArrayList<>();
             Set<String> ids = new HashSet<>();
             info.get("members").forEach(m -> {
@@ -316,7 +305,7 @@ class ShardedClusterTest {
         for (int n = 0; n < 100; n++) {
             assertEquals("ack", publish(client, channel, n + " " + text));
         }
-        JsonNode history = api(a, "GET", "/api/channels/" + channel + "/history?limit=1000");
+        JsonNode history = api(a, API_KEY, "/api/channels/" + channel + "/history?limit=1000");
         JsonNode messages = history.get("messages");
         assertTrue(messages.size() >= 3 && messages.size() < 20, "about 2 KiB of 200-byte messages: " + messages.size());
         assertTrue(messages.get(messages.size() - 1).get("text").asText().startsWith("99 "), "the newest kept");
@@ -344,14 +333,6 @@ class ShardedClusterTest {
         return "ack".equals(answer.path("type").asText()) ? "ack" : answer.path("code").asText();
     }
 
-    private static List<JsonNode> of(ClusterClient client, String channel) {
-        return client.messages.stream().filter(m -> channel.equals(m.path("channel").asText())).toList();
-    }
-
-    private static List<String> texts(ClusterClient client, String channel) {
-        return of(client, channel).stream().map(m -> m.get("text").asText()).toList();
-    }
-
     private static void assertConsecutive(List<JsonNode> messages, long first, String channel) {
         for (int i = 0; i < messages.size(); i++) {
             assertEquals(first + i, messages.get(i).get("seq").asLong(), "consecutive seqs in " + channel);
@@ -364,31 +345,6 @@ class ShardedClusterTest {
                     .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).body());
         } catch (Exception e) {
             return JSON.createObjectNode();
-        }
-    }
-
-    private static int memberCount(NodeProcess node, String channel) {
-        try {
-            return api(node, "GET", "/api/channels/" + channel).path("memberCount").asInt(-1);
-        } catch (Exception e) {
-            return -1;
-        }
-    }
-
-    private static JsonNode api(NodeProcess node, String method, String path) throws Exception {
-        HttpResponse<String> answer = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + path))
-                .header("Authorization", "Bearer " + API_KEY).timeout(Duration.ofSeconds(10))
-                .method(method, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
-        return JSON.readTree(answer.body());
-    }
-
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("timed out waiting: " + what);
-            }
-            Thread.sleep(20);
         }
     }
 }
