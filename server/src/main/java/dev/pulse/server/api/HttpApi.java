@@ -62,7 +62,6 @@ public final class HttpApi {
     public static final String PREFIX = "/api/";
     /** The shortest key accepted: shorter ones are guessable. */
     public static final int MIN_KEY_LENGTH = 16;
-    /** Sent to connections closed through {@code POST /api/disconnect} without a code of the caller's. */
 
     static final int MAX_BROADCAST_CHANNELS = 128;
     static final int MAX_LIST = 1_000;
@@ -114,7 +113,7 @@ public final class HttpApi {
     public CompletableFuture<FullHttpResponse> handle(FullHttpRequest request, String path, Map<String, List<String>> query,
                                                       EventExecutor loop) {
         String[] parts = path.substring(PREFIX.length()).split("/", -1);
-        String route = routeName(parts);
+        ApiRoute route = ApiRoute.of(parts);
         CompletableFuture<FullHttpResponse> answer;
         try {
             answer = route(request, parts, route, query, loop);
@@ -132,28 +131,12 @@ public final class HttpApi {
                                 cause instanceof java.util.concurrent.RejectedExecutionException || cause.getMessage() == null
                                         ? "the server is stopping" : cause.getMessage()));
             }
-            counter.accept(route, done.status().code());
+            counter.accept(route.label(), done.status().code());
             return done;
         });
     }
 
-    private static String routeName(String[] parts) {
-        switch (parts[0]) {
-            case "publish":
-            case "broadcast":
-            case "disconnect":
-                return parts.length == 1 ? parts[0] : "unknown";
-            case "channels":
-                return parts.length == 1 ? "channels" : parts.length == 2 ? "channel"
-                        : parts.length == 3 && parts[2].equals("history") ? "history" : "unknown";
-            case "rooms":
-                return parts.length == 2 ? "rooms" : "unknown";
-            default:
-                return "unknown";
-        }
-    }
-
-    private CompletableFuture<FullHttpResponse> route(FullHttpRequest request, String[] parts, String route,
+    private CompletableFuture<FullHttpResponse> route(FullHttpRequest request, String[] parts, ApiRoute route,
                                                       Map<String, List<String>> query, EventExecutor loop)
             throws ApiException, ProtocolException {
         if (key == null) {
@@ -161,28 +144,21 @@ public final class HttpApi {
                     "the HTTP API is off: start Pulse with --api-key (or PULSE_API_KEY) to turn it on");
         }
         authorize(request);
-        switch (route) {
-            case "publish":
-                return publish(json(request, "POST"), loop);
-            case "broadcast":
-                return broadcast(json(request, "POST"), loop);
-            case "channels":
-                allow(request, "GET");
-                return listChannels(query);
-            case "channel":
-                allow(request, "GET");
-                return channel(checkedName(parts[1]));
-            case "history":
-                allow(request, "GET");
-                return history(checkedName(parts[1]), query);
-            case "disconnect":
-                return disconnect(json(request, "POST"));
-            case "rooms":
-                return pushToRoom(parts[1], json(request, "POST"));
-            default:
-                throw new ApiException(HttpResponseStatus.NOT_FOUND, ErrorCode.NOT_FOUND, "no such API route: /api/"
-                        + String.join("/", parts));
+        if (route != ApiRoute.UNKNOWN) {
+            allow(request, route.method());
         }
+        // Exhaustive: a route added to ApiRoute does not compile until it is answered here.
+        return switch (route) {
+            case PUBLISH -> publish(json(request), loop);
+            case BROADCAST -> broadcast(json(request), loop);
+            case CHANNELS -> listChannels(query);
+            case CHANNEL -> channel(checkedName(parts[1]));
+            case HISTORY -> history(checkedName(parts[1]), query);
+            case DISCONNECT -> disconnect(json(request));
+            case ROOMS -> pushToRoom(parts[1], json(request));
+            case UNKNOWN -> throw new ApiException(HttpResponseStatus.NOT_FOUND, ErrorCode.NOT_FOUND,
+                    "no such API route: /api/" + String.join("/", parts));
+        };
     }
 
     private void authorize(FullHttpRequest request) throws ApiException {
@@ -215,12 +191,11 @@ public final class HttpApi {
     }
 
     /**
-     * The request's body as a JSON object, after checking the method and the content type:
+     * The request's body as a JSON object, after checking the content type:
      * {@code application/json}, none, or {@code application/x-www-form-urlencoded}, which is what
      * {@code curl -d} declares unless told otherwise (the body must be JSON all the same).
      */
-    private static JsonNode json(FullHttpRequest request, String method) throws ApiException, ProtocolException {
-        allow(request, method);
+    private static JsonNode json(FullHttpRequest request) throws ApiException, ProtocolException {
         String type = request.headers().get(HttpHeaderNames.CONTENT_TYPE);
         // Netty has no MIME type for an empty value: declared, but no more JSON than text/plain is.
         CharSequence declared = type == null ? "application/json" : HttpUtil.getMimeType(type);
