@@ -3,8 +3,9 @@ package dev.pulse.server.api;
 /**
  * The routes of the HTTP API, the one table of them: the method each takes (a {@code GET} route
  * takes {@code HEAD} too), its path as a template ({@code {channel}} and {@code {room}} match
- * one path segment) and its name in {@code pulse_api_requests_total}'s
- * {@code route} label.
+ * one path segment, as {@code openapi.json} writes them) and its name in
+ * {@code pulse_api_requests_total}'s {@code route} label. {@code OpenApiTest} holds
+ * {@code openapi.json} to this table.
  */
 enum ApiRoute {
     PUBLISH("publish", "POST", "/api/publish"),
@@ -14,6 +15,8 @@ enum ApiRoute {
     HISTORY("history", "GET", "/api/channels/{channel}/history"),
     DISCONNECT("disconnect", "POST", "/api/disconnect"),
     ROOMS("rooms", "POST", "/api/rooms/{room}"),
+    /** The API's own description, {@code openapi.json}: served without the key. */
+    OPENAPI("openapi", "GET", "/api/openapi.json"),
     /** Any other path under {@code /api/}: 404. */
     UNKNOWN("unknown", null, null);
 

@@ -29,6 +29,9 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.concurrent.EventExecutor;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -41,11 +44,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
 
 /**
- * The HTTP API: routes under {@code /api/}, JSON in and out, each request carrying
- * {@code Authorization: Bearer KEY}. Without a configured key every route answers 404 with how
+ * The HTTP API: routes under {@code /api/}, JSON in and out, each request but the description's
+ * carrying {@code Authorization: Bearer KEY}. Without a configured key every route answers 404 with how
  * to turn the API on.
  *
  * <ul>
+ *   <li>{@code GET /api/openapi.json}: the OpenAPI 3.1 description of all the routes, without the key.</li>
  *   <li>{@code POST /api/publish}, {@code POST /api/broadcast}: publish as a client's publish
  *       is delivered (next seq, history, the channel's slow-consumer policy), from {@code server}.</li>
  *   <li>{@code GET /api/channels}, {@code GET /api/channels/NAME},
@@ -55,7 +59,8 @@ import java.util.function.BiConsumer;
  * </ul>
  * A request is checked whole before anything is done: a broadcast with one bad channel is refused
  * whole. Errors answer a status and {@code {"code":"...","message":"..."}} with a code of
- * {@link ErrorCode}. {@code docs/API.md} shows every request and answer.
+ * {@link ErrorCode}. {@code docs/API.md} shows every request and answer; {@code openapi.json}
+ * beside this class describes them, and {@link ApiRoute} lists the routes.
  */
 public final class HttpApi {
 
@@ -66,6 +71,8 @@ public final class HttpApi {
     static final int MAX_BROADCAST_CHANNELS = 128;
     static final int MAX_LIST = 1_000;
     static final int DEFAULT_LIST = 100;
+    /** The API's OpenAPI 3.1 description, {@code openapi.json} beside this class, served as it is. */
+    private static final byte[] DESCRIPTION = description();
 
     private final SessionContext sessions;
     private final ServerConfig config;
@@ -82,6 +89,17 @@ public final class HttpApi {
         this.key = config.apiKey() == null ? null : config.apiKey().getBytes(StandardCharsets.UTF_8);
         this.alloc = alloc;
         this.counter = counter;
+    }
+
+    private static byte[] description() {
+        try (InputStream in = HttpApi.class.getResourceAsStream("openapi.json")) {
+            if (in == null) {
+                throw new IllegalStateException("openapi.json is missing beside " + HttpApi.class.getName());
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** The largest request body the API takes: a publish of the largest {@code /ws} message, and room for a broadcast's list. */
@@ -143,7 +161,9 @@ public final class HttpApi {
             throw new ApiException(HttpResponseStatus.NOT_FOUND, ErrorCode.NOT_FOUND,
                     "the HTTP API is off: start Pulse with --api-key (or PULSE_API_KEY) to turn it on");
         }
-        authorize(request);
+        if (route != ApiRoute.OPENAPI) {
+            authorize(request);
+        }
         if (route != ApiRoute.UNKNOWN) {
             allow(request, route.method());
         }
@@ -156,6 +176,7 @@ public final class HttpApi {
             case HISTORY -> history(checkedName(parts[1]), query);
             case DISCONNECT -> disconnect(json(request));
             case ROOMS -> pushToRoom(parts[1], json(request));
+            case OPENAPI -> CompletableFuture.completedFuture(response(HttpResponseStatus.OK, DESCRIPTION));
             case UNKNOWN -> throw new ApiException(HttpResponseStatus.NOT_FOUND, ErrorCode.NOT_FOUND,
                     "no such API route: /api/" + String.join("/", parts));
         };
@@ -463,7 +484,7 @@ public final class HttpApi {
         throw new ProtocolException(ErrorCode.BAD_FIELD, name + " must be a whole number from " + min + " to " + max, null);
     }
 
-    private static void writeRef(com.fasterxml.jackson.core.JsonGenerator g, String ref) throws java.io.IOException {
+    private static void writeRef(com.fasterxml.jackson.core.JsonGenerator g, String ref) throws IOException {
         if (ref != null) {
             g.writeStringField("ref", ref);
         }
