@@ -29,6 +29,9 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.concurrent.EventExecutor;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -41,11 +44,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
 
 /**
- * The HTTP API: routes under {@code /api/}, JSON in and out, each request carrying
- * {@code Authorization: Bearer KEY}. Without a configured key every route answers 404 with how
+ * The HTTP API: routes under {@code /api/}, JSON in and out, each request but the description's
+ * carrying {@code Authorization: Bearer KEY}. Without a configured key every route answers 404 with how
  * to turn the API on.
  *
  * <ul>
+ *   <li>{@code GET /api/openapi.json}: the OpenAPI 3.1 description of all the routes, without the key.</li>
  *   <li>{@code POST /api/publish}, {@code POST /api/broadcast}: publish as a client's publish
  *       is delivered (next seq, history, the channel's slow-consumer policy), from {@code server}.</li>
  *   <li>{@code GET /api/channels}, {@code GET /api/channels/NAME},
@@ -55,18 +59,20 @@ import java.util.function.BiConsumer;
  * </ul>
  * A request is checked whole before anything is done: a broadcast with one bad channel is refused
  * whole. Errors answer a status and {@code {"code":"...","message":"..."}} with a code of
- * {@link ErrorCode}. {@code docs/API.md} shows every request and answer.
+ * {@link ErrorCode}. {@code docs/API.md} shows every request and answer; {@code openapi.json}
+ * beside this class describes them, and {@link ApiRoute} lists the routes.
  */
 public final class HttpApi {
 
     public static final String PREFIX = "/api/";
     /** The shortest key accepted: shorter ones are guessable. */
     public static final int MIN_KEY_LENGTH = 16;
-    /** Sent to connections closed through {@code POST /api/disconnect} without a code of the caller's. */
 
     static final int MAX_BROADCAST_CHANNELS = 128;
     static final int MAX_LIST = 1_000;
     static final int DEFAULT_LIST = 100;
+    /** The API's OpenAPI 3.1 description, {@code openapi.json} beside this class, served as it is. */
+    private static final byte[] DESCRIPTION = description();
 
     private final SessionContext sessions;
     private final ServerConfig config;
@@ -83,6 +89,17 @@ public final class HttpApi {
         this.key = config.apiKey() == null ? null : config.apiKey().getBytes(StandardCharsets.UTF_8);
         this.alloc = alloc;
         this.counter = counter;
+    }
+
+    private static byte[] description() {
+        try (InputStream in = HttpApi.class.getResourceAsStream("openapi.json")) {
+            if (in == null) {
+                throw new IllegalStateException("openapi.json is missing beside " + HttpApi.class.getName());
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** The largest request body the API takes: a publish of the largest {@code /ws} message, and room for a broadcast's list. */
@@ -114,7 +131,7 @@ public final class HttpApi {
     public CompletableFuture<FullHttpResponse> handle(FullHttpRequest request, String path, Map<String, List<String>> query,
                                                       EventExecutor loop) {
         String[] parts = path.substring(PREFIX.length()).split("/", -1);
-        String route = routeName(parts);
+        ApiRoute route = ApiRoute.of(parts);
         CompletableFuture<FullHttpResponse> answer;
         try {
             answer = route(request, parts, route, query, loop);
@@ -132,57 +149,37 @@ public final class HttpApi {
                                 cause instanceof java.util.concurrent.RejectedExecutionException || cause.getMessage() == null
                                         ? "the server is stopping" : cause.getMessage()));
             }
-            counter.accept(route, done.status().code());
+            counter.accept(route.label(), done.status().code());
             return done;
         });
     }
 
-    private static String routeName(String[] parts) {
-        switch (parts[0]) {
-            case "publish":
-            case "broadcast":
-            case "disconnect":
-                return parts.length == 1 ? parts[0] : "unknown";
-            case "channels":
-                return parts.length == 1 ? "channels" : parts.length == 2 ? "channel"
-                        : parts.length == 3 && parts[2].equals("history") ? "history" : "unknown";
-            case "rooms":
-                return parts.length == 2 ? "rooms" : "unknown";
-            default:
-                return "unknown";
-        }
-    }
-
-    private CompletableFuture<FullHttpResponse> route(FullHttpRequest request, String[] parts, String route,
+    private CompletableFuture<FullHttpResponse> route(FullHttpRequest request, String[] parts, ApiRoute route,
                                                       Map<String, List<String>> query, EventExecutor loop)
             throws ApiException, ProtocolException {
         if (key == null) {
             throw new ApiException(HttpResponseStatus.NOT_FOUND, ErrorCode.NOT_FOUND,
                     "the HTTP API is off: start Pulse with --api-key (or PULSE_API_KEY) to turn it on");
         }
-        authorize(request);
-        switch (route) {
-            case "publish":
-                return publish(json(request, "POST"), loop);
-            case "broadcast":
-                return broadcast(json(request, "POST"), loop);
-            case "channels":
-                allow(request, "GET");
-                return listChannels(query);
-            case "channel":
-                allow(request, "GET");
-                return channel(checkedName(parts[1]));
-            case "history":
-                allow(request, "GET");
-                return history(checkedName(parts[1]), query);
-            case "disconnect":
-                return disconnect(json(request, "POST"));
-            case "rooms":
-                return pushToRoom(parts[1], json(request, "POST"));
-            default:
-                throw new ApiException(HttpResponseStatus.NOT_FOUND, ErrorCode.NOT_FOUND, "no such API route: /api/"
-                        + String.join("/", parts));
+        if (route != ApiRoute.OPENAPI) {
+            authorize(request);
         }
+        if (route != ApiRoute.UNKNOWN) {
+            allow(request, route.method());
+        }
+        // Exhaustive: a route added to ApiRoute does not compile until it is answered here.
+        return switch (route) {
+            case PUBLISH -> publish(json(request), loop);
+            case BROADCAST -> broadcast(json(request), loop);
+            case CHANNELS -> listChannels(query);
+            case CHANNEL -> channel(checkedName(parts[1]));
+            case HISTORY -> history(checkedName(parts[1]), query);
+            case DISCONNECT -> disconnect(json(request));
+            case ROOMS -> pushToRoom(parts[1], json(request));
+            case OPENAPI -> CompletableFuture.completedFuture(response(HttpResponseStatus.OK, DESCRIPTION));
+            case UNKNOWN -> throw new ApiException(HttpResponseStatus.NOT_FOUND, ErrorCode.NOT_FOUND,
+                    "no such API route: /api/" + String.join("/", parts));
+        };
     }
 
     private void authorize(FullHttpRequest request) throws ApiException {
@@ -215,12 +212,11 @@ public final class HttpApi {
     }
 
     /**
-     * The request's body as a JSON object, after checking the method and the content type:
+     * The request's body as a JSON object, after checking the content type:
      * {@code application/json}, none, or {@code application/x-www-form-urlencoded}, which is what
      * {@code curl -d} declares unless told otherwise (the body must be JSON all the same).
      */
-    private static JsonNode json(FullHttpRequest request, String method) throws ApiException, ProtocolException {
-        allow(request, method);
+    private static JsonNode json(FullHttpRequest request) throws ApiException, ProtocolException {
         String type = request.headers().get(HttpHeaderNames.CONTENT_TYPE);
         // Netty has no MIME type for an empty value: declared, but no more JSON than text/plain is.
         CharSequence declared = type == null ? "application/json" : HttpUtil.getMimeType(type);
@@ -488,7 +484,7 @@ public final class HttpApi {
         throw new ProtocolException(ErrorCode.BAD_FIELD, name + " must be a whole number from " + min + " to " + max, null);
     }
 
-    private static void writeRef(com.fasterxml.jackson.core.JsonGenerator g, String ref) throws java.io.IOException {
+    private static void writeRef(com.fasterxml.jackson.core.JsonGenerator g, String ref) throws IOException {
         if (ref != null) {
             g.writeStringField("ref", ref);
         }

@@ -6,6 +6,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.pulse.server.proxy.ProxyConfig;
 import dev.pulse.server.support.JsonClient;
 import dev.pulse.server.support.RedisProcess;
+import dev.pulse.server.support.RepositoryFile;
 import dev.pulse.server.support.TestServer;
 import dev.pulse.server.webhook.WebhookConfig;
 import org.junit.jupiter.api.Test;
@@ -40,12 +41,7 @@ class GrafanaDashboardTest {
     final TestServer server = new TestServer();
 
     private static Path dashboard() {
-        Path dir = Path.of("").toAbsolutePath();
-        while (dir != null && !Files.exists(dir.resolve("docker/grafana/pulse-dashboard.json"))) {
-            dir = dir.getParent();
-        }
-        assertTrue(dir != null, "docker/grafana/pulse-dashboard.json above " + Path.of("").toAbsolutePath());
-        return dir.resolve("docker/grafana/pulse-dashboard.json");
+        return RepositoryFile.of("docker/grafana/pulse-dashboard.json");
     }
 
     @Test
