@@ -55,6 +55,21 @@ class DeltaDeliveryTest {
         return doc.append("],\"note\":\"").append("steady text ".repeat(70)).append("\"}").toString();
     }
 
+    /** A client that joined {@code channel} with {@code "delta":true}, its {@code joined} read. */
+    private JsonClient joinWithDeltas(String channel) throws Exception {
+        JsonClient client = JsonClient.connect(server);
+        client.send("type", "join", "channel", channel, "delta", true);
+        client.next("joined");
+        return client;
+    }
+
+    /** Publishes versions {@code from} to {@code from + count - 1} of the {@link #document}. */
+    private static void publishDocuments(JsonClient client, String channel, int from, int count) throws Exception {
+        for (int i = from; i < from + count; i++) {
+            client.sendRaw("{\"type\":\"publish\",\"channel\":\"" + channel + "\",\"data\":" + document(i) + "}");
+        }
+    }
+
     @Test
     void aDeltaMemberRebuildsExactlyTheMessagesOthersGot() throws Exception {
         start();
@@ -63,9 +78,7 @@ class DeltaDeliveryTest {
             delta.send("type", "join", "channel", "snap-prices", "name", "delta", "delta", true);
             delta.next("joined");
             plain.next("presence");
-            for (int i = 0; i < 20; i++) {
-                plain.sendRaw("{\"type\":\"publish\",\"channel\":\"snap-prices\",\"data\":" + document(i) + "}");
-            }
+            publishDocuments(plain, "snap-prices", 0, 20);
             List<String> whole = texts(plain, 20);
             List<String> received = texts(delta, 20);
             List<String> rebuilt = rebuild(received);
@@ -83,19 +96,14 @@ class DeltaDeliveryTest {
     @Test
     void aJoinAgainIsFollowedByAWholeMessage() throws Exception {
         start();
-        try (JsonClient delta = JsonClient.connect(server)) {
-            delta.send("type", "join", "channel", "snap-again", "delta", true);
-            delta.next("joined");
-            for (int i = 0; i < 3; i++) {
-                delta.sendRaw("{\"type\":\"publish\",\"channel\":\"snap-again\",\"data\":" + document(i) + "}");
-            }
+        try (JsonClient delta = joinWithDeltas("snap-again")) {
+            publishDocuments(delta, "snap-again", 0, 3);
             List<String> before = texts(delta, 3);
             assertTrue(before.get(2).contains("\"delta\":true"), before.get(2));
             long seq = JSON.readTree(before.get(2)).get("seq").asLong();
             delta.send("type", "join", "channel", "snap-again", "since", seq, "delta", true);
             delta.next("joined");
-            delta.sendRaw("{\"type\":\"publish\",\"channel\":\"snap-again\",\"data\":" + document(3) + "}");
-            delta.sendRaw("{\"type\":\"publish\",\"channel\":\"snap-again\",\"data\":" + document(4) + "}");
+            publishDocuments(delta, "snap-again", 3, 2);
             List<String> after = texts(delta, 2);
             assertFalse(after.get(0).contains("\"delta\""), "whole after the join: " + after.get(0));
             assertTrue(after.get(1).contains("\"delta\":true"), "then deltas again: " + after.get(1));
@@ -105,12 +113,8 @@ class DeltaDeliveryTest {
     @Test
     void deltasAreOnlyWhereTheNamespaceAllowsThem() throws Exception {
         start();
-        try (JsonClient delta = JsonClient.connect(server)) {
-            delta.send("type", "join", "channel", "plain-prices", "delta", true);
-            delta.next("joined");
-            for (int i = 0; i < 3; i++) {
-                delta.sendRaw("{\"type\":\"publish\",\"channel\":\"plain-prices\",\"data\":" + document(i) + "}");
-            }
+        try (JsonClient delta = joinWithDeltas("plain-prices")) {
+            publishDocuments(delta, "plain-prices", 0, 3);
             assertTrue(texts(delta, 3).stream().noneMatch(t -> t.contains("\"delta\"")));
             assertEquals("bad_field", delta.errorCodeFor("{\"type\":\"join\",\"channel\":\"snap-x\",\"delta\":\"yes\"}"));
         }
