@@ -8,6 +8,7 @@ import dev.pulse.server.support.JsonClient;
 import dev.pulse.server.support.RawWebSocket;
 import dev.pulse.server.support.RecordingListener;
 import dev.pulse.server.support.TestServer;
+import dev.pulse.testing.WireFrames;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -243,6 +244,64 @@ class DeltaDeliveryTest {
             assertEquals(sent.get(seq), text, "message " + seq);
             previous = text;
             previousSeq = seq;
+        }
+    }
+
+    /**
+     * With permessage-deflate (without context takeover, the server's default), the full message
+     * and the delta are each compressed once for every member that shares compression: two
+     * compressions a message, whatever the number of members, and the compressed delta inflates to
+     * the same delta an uncompressed member gets.
+     */
+    @Test
+    void compressedMembersShareOneCompressedDelta() throws Exception {
+        server.start(b -> b.deflate(true).deflateThreshold(0)
+                .namespaces(List.of(new Namespace("snap-*", Map.of(), false, null, Map.of(), false, true))));
+        String offer = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n";
+        List<RawWebSocket> compressing = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            compressing.add(RawWebSocket.open(server.port(), "/ws", 0, offer));
+        }
+        try (JsonClient uncompressed = joinWithDeltas("snap-zip")) {
+            for (RawWebSocket ws : compressing) {
+                readText(ws);
+                ws.send(frame(WebSocketOpcode.TEXT).payload("{\"type\":\"join\",\"channel\":\"snap-zip\",\"delta\":true}"));
+                assertTrue(inflated(ws).contains("\"type\":\"joined\""));
+            }
+            publishDocuments(uncompressed, "snap-zip", 0, 1);
+            List<String> first = texts(uncompressed, 1);
+            for (RawWebSocket ws : compressing) {
+                assertEquals(first.get(0), nextMessage(ws));
+            }
+            long before = server.server().sessions().stats().compressed();
+            publishDocuments(uncompressed, "snap-zip", 1, 1);
+            String delta = texts(uncompressed, 1).get(0);
+            assertTrue(delta.contains("\"delta\":true"), delta);
+            for (RawWebSocket ws : compressing) {
+                assertEquals(delta, nextMessage(ws), "the same delta, compressed");
+            }
+            assertEquals(2, server.server().sessions().stats().compressed() - before,
+                    "the message and its delta, each compressed once for the three members");
+        } finally {
+            for (RawWebSocket ws : compressing) {
+                ws.close();
+            }
+        }
+    }
+
+    /** The next frame's text, inflated where it came compressed. */
+    private static String inflated(RawWebSocket ws) throws Exception {
+        RawWebSocket.Frame frame = ws.read();
+        assertEquals(WebSocketOpcode.TEXT, frame.opcode(), "expected a text frame");
+        byte[] payload = (frame.rsv() & 4) != 0 ? WireFrames.inflate(frame.payload()) : frame.payload();
+        return new String(payload, StandardCharsets.UTF_8);
+    }
+
+    private static String nextMessage(RawWebSocket ws) throws Exception {
+        for (String text = inflated(ws); ; text = inflated(ws)) {
+            if (text.startsWith("{\"type\":\"message\"")) {
+                return text;
+            }
         }
     }
 
