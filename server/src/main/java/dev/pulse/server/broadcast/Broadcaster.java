@@ -19,6 +19,9 @@ import java.util.concurrent.RejectedExecutionException;
  * of the same bytes, written on its own event loop, and is flushed once per loop batch. Members
  * that agreed permessage-deflate without server context takeover get one compressed copy, made
  * once per broadcast; members with context takeover compress it on their own connection.
+ * A channel message may come with its delta against the message before it
+ * ({@link #broadcastMessage}): encoded (and compressed) once too, it goes to the members that
+ * take deltas and received that message; each subscriber decides which it gets.
  *
  * <p>Order: everything one thread sends through the broadcaster reaches each subscriber in the
  * order it was sent, because per target loop it is either written inline (the same loop) or
