@@ -24,7 +24,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * package's where it has none): its decoder
  * applies deltas the server's encoder made (empty, identical, unrelated, multi-byte, large), and
  * against a real server a client that joined with {@code {delta: true}} sees exactly the
- * {@code message} events of a client that did not, though what it received were deltas.
+ * {@code message} events of a client that did not, though what it received were deltas. The
+ * server's deltas are also applied by another implementation of the format, the
+ * {@code fossil-delta} package (a port of Fossil's own {@code delta.c}), checksum verified, and
+ * {@code pulse.js} applies the deltas that package makes.
  */
 class PulseJsDeltaTest {
 
@@ -36,7 +39,7 @@ class PulseJsDeltaTest {
 
     @Test
     void pulseJsAppliesTheServersDeltasAndHandsOnWholeMessages(@TempDir Path dir) throws Exception {
-        ExternalClient.require("Node's ws package", "cd server/src/test/node && npm install --no-package-lock",
+        ExternalClient.require("Node's ws and fossil-delta packages", "cd server/src/test/node && npm install --no-package-lock",
                 "node", BASE.resolve("src/test/node/probe.js").toString());
         Path vectors = dir.resolve("vectors.json");
         Files.writeString(vectors, JSON.writeValueAsString(vectors()), StandardCharsets.UTF_8);
@@ -47,6 +50,7 @@ class PulseJsDeltaTest {
                 BASE.resolve("src/main/resources/web/pulse.js").toAbsolutePath().toString(), vectors.toString());
         assertEquals(0, result.exitCode(), result.output());
         assertTrue(result.output().contains("OK pulse.js deltas"), result.output());
+        System.out.print("[pulse.js] " + result.output());
     }
 
     /** Sources, targets and the encoder's deltas between them. */
