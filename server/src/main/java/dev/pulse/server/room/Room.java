@@ -143,6 +143,10 @@ public final class Room {
                     joining.delta());
             Member previous = members.put(member.subscriber(), member);
             deltaMembers += (member.delta() ? 1 : 0) - (previous != null && previous.delta() ? 1 : 0);
+            if (member.delta() || previous != null && previous.delta()) {
+                // Before any message from here on: the first message after a join is whole.
+                broadcaster.takeDeltas(member.subscriber(), this, member.delta());
+            }
             if (previous == null) {
                 byId.put(member.id(), member.subscriber());
                 memberCount = members.size();
@@ -155,10 +159,6 @@ public final class Room {
                 if (previous == null) {
                     audience.add(member.subscriber());
                     watch(member);
-                }
-                if (member.delta() || previous != null && previous.delta()) {
-                    // Before the answer and any message after it: the first message after a join is whole.
-                    broadcaster.takeDeltas(member.subscriber(), this, member.delta());
                 }
                 boolean history = member.history();
                 byte[] joined = ServerMessages.joined(name, ref, view.epoch(), member.presence() ? view.members() : List.of(),

@@ -95,7 +95,7 @@ class DeltaDeliveryTest {
     }
 
     @Test
-    void aJoinAgainIsFollowedByAWholeMessage() throws Exception {
+    void aJoinAgainIsFollowedByAWholeMessageAndOneWithoutDeltaEndsThem() throws Exception {
         start();
         try (JsonClient delta = joinWithDeltas("snap-again")) {
             publishDocuments(delta, "snap-again", 0, 3);
@@ -108,6 +108,10 @@ class DeltaDeliveryTest {
             List<String> after = texts(delta, 2);
             assertFalse(after.get(0).contains("\"delta\""), "whole after the join: " + after.get(0));
             assertTrue(after.get(1).contains("\"delta\":true"), "then deltas again: " + after.get(1));
+            delta.send("type", "join", "channel", "snap-again");
+            delta.next("joined");
+            publishDocuments(delta, "snap-again", 5, 2);
+            assertTrue(texts(delta, 2).stream().noneMatch(t -> t.contains("\"delta\"")), "a join without delta ends them");
         }
     }
 
