@@ -115,6 +115,9 @@ public final class Subscriber {
         boolean written = delta ? deliver(message.delta, message.deltaCompressed, policy, topic)
                 : deliver(message.frame, message.compressed, policy, topic);
         deltaBases.put(topic, written ? message.seq : Outgoing.NO_SEQ);
+        if (delta && written) {
+            stats.onDelta();
+        }
     }
 
     /** Starts, or starts again without a base, or stops taking {@code topic}'s messages as deltas. */

@@ -87,6 +87,7 @@ class DeltaDeliveryTest {
             assertFalse(JSON.readTree(received.get(0)).has("delta"), "the first message after the join is whole");
             long deltas = received.stream().filter(t -> t.contains("\"delta\":true")).count();
             assertEquals(19, deltas, "every message after the first is a delta");
+            assertEquals(19, server.server().sessions().stats().deltas(), "counted as deltas");
             int wholeBytes = received.get(1).length();
             assertTrue(received.get(1).length() < whole.get(1).length() / 10,
                     "a delta of one changed field is small: " + wholeBytes + " vs " + whole.get(1).length());
