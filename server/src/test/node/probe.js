@@ -2,3 +2,4 @@
 require('ws');
 require('websocket');
 require('socket.io-client');
+require.resolve('fossil-delta');

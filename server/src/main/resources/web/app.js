@@ -207,7 +207,7 @@
     }
   });
 
-  client.join('$metrics');
+  client.join('$metrics', { delta: true }); // snapshots that differ little: each as a small patch (docs/PROTOCOL.md, Deltas)
   client.join('$logs');
   client.connect();
   window.pulseClient = client; // for the console, and for tests

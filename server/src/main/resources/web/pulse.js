@@ -35,6 +35,10 @@
  *   client.join('private-7', { token: channel => fetchSubscriptionToken(channel) });
  *   client.rpc('add', [2, 3]).then(answer => console.log(answer.data));
  *
+ * join(channel, {delta: true}) asks for the channel's messages as deltas (where its namespace
+ * allows them, and for $metrics): each arrives as a small patch against the one before, which
+ * pulse.js applies, so `message` handlers see whole messages as ever (docs/PROTOCOL.md, Deltas).
+ *
  * Where WebSocket cannot go (a proxy that breaks it): after options.sseAfter attempts in a row
  * that never opened, the client falls back to Server-Sent Events (options.sse, by default the
  * /sse beside the first URL's /ws; false to never fall back) and emits 'transport' with 'sse'.
@@ -127,6 +131,7 @@
       const entry = this.channels.get(channel) || { name: channel, lastSeq: 0, epoch: null };
       entry.displayName = opts && opts.name ? opts.name : entry.displayName;
       entry.token = opts && opts.token ? opts.token : entry.token;
+      entry.delta = opts && opts.delta !== undefined ? Boolean(opts.delta) : entry.delta;
       this.channels.set(channel, entry);
       if (this.transport === 'sse') {
         this.openSse(); // a stream names its channels: a new one, from where the others stood
@@ -247,7 +252,7 @@
         opened = true;
         this.neverOpened = 0;
       };
-      ws.onmessage = event => this.receive(JSON.parse(event.data));
+      ws.onmessage = event => this.receive(JSON.parse(event.data), event.data);
       ws.onclose = event => {
         if (this.ws === ws) {
           if (!opened) {
@@ -299,7 +304,7 @@
       this.es = es;
       const take = event => {
         if (this.es === es) {
-          this.receive(JSON.parse(event.data));
+          this.receive(JSON.parse(event.data), event.data);
         }
       };
       es.onmessage = take;
@@ -392,6 +397,9 @@
       if (entry.displayName) {
         join.name = entry.displayName;
       }
+      if (entry.delta) {
+        join.delta = true;
+      }
       if (entry.epoch !== null) {
         join.since = entry.lastSeq;
         join.epoch = entry.epoch;
@@ -399,7 +407,8 @@
       this.ws.send(JSON.stringify(join));
     }
 
-    receive(m) {
+    /** Handles one message from the server; {@code text} is it as sent (the base of the next delta). */
+    receive(m, text) {
       switch (m.type) {
         case 'welcome':
           this.id = m.id;
@@ -439,7 +448,10 @@
           break;
         }
         case 'message':
-          this.deliver(m);
+          m = this.undelta(m, text);
+          if (m) {
+            this.deliver(m);
+          }
           break;
         case 'ack':
         case 'rpc':
@@ -469,6 +481,42 @@
       }
     }
 
+    /**
+     * The whole message: {@code m} itself, kept as the base of the next delta where the channel
+     * takes deltas, or the message a delta makes of the one before. A delta on another base than
+     * the one kept (which the server never sends) is dropped and the channel joined again: the
+     * server then sends the next message whole, and history what was skipped.
+     */
+    undelta(m, text) {
+      const entry = this.channels.get(m.channel);
+      if (!m.delta) {
+        if (entry && entry.delta && typeof text === 'string') {
+          entry.base = { seq: m.seq, text: text };
+        }
+        return m;
+      }
+      let whole = null;
+      if (entry && entry.base && entry.base.seq === m.base) {
+        try {
+          whole = PulseClient.applyDelta(entry.base.text, m.patch);
+        } catch (e) {
+          whole = null;
+        }
+      }
+      if (whole === null) {
+        if (entry) {
+          entry.base = null;
+          if (this.state === 'open') {
+            this.sendJoin(entry);
+          }
+        }
+        this.emit('error', { code: 'bad_delta', message: 'a delta of ' + m.channel + ' did not apply; joined again' });
+        return null;
+      }
+      entry.base = { seq: m.seq, text: whole };
+      return JSON.parse(whole);
+    }
+
     deliver(m) {
       const entry = this.channels.get(m.channel);
       if (entry) {
@@ -495,6 +543,76 @@
         waiting.reject(error);
       }
     }
+  }
+
+  const DIGITS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz~';
+  const DIGIT = new Map(Array.from(DIGITS, (c, i) => [c.charCodeAt(0), i]));
+
+  /**
+   * Applies a delta in the Fossil format (https://fossil-scm.org/home/doc/tip/www/delta_format.wiki)
+   * to {@code source}: both strings, taken as their UTF-8 bytes, which the format counts. Throws
+   * on a malformed delta, a copy out of range, a wrong length or a checksum that does not match.
+   */
+  PulseClient.applyDelta = function (source, delta) {
+    const src = new TextEncoder().encode(source);
+    const d = new TextEncoder().encode(delta);
+    let at = 0;
+    const number = () => {
+      let value = 0;
+      const start = at;
+      while (at < d.length && DIGIT.has(d[at])) {
+        value = value * 64 + DIGIT.get(d[at++]);
+      }
+      if (at === start || at - start > 6) {
+        throw new Error('delta: bad number at ' + start);
+      }
+      return value;
+    };
+    const size = number();
+    if (d[at++] !== 0x0a) {
+      throw new Error('delta: no newline after the size');
+    }
+    const out = new Uint8Array(size);
+    let written = 0;
+    for (;;) {
+      const count = number();
+      const command = d[at++];
+      if (command === 0x40) { // '@': copy count bytes of the source from an offset
+        const offset = number();
+        if (d[at++] !== 0x2c || offset + count > src.length || written + count > size) {
+          throw new Error('delta: bad copy');
+        }
+        out.set(src.subarray(offset, offset + count), written);
+        written += count;
+      } else if (command === 0x3a) { // ':': insert the next count bytes of the delta
+        if (at + count > d.length || written + count > size) {
+          throw new Error('delta: bad insert');
+        }
+        out.set(d.subarray(at, at + count), written);
+        at += count;
+        written += count;
+      } else if (command === 0x3b) { // ';': count is the checksum of the target
+        if (written !== size || at !== d.length || checksum(out) !== count) {
+          throw new Error('delta: target does not check out');
+        }
+        return new TextDecoder('utf-8', { fatal: true }).decode(out);
+      } else {
+        throw new Error('delta: unknown command at ' + (at - 1));
+      }
+    }
+  };
+
+  /** The sum of the bytes as big-endian 32-bit words, the last padded with zeros, modulo 2^32. */
+  function checksum(bytes) {
+    let sum = 0;
+    let i = 0;
+    for (; i + 4 <= bytes.length; i += 4) {
+      sum = (sum + ((bytes[i] << 24 | bytes[i + 1] << 16 | bytes[i + 2] << 8 | bytes[i + 3]) >>> 0)) >>> 0;
+    }
+    for (let shift = 24; i < bytes.length; i++, shift -= 8) {
+      sum = (sum + ((bytes[i] << shift) >>> 0)) >>> 0;
+    }
+    return sum;
   }
 
   global.PulseClient = PulseClient;

@@ -2,6 +2,7 @@ package dev.pulse.bench;
 
 import dev.pulse.bench.load.ApiLoad;
 import dev.pulse.bench.codec.DeflateRatio;
+import dev.pulse.bench.codec.DeltaRatio;
 import dev.pulse.bench.load.ConnectLoad;
 import dev.pulse.bench.load.DeflateMemoryLoad;
 import dev.pulse.bench.load.EchoLoad;
@@ -23,7 +24,7 @@ import java.util.Arrays;
  * {@code idle}, {@code flood}, {@code api}) and the reference server on Netty's built-in codec ({@code reference-server}).
  */
 @Command(name = "pulse-bench", mixinStandardHelpOptions = true,
-        subcommands = {ApiLoad.class, DeflateMemoryLoad.class, DeflateRatio.class, EchoLoad.class, FanoutLoad.class, ConnectLoad.class, JoinLoad.class, PublishLoad.class, IdleLoad.class, FloodLoad.class, ReferenceServer.class,
+        subcommands = {ApiLoad.class, DeflateMemoryLoad.class, DeflateRatio.class, DeltaRatio.class, EchoLoad.class, FanoutLoad.class, ConnectLoad.class, JoinLoad.class, PublishLoad.class, IdleLoad.class, FloodLoad.class, ReferenceServer.class,
                 Report.class},
         description = "Benchmarks for Pulse: jmh [JMH options], echo, fanout, connect, joins, publishes, idle, flood, api, deflate-memory, deflate-ratio, reference-server, report.")
 public final class Bench implements Runnable {

@@ -86,7 +86,12 @@ public final class FanoutLoad implements Callable<Integer> {
     @Option(names = "--timeout", description = "seconds the run may take at most")
     int timeoutSeconds = 300;
 
+    @Option(names = "--delta", description = "subscribers join with \"delta\":true (the channel's namespace must allow deltas)")
+    boolean delta;
+
     private final AtomicLong delivered = new AtomicLong();
+    /** Payload bytes of the messages the subscribers received: whole or deltas. */
+    private final AtomicLong deliveredBytes = new AtomicLong();
     private final AtomicLong errors = new AtomicLong();
     private final AtomicLong disconnects = new AtomicLong();
     private final Recorder latency = new Recorder(TimeUnit.SECONDS.toNanos(60), 3);
@@ -176,7 +181,9 @@ public final class FanoutLoad implements Callable<Integer> {
         finished = true;
         long deliveries = delivered.get() - before;
         System.out.printf("hold: %d subscribers of %s for %.1f s%n", subscribers, channel, seconds);
-        System.out.printf("  deliveries: %d (%.0f/s)%n", deliveries, deliveries / seconds);
+        System.out.printf("  deliveries: %d (%.0f/s); payload bytes per delivery: %.0f%s%n", deliveries, deliveries / seconds,
+                (double) deliveredBytes.get() / Math.max(delivered.get(), 1), delta ? " (deltas asked for)" : "");
+        System.out.printf("  server CPU per delivery: %.2f us%n", 1e6 * cpu / Math.max(deliveries, 1));
         System.out.printf("  server CPU: %.3f s, %.2f%% of one core%n", cpu, 100 * cpu / seconds);
         System.out.printf("  errors: %d, disconnects: %d%n", errors.get(), disconnects.get());
         System.out.printf("{\"shape\":\"hold\",\"channel\":\"%s\",\"subscribers\":%d,\"seconds\":%.1f,\"deliveries\":%d,"
@@ -191,9 +198,11 @@ public final class FanoutLoad implements Callable<Integer> {
         Histogram h = latency.getIntervalHistogram();
         System.out.printf("fanout: %d subscribers x %d messages of %d B, window %d%n", subscribers, messages, size, window);
         System.out.printf("  %s: %d of %d deliveries in %.2f s%n", complete ? "complete" : "TIMED OUT", deliveries, target, seconds);
-        System.out.printf("  deliveries/s: %.0f%n", deliveries / seconds);
+        System.out.printf("  deliveries/s: %.0f; payload bytes per delivery: %.0f%s%n", deliveries / seconds,
+                (double) deliveredBytes.get() / Math.max(deliveries, 1), delta ? " (deltas asked for)" : "");
         System.out.printf("  server CPU: %.2f s (%.0f%% of one core); deliveries per server CPU-second: %.0f%n",
                 serverCpuSeconds, 100 * serverCpuSeconds / seconds, deliveries / Math.max(serverCpuSeconds, 0.01));
+        System.out.printf("  server CPU per delivery: %.2f us%n", 1e6 * serverCpuSeconds / Math.max(deliveries, 1));
         System.out.printf("  publish-to-delivery latency: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms%n",
                 h.getValueAtPercentile(50) / 1e6, h.getValueAtPercentile(99) / 1e6,
                 h.getValueAtPercentile(99.9) / 1e6, h.getMaxValue() / 1e6);
@@ -243,6 +252,7 @@ public final class FanoutLoad implements Callable<Integer> {
                         }
                         latency.recordValue(Math.max(0, System.nanoTime() - sent));
                     }
+                    deliveredBytes.addAndGet(payload.readableBytes());
                     if (delivered.incrementAndGet() == target) {
                         done.countDown();
                     }
@@ -293,7 +303,7 @@ public final class FanoutLoad implements Callable<Integer> {
             return;
         }
         if (json.startsWith("{\"type\":\"welcome\"")) {
-            send(ctx, "{\"type\":\"join\",\"channel\":\"" + channel + "\"}");
+            send(ctx, "{\"type\":\"join\",\"channel\":\"" + channel + "\"" + (delta ? ",\"delta\":true}" : "}"));
             ctx.flush();
         } else if (json.startsWith("{\"type\":\"joined\"")) {
             joined.countDown();

@@ -28,9 +28,10 @@ public final class ChannelRules {
     /**
      * What the rules say of one channel, resolved once per request (one match of the rules'
      * globs, however many rights are asked): who may exercise each right there, the namespace's
-     * own backend endpoints, and whether its publishes go to the webhook.
+     * own backend endpoints, whether its publishes go to the webhook, and whether its members may
+     * take messages as deltas.
      */
-    public record Policy(Map<Right, Who> who, Map<String, URI> proxy, boolean publishWebhook) {
+    public record Policy(Map<Right, Who> who, Map<String, URI> proxy, boolean publishWebhook, boolean delta) {
 
         /** Who may exercise {@code right} here. */
         public Who who(Right right) {
@@ -68,13 +69,15 @@ public final class ChannelRules {
 
     /**
      * A rule and its policy, and the policy it has for the server's own {@code $} channels: the
-     * same but that nobody publishes there, whatever a namespace says.
+     * same but that nobody publishes there, whatever a namespace says, and that deltas are on
+     * unless the namespace says otherwise (a snapshot such as {@code $metrics} is what they are for).
      */
     private record Rule(String match, Pattern pattern, Policy policy, Policy systemPolicy) {
 
-        Rule(String match, Pattern pattern, Map<Right, Who> who, Map<String, URI> proxy, boolean publishWebhook) {
-            this(match, pattern, new Policy(Map.copyOf(who), proxy, publishWebhook),
-                    new Policy(serverPublishes(who), proxy, publishWebhook));
+        Rule(String match, Pattern pattern, Map<Right, Who> who, Map<String, URI> proxy, boolean publishWebhook,
+             Boolean delta) {
+            this(match, pattern, new Policy(Map.copyOf(who), proxy, publishWebhook, delta != null && delta),
+                    new Policy(serverPublishes(who), proxy, publishWebhook, delta == null || delta));
         }
 
         private static Map<Right, Who> serverPublishes(Map<Right, Who> who) {
@@ -102,13 +105,14 @@ public final class ChannelRules {
             for (Right right : Right.values()) {
                 who.put(right, namespace.who().getOrDefault(right, namespace.anonymous() ? Who.ANYONE : open));
             }
-            rules.add(new Rule(namespace.match(), namespace.pattern(), who, namespace.proxy(), namespace.publishWebhook()));
+            rules.add(new Rule(namespace.match(), namespace.pattern(), who, namespace.proxy(), namespace.publishWebhook(),
+                    namespace.delta()));
         }
         Who system = anyAuthentication ? Who.ADMIN : Who.ANYONE;
         rules.add(new Rule("$*", Glob.compile("$*"),
-                Map.of(Right.JOIN, system, Right.PRESENCE, system, Right.HISTORY, system, Right.PUBLISH, Who.NOBODY), Map.of(), false));
+                Map.of(Right.JOIN, system, Right.PRESENCE, system, Right.HISTORY, system, Right.PUBLISH, Who.NOBODY), Map.of(), false, null));
         rules.add(new Rule("*", Glob.compile("*"),
-                Map.of(Right.JOIN, open, Right.PRESENCE, open, Right.HISTORY, open, Right.PUBLISH, open), Map.of(), false));
+                Map.of(Right.JOIN, open, Right.PRESENCE, open, Right.HISTORY, open, Right.PUBLISH, open), Map.of(), false, null));
         this.direct = direct != null ? direct : tokens ? Who.GRANT : Who.ANYONE;
         this.admitsAnonymous = rules.stream().anyMatch(rule -> rule.policy().who(Right.JOIN) == Who.ANYONE);
     }

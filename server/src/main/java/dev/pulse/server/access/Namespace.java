@@ -19,9 +19,12 @@ import java.util.regex.Pattern;
  * @param proxy the backend's endpoint for {@code join} and {@code publish} in its channels, where
  *              it has its own (else the server's {@code --proxy-*-url})
  * @param publishWebhook whether clients' publishes in its channels are sent to the webhook
+ * @param delta whether {@code /ws} members that ask for it get its channels' messages as deltas
+ *              against the previous one ({@code delta: true}); null where unsaid: off for
+ *              application channels, on for the server's own ({@code $metrics})
  */
 public record Namespace(String match, Map<Right, Who> who, boolean anonymous, String slowConsumer,
-                        Map<String, URI> proxy, boolean publishWebhook) {
+                        Map<String, URI> proxy, boolean publishWebhook, Boolean delta) {
 
     public Namespace {
         if (match == null || match.isBlank()) {
@@ -31,9 +34,15 @@ public record Namespace(String match, Map<Right, Who> who, boolean anonymous, St
         proxy = Map.copyOf(proxy);
     }
 
+    /** A namespace that says nothing of deltas. */
+    public Namespace(String match, Map<Right, Who> who, boolean anonymous, String slowConsumer,
+                     Map<String, URI> proxy, boolean publishWebhook) {
+        this(match, who, anonymous, slowConsumer, proxy, publishWebhook, null);
+    }
+
     /** A namespace of rights and settings only: no proxy of its own, no webhook of publishes. */
     public Namespace(String match, Map<Right, Who> who, boolean anonymous, String slowConsumer) {
-        this(match, who, anonymous, slowConsumer, Map.of(), false);
+        this(match, who, anonymous, slowConsumer, Map.of(), false, null);
     }
 
     Pattern pattern() {

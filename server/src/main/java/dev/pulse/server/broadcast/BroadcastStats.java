@@ -13,6 +13,7 @@ public final class BroadcastStats {
     private final LongAdder coalesced = new LongAdder();
     private final LongAdder disconnected = new LongAdder();
     private final LongAdder compressed = new LongAdder();
+    private final LongAdder deltas = new LongAdder();
 
     /** Frames written to a subscriber. */
     public long delivered() {
@@ -39,6 +40,15 @@ public final class BroadcastStats {
         return compressed.sum();
     }
 
+    /** Deltas written to subscribers in place of whole messages. */
+    public long deltas() {
+        return deltas.sum();
+    }
+
+    void onDelta() {
+        deltas.increment();
+    }
+
     void onCompressed() {
         compressed.increment();
     }
@@ -62,6 +72,6 @@ public final class BroadcastStats {
     @Override
     public String toString() {
         return "BroadcastStats(delivered=" + delivered() + ", dropped=" + dropped() + ", coalesced=" + coalesced()
-                + ", disconnected=" + disconnected() + ')';
+                + ", disconnected=" + disconnected() + ", deltas=" + deltas() + ')';
     }
 }

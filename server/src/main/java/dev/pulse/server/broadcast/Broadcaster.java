@@ -19,6 +19,9 @@ import java.util.concurrent.RejectedExecutionException;
  * of the same bytes, written on its own event loop, and is flushed once per loop batch. Members
  * that agreed permessage-deflate without server context takeover get one compressed copy, made
  * once per broadcast; members with context takeover compress it on their own connection.
+ * A channel message may come with its delta against the message before it
+ * ({@link #broadcastMessage}): encoded (and compressed) once too, it goes to the members that
+ * take deltas and received that message; each subscriber decides which it gets.
  *
  * <p>Order: everything one thread sends through the broadcaster reaches each subscriber in the
  * order it was sent, because per target loop it is either written inline (the same loop) or
@@ -81,33 +84,72 @@ public final class Broadcaster {
                           Subscriber except) {
         // Members that share compression all get the same compressed bytes: deflated once, here.
         ByteBuf compressed = audience.sharedCompressionMembers() > 0 ? compress(frame) : null;
+        fanOut(audience, new Outgoing(frame, compressed, Outgoing.NO_SEQ, Outgoing.NO_SEQ, null, null),
+                policy, coalesceKey, except);
+    }
+
+    /**
+     * Writes the channel message {@code frame} of {@code seq} to every subscriber of
+     * {@code audience}: those that take deltas of {@code topic} ({@link #takeDeltas}) and last
+     * received the message of seq {@code base} get {@code delta} instead, the same bytes for all
+     * of them; every other one the full frame. Takes over the caller's references to both.
+     *
+     * @param delta the delta frame against the message of seq {@code base}, or null when none is
+     *              worth sending (the full frame goes to all then)
+     */
+    public void broadcastMessage(Audience audience, ByteBuf frame, long seq, ByteBuf delta, long base,
+                                 SlowConsumerPolicy policy, Object topic) {
+        boolean shared = audience.sharedCompressionMembers() > 0;
+        ByteBuf compressed = shared ? compress(frame) : null;
+        ByteBuf deltaCompressed = shared && delta != null ? compress(delta) : null;
+        fanOut(audience, new Outgoing(frame, compressed, seq, base, delta, deltaCompressed), policy, topic, null);
+    }
+
+    /**
+     * Starts (or starts again) or stops giving {@code subscriber} the messages of {@code topic}
+     * as deltas. Starting again forgets what it last received, so its next message is whole: call
+     * it when a member joins, before anything else the topic sends it. Takes effect on the
+     * subscriber's loop, in order with what this thread broadcasts.
+     */
+    public void takeDeltas(Subscriber subscriber, Object topic, boolean on) {
+        EventLoop loop = subscriber.loop();
+        if (loop.inEventLoop()) {
+            subscriber.takeDeltas(topic, on);
+            return;
+        }
+        try {
+            loop.execute(() -> subscriber.takeDeltas(topic, on));
+        } catch (RejectedExecutionException e) {
+            log.debug("event loop gone, nobody to take deltas", e);
+        }
+    }
+
+    private void fanOut(Audience audience, Outgoing message, SlowConsumerPolicy policy, Object coalesceKey,
+                        Subscriber except) {
         try {
             for (Subscriber[] group : audience.groups()) {
                 EventLoop loop = group[0].loop();
                 if (loop.inEventLoop()) {
-                    deliverAll(group, frame, compressed, policy, coalesceKey, except);
+                    deliverAll(group, message, policy, coalesceKey, except);
                 } else {
-                    frame.retain();
-                    if (compressed != null) {
-                        compressed.retain();
-                    }
-                    execute(loop, () -> {
-                        try {
-                            deliverAll(group, frame, compressed, policy, coalesceKey, except);
-                        } finally {
-                            frame.release();
-                            if (compressed != null) {
-                                compressed.release();
+                    message.retain();
+                    try {
+                        loop.execute(() -> {
+                            try {
+                                deliverAll(group, message, policy, coalesceKey, except);
+                            } finally {
+                                message.release();
                             }
-                        }
-                    }, frame, compressed);
+                        });
+                    } catch (RejectedExecutionException e) {
+                        // The loop is shutting down with its channels: nobody is left to receive.
+                        log.debug("event loop gone, dropping a broadcast", e);
+                        message.release();
+                    }
                 }
             }
         } finally {
-            frame.release();
-            if (compressed != null) {
-                compressed.release();
-            }
+            message.release();
         }
     }
 
@@ -173,11 +215,11 @@ public final class Broadcaster {
         }
     }
 
-    private static void deliverAll(Subscriber[] group, ByteBuf frame, ByteBuf compressed, SlowConsumerPolicy policy,
-                                   Object key, Subscriber except) {
+    private static void deliverAll(Subscriber[] group, Outgoing message, SlowConsumerPolicy policy, Object key,
+                                   Subscriber except) {
         for (Subscriber subscriber : group) {
             if (subscriber != except) {
-                subscriber.deliver(frame, compressed, policy, key);
+                subscriber.deliver(message, policy, key);
             }
         }
     }

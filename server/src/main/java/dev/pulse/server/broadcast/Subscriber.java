@@ -34,6 +34,12 @@ public final class Subscriber {
     private final BroadcastStats stats;
     private final int maxQueuedBytes;
     private Map<Object, ByteBuf> coalesced;
+    /**
+     * The topics whose messages this connection takes as deltas, each with the seq of the last
+     * message of it that was written here ({@link Outgoing#NO_SEQ} when the next must be whole);
+     * null until the first.
+     */
+    private Map<Object, Long> deltaBases;
     private boolean flushQueued;
     private boolean disconnecting;
 
@@ -91,9 +97,45 @@ public final class Subscriber {
      * @param compressed the same frame compressed for members that share compression, or null
      * @param coalesceKey the topic, under which {@link SlowConsumerPolicy#COALESCE} keeps the newest message
      */
-    void deliver(ByteBuf plain, ByteBuf compressed, SlowConsumerPolicy policy, Object coalesceKey) {
-        if (disconnecting || !channel.isActive()) {
+    /**
+     * Writes {@code message} as {@link #deliver(ByteBuf, ByteBuf, SlowConsumerPolicy, Object)}
+     * does its frame; a subscriber that takes deltas of {@code topic} gets the delta instead when
+     * the last message of the topic written here is the delta's base, and the queue takes it now.
+     * Anything else (a message dropped or coalesced by the policy, a delta not worth sending) is a
+     * full message, and leaves it without a base, so the next one is whole as well.
+     */
+    void deliver(Outgoing message, SlowConsumerPolicy policy, Object topic) {
+        Long base = deltaBases == null || message.seq == Outgoing.NO_SEQ ? null : deltaBases.get(topic);
+        if (base == null) {
+            deliver(message.frame, message.compressed, policy, topic);
             return;
+        }
+        // Only a frame written now is known to reach the client before the next one: not one the policy holds back.
+        boolean delta = message.delta != null && base == message.base && channel.isWritable();
+        boolean written = delta ? deliver(message.delta, message.deltaCompressed, policy, topic)
+                : deliver(message.frame, message.compressed, policy, topic);
+        deltaBases.put(topic, written ? message.seq : Outgoing.NO_SEQ);
+        if (delta && written) {
+            stats.onDelta();
+        }
+    }
+
+    /** Starts, or starts again without a base, or stops taking {@code topic}'s messages as deltas. */
+    void takeDeltas(Object topic, boolean on) {
+        if (on) {
+            if (deltaBases == null) {
+                deltaBases = new HashMap<>(4);
+            }
+            deltaBases.put(topic, Outgoing.NO_SEQ);
+        } else if (deltaBases != null) {
+            deltaBases.remove(topic);
+        }
+    }
+
+    /** @return whether the frame was written now (not dropped, coalesced, or refused with the connection) */
+    boolean deliver(ByteBuf plain, ByteBuf compressed, SlowConsumerPolicy policy, Object coalesceKey) {
+        if (disconnecting || !channel.isActive()) {
+            return false;
         }
         ByteBuf frame = compression == Compression.SHARED && compressed != null ? compressed : plain;
         boolean writable = channel.isWritable();
@@ -105,18 +147,18 @@ public final class Subscriber {
             switch (policy == null ? SlowConsumerPolicy.DISCONNECT : policy) {
                 case DROP:
                     stats.onDropped();
-                    return;
+                    return false;
                 case COALESCE:
                     coalesce(frame, coalesceKey);
-                    return;
+                    return false;
                 case DISCONNECT:
                     disconnect();
-                    return;
+                    return false;
                 default:
                     throw new IllegalStateException(policy.name());
             }
         }
-        write(frame.retainedDuplicate());
+        return write(frame.retainedDuplicate());
     }
 
     private void coalesce(ByteBuf frame, Object key) {
@@ -138,17 +180,18 @@ public final class Subscriber {
         channel.writeAndFlush(WebSocketFrame.close(CloseCodes.SLOW_CONSUMER), channel.voidPromise());
     }
 
-    private void write(ByteBuf frame) {
+    private boolean write(ByteBuf frame) {
         if (compression == Compression.OWN || compression == Compression.PIPELINE) {
             writeThroughPipeline(frame);
         } else if (!protocol.writeEncoded(frame)) {
-            return;
+            return false;
         }
         stats.onDelivered();
         if (!flushQueued) {
             flushQueued = true;
             FlushBatch.current().add(this);
         }
+        return true;
     }
 
     /**
@@ -192,6 +235,7 @@ public final class Subscriber {
     public void close() {
         disconnecting = true;
         releaseCoalesced();
+        deltaBases = null;
     }
 
     private void releaseCoalesced() {

@@ -4,6 +4,8 @@
  * an {@link dev.pulse.server.broadcast.Audience}, one task per event loop, one flush per
  * subscriber per loop batch. The {@link dev.pulse.server.broadcast.SlowConsumerPolicy} of a
  * topic decides what happens when a subscriber's queued bytes would pass its bound; that
- * decision is made in {@link dev.pulse.server.broadcast.Subscriber#deliver}.
+ * decision is made in {@link dev.pulse.server.broadcast.Subscriber#deliver}, and so is whether a
+ * member that takes deltas gets a message's delta or the whole message (only when the last message
+ * of the channel written to it is the delta's base).
  */
 package dev.pulse.server.broadcast;

@@ -39,6 +39,7 @@ import java.util.Map;
  *   - match: "public-*"
  *     anonymous: true          # sessions without a token may come in
  *     slow-consumer: coalesce  # the channels' slow-consumer policy
+ *     delta: true              # members may take messages as deltas ({"type":"join",...,"delta":true})
  * </pre>
  *
  * Anything it cannot take (an unknown key, a value of the wrong kind) is a {@link Problem} naming
@@ -171,6 +172,7 @@ final class ConfigFile {
             boolean anonymous = false;
             String slowConsumer = null;
             boolean publishWebhook = false;
+            Boolean delta = null;
             Map<String, java.net.URI> proxy = new LinkedHashMap<>();
             Map<Right, Who> who = new EnumMap<>(Right.class);
             while (parser.nextToken() == JsonToken.FIELD_NAME) {
@@ -183,6 +185,7 @@ final class ConfigFile {
                     case "match" -> match = text;
                     case "anonymous" -> anonymous = bool(key, value, line);
                     case "webhook-publish" -> publishWebhook = bool(key, value, line);
+                    case "delta" -> delta = bool(key, value, line);
                     case "proxy-join", "proxy-publish" -> proxy.put(key.substring("proxy-".length()), url(key, text, line));
                     case "slow-consumer" -> {
                         try {
@@ -197,7 +200,7 @@ final class ConfigFile {
                             right = Right.parse(key);
                         } catch (IllegalArgumentException e) {
                             throw problem(line, "unknown key " + key + " in a namespace: match, join, publish, presence, "
-                                    + "history, anonymous, slow-consumer, proxy-join, proxy-publish or webhook-publish");
+                                    + "history, anonymous, slow-consumer, proxy-join, proxy-publish, webhook-publish or delta");
                         }
                         try {
                             who.put(right, Who.parse(text));
@@ -211,7 +214,7 @@ final class ConfigFile {
                 throw problem(start, "a namespace needs match: a channel name or a glob such as private-*");
             }
             try {
-                namespaces.add(new Namespace(match, who, anonymous, slowConsumer, proxy, publishWebhook));
+                namespaces.add(new Namespace(match, who, anonymous, slowConsumer, proxy, publishWebhook, delta));
             } catch (IllegalArgumentException e) {
                 throw problem(start, e.getMessage());
             }

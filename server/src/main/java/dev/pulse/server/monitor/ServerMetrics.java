@@ -99,6 +99,8 @@ public final class ServerMetrics {
         counter("pulse.bytes.in", "payload bytes received", stats, ServerStats::bytesIn);
         counter("pulse.bytes.out", "bytes of data frames sent", stats, ServerStats::bytesOut);
         counter("pulse.broadcast.delivered", "frames written to subscribers", broadcast, BroadcastStats::delivered);
+        counter("pulse.broadcast.deltas", "deltas written to subscribers in place of whole messages", broadcast,
+                BroadcastStats::deltas);
         counter("pulse.broadcast.compressed", "messages the broadcaster compressed (once for every member sharing compression)",
                 broadcast, BroadcastStats::compressed);
         FunctionCounter.builder("pulse.slow.consumer", broadcast, BroadcastStats::dropped)

@@ -33,9 +33,16 @@ import java.util.regex.Pattern;
  * @param to recipient connection id, for direct
  * @param ref optional client reference, echoed in {@code ack}, {@code pong} and {@code error}
  * @param token a subscription token, optional, for join; the new connection token, for refresh
+ * @param delta whether the joining client takes the channel's messages as deltas, optional, for join
  */
 public record ClientRequest(String type, String channel, String name, long since, String epoch, String text,
-                            Payload payload, String to, String ref, String token) {
+                            Payload payload, String to, String ref, String token, boolean delta) {
+
+    /** A request that asks for no deltas: any but a join of {@code /ws} that says {@code "delta":true}. */
+    public ClientRequest(String type, String channel, String name, long since, String epoch, String text,
+                         Payload payload, String to, String ref, String token) {
+        this(type, channel, name, since, epoch, text, payload, to, ref, token, false);
+    }
 
     public static final String JOIN = "join";
     public static final String LEAVE = "leave";
@@ -111,8 +118,12 @@ public record ClientRequest(String type, String channel, String name, long since
                     }
                     sinceSeq = since.asLong();
                 }
+                JsonNode delta = root.get("delta");
+                if (delta != null && !delta.isNull() && !delta.isBoolean()) {
+                    throw new ProtocolException(ErrorCode.BAD_FIELD, "delta must be true or false", ref);
+                }
                 return new ClientRequest(type, channel, name, sinceSeq, optionalString(root, "epoch", ref), null, null, null,
-                        ref, token(root, ref));
+                        ref, token(root, ref), delta != null && delta.asBoolean());
             }
             case LEAVE:
                 return new ClientRequest(type, channel(root, ref), null, -1, null, null, null, null, ref, null);

@@ -147,6 +147,21 @@ public final class ServerMessages {
         });
     }
 
+    /**
+     * A {@code message} of {@code channel} as a delta: {@code patch}, a Fossil delta (valid UTF-8)
+     * that turns the message of seq {@code base}, as sent, into the message of {@code seq}.
+     */
+    public static byte[] delta(String channel, long seq, long base, byte[] patch) {
+        return write(g -> {
+            g.writeStringField("type", "message");
+            g.writeStringField("channel", channel);
+            g.writeNumberField("seq", seq);
+            g.writeBooleanField("delta", true);
+            g.writeNumberField("base", base);
+            g.writeStringField("patch", new String(patch, StandardCharsets.UTF_8));
+        });
+    }
+
     public static byte[] ack(String ref, String channel, long seq) {
         return write(g -> {
             g.writeStringField("type", "ack");

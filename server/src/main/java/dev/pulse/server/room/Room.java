@@ -8,6 +8,8 @@ import dev.pulse.server.protocol.ErrorCode;
 import dev.pulse.server.protocol.Payload;
 import dev.pulse.server.protocol.ServerMessages;
 import dev.pulse.server.protocol.ServerMessages.MemberInfo;
+import dev.pulse.server.delta.FossilDeltaEncoder;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.concurrent.EventExecutor;
 import org.slf4j.Logger;
@@ -37,18 +39,19 @@ import java.util.function.Supplier;
  */
 public final class Room {
 
-    /** One connection's membership: its id and the display name it joined with. */
     /**
-     * A member of the channel.
+     * A member of the channel: one connection's membership, its id and the display name it joined with.
      *
      * @param presence whether it sees the member list and presence events (the {@code presence} right)
      * @param history whether its join is answered with history (the {@code history} right)
+     * @param delta whether it takes messages as deltas against the one it received before
      */
-    public record Member(String id, String name, Subscriber subscriber, boolean presence, boolean history) {
+    public record Member(String id, String name, Subscriber subscriber, boolean presence, boolean history,
+                         boolean delta) {
 
-        /** A member with every right: sees presence and history. */
+        /** A member with every right: sees presence and history; takes whole messages. */
         public Member(String id, String name, Subscriber subscriber) {
-            this(id, name, subscriber, true, true);
+            this(id, name, subscriber, true, true, false);
         }
     }
 
@@ -72,6 +75,11 @@ public final class Room {
     private volatile long lastActive = System.nanoTime();
     /** The bytes its store keeps here, readable from any thread, for choosing where to reclaim from. */
     private volatile long historyBytes;
+    /** Members that take messages as deltas: while there are any, each message is also made a delta of the one before. */
+    private int deltaMembers;
+    /** The message delivered last, and its seq, while there are members that take deltas; else null. */
+    private byte[] previous;
+    private long previousSeq;
     /** Sessions holding the room; read and changed only inside the registry's atomic map operations. */
     int holders;
 
@@ -131,8 +139,14 @@ public final class Room {
             Member earlier = members.get(joining.subscriber());
             // Whether a member sees presence is settled at its first join: a later one renames it only.
             Member member = earlier == null || earlier.presence() == joining.presence() ? joining
-                    : new Member(joining.id(), joining.name(), joining.subscriber(), earlier.presence(), joining.history());
+                    : new Member(joining.id(), joining.name(), joining.subscriber(), earlier.presence(), joining.history(),
+                    joining.delta());
             Member previous = members.put(member.subscriber(), member);
+            deltaMembers += (member.delta() ? 1 : 0) - (previous != null && previous.delta() ? 1 : 0);
+            if (member.delta() || previous != null && previous.delta()) {
+                // Before any message from here on: the first message after a join is whole.
+                broadcaster.takeDeltas(member.subscriber(), this, member.delta());
+            }
             if (previous == null) {
                 byId.put(member.id(), member.subscriber());
                 memberCount = members.size();
@@ -243,6 +257,10 @@ public final class Room {
     }
 
     private void forget(Member member) {
+        if (member.delta()) {
+            deltaMembers--;
+            broadcaster.takeDeltas(member.subscriber(), this, false);
+        }
         byId.remove(member.id(), member.subscriber());
         audience.remove(member.subscriber());
         if (watchers != null && member.presence()) {
@@ -294,9 +312,33 @@ public final class Room {
      */
     public void deliver(long seq, byte[] message) {
         historyBytes = store.historyBytes();
-        if (!audience.isEmpty()) {
-            broadcaster.broadcast(audience, Broadcaster.encodeText(alloc, message), policy, this);
+        byte[] base = previous;
+        long baseSeq = previousSeq;
+        previous = deltaMembers > 0 ? message : null;
+        previousSeq = seq;
+        if (audience.isEmpty()) {
+            return;
         }
+        ByteBuf frame = Broadcaster.encodeText(alloc, message);
+        if (deltaMembers == 0) {
+            broadcaster.broadcast(audience, frame, policy, this);
+            return;
+        }
+        broadcaster.broadcastMessage(audience, frame, seq, base == null ? null : deltaFrame(base, baseSeq, seq, message),
+                baseSeq, policy, this);
+    }
+
+    /**
+     * The delta message that makes {@code message} of the one before it, encoded once for every
+     * member that has that one; null when it would not be smaller than the message itself.
+     */
+    private ByteBuf deltaFrame(byte[] base, long baseSeq, long seq, byte[] message) {
+        byte[] patch = FossilDeltaEncoder.encode(base, message);
+        if (patch.length >= message.length) {
+            return null;
+        }
+        byte[] delta = ServerMessages.delta(name, seq, baseSeq, patch);
+        return delta.length < message.length ? Broadcaster.encodeText(alloc, delta) : null;
     }
 
     /**

@@ -456,8 +456,11 @@ public final class Session {
         if (request.name() != null && !nameFromToken) {
             name = request.name();
         }
+        // Deltas are a /ws wire format: every other door renders whole messages.
+        boolean delta = request.delta() && policy.delta() && kind == Kind.WS;
         room.join(new Room.Member(id, name, outbound, policy.check(principal, Right.PRESENCE, channelName, granted) == null,
-                policy.check(principal, Right.HISTORY, channelName, granted) == null), request.since(), request.epoch(), request.ref());
+                policy.check(principal, Right.HISTORY, channelName, granted) == null, delta),
+                request.since(), request.epoch(), request.ref());
     }
 
     /** The rights the subscription token given for {@code channelName} grants, or null. */

@@ -1,5 +1,6 @@
 package dev.pulse.server.config;
 
+import dev.pulse.server.access.ChannelRules;
 import dev.pulse.server.access.Principal;
 import dev.pulse.server.access.Right;
 import dev.pulse.server.access.Who;
@@ -13,6 +14,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -80,6 +82,28 @@ class ConfigFileTest {
         assertEquals(Who.ADMIN, config.channelRules().who(Right.JOIN, "$logs"));
         assertEquals("ticker=coalesce,", config.namespacePolicies());
         assertNull(config.channelRules().check(new Principal("a", null), Right.JOIN, "other", null));
+    }
+
+    @Test
+    void deltaIsOffForApplicationChannelsAndOnForTheServersUnlessANamespaceSaysOtherwise() throws IOException {
+        Path file = file("""
+                namespaces:
+                  - match: "snap-*"
+                    delta: true
+                  - match: "$logs"
+                    delta: false
+                  - match: "$metrics"
+                    join: anyone
+                """);
+        ChannelRules rules = PulseCommand.parse("--config", file.toString()).channelRules();
+        assertTrue(rules.policy("snap-1").delta());
+        assertFalse(rules.policy("chat").delta(), "off where no namespace says");
+        assertTrue(rules.policy("$metrics").delta(), "on for $metrics, though its namespace says nothing of it");
+        assertFalse(rules.policy("$logs").delta(), "unless its namespace says delta: false");
+        assertTrue(ChannelRules.open().policy("$metrics").delta());
+        assertFalse(ChannelRules.open().policy("snap-1").delta());
+        String refusal = refusal("namespaces:\n  - match: a\n    delta: sometimes\n");
+        assertTrue(refusal.contains("pulse.yaml:3: delta"), refusal);
     }
 
     @Test
