@@ -90,14 +90,6 @@ public final class Subscriber {
     }
 
     /**
-     * Writes {@code frame} (an encoded frame; the caller keeps its reference) unless the slow-consumer
-     * policy says otherwise. A null policy is for answers the subscriber asked for: written when
-     * {@link #hasRoomFor} them, else the subscriber is disconnected.
-     *
-     * @param compressed the same frame compressed for members that share compression, or null
-     * @param coalesceKey the topic, under which {@link SlowConsumerPolicy#COALESCE} keeps the newest message
-     */
-    /**
      * Writes {@code message} as {@link #deliver(ByteBuf, ByteBuf, SlowConsumerPolicy, Object)}
      * does its frame; a subscriber that takes deltas of {@code topic} gets the delta instead when
      * the last message of the topic written here is the delta's base, and the queue takes it now.
@@ -132,7 +124,15 @@ public final class Subscriber {
         }
     }
 
-    /** @return whether the frame was written now (not dropped, coalesced, or refused with the connection) */
+    /**
+     * Writes {@code frame} (an encoded frame; the caller keeps its reference) unless the slow-consumer
+     * policy says otherwise. A null policy is for answers the subscriber asked for: written when
+     * {@link #hasRoomFor} them, else the subscriber is disconnected.
+     *
+     * @param compressed the same frame compressed for members that share compression, or null
+     * @param coalesceKey the topic, under which {@link SlowConsumerPolicy#COALESCE} keeps the newest message
+     * @return whether the frame was written now (not dropped, coalesced, or refused with the connection)
+     */
     boolean deliver(ByteBuf plain, ByteBuf compressed, SlowConsumerPolicy policy, Object coalesceKey) {
         if (disconnecting || !channel.isActive()) {
             return false;
