@@ -92,8 +92,17 @@ final class StreamRenderer extends ChannelOutboundHandlerAdapter {
                 return;
             }
             ByteBuf content = frame.content();
-            String rendered = format == StreamFormat.SSE ? event(content) : content.toString(StandardCharsets.UTF_8) + '\n';
-            ctx.write(new DefaultHttpContent(ByteBufUtil.writeUtf8(ctx.alloc(), rendered)), promise);
+            int channel = format == StreamFormat.SSE ? messageChannel(content) : -1;
+            ByteBuf out;
+            if (format == StreamFormat.NDJSON) {
+                out = framed(ctx, "", content, "\n");
+            } else if (channel >= 0) {
+                // The hot path, a channel message: its channel and seq read without parsing, its bytes copied once.
+                out = framed(ctx, position(channel, seqOf(content)), content, "\n\n");
+            } else {
+                out = ByteBufUtil.writeUtf8(ctx.alloc(), event(content));
+            }
+            ctx.write(new DefaultHttpContent(out), promise);
         } catch (IOException e) {
             promise.tryFailure(e);
         } finally {
@@ -101,13 +110,17 @@ final class StreamRenderer extends ChannelOutboundHandlerAdapter {
         }
     }
 
-    /** One message as SSE: an event, or (a {@code joined}) an event and its history's. */
+    /** {@code prefix}, the message's bytes as they are, and {@code suffix}, in one buffer. */
+    private static ByteBuf framed(ChannelHandlerContext ctx, String prefix, ByteBuf json, String suffix) {
+        ByteBuf out = ctx.alloc().buffer(ByteBufUtil.utf8MaxBytes(prefix) + json.readableBytes() + suffix.length());
+        ByteBufUtil.writeUtf8(out, prefix);
+        out.writeBytes(json, json.readerIndex(), json.readableBytes());
+        out.writeCharSequence(suffix, StandardCharsets.US_ASCII);
+        return out;
+    }
+
+    /** One message that is not a channel message of the stream as SSE: an event, or (a {@code joined}) an event and its history's. */
     private String event(ByteBuf json) throws IOException {
-        int channel = messageChannel(json);
-        if (channel >= 0) {
-            // The hot path, a channel message: its channel and seq read without parsing the rest.
-            return messageEvent(channel, seqOf(json), json.toString(StandardCharsets.UTF_8));
-        }
         JsonNode message = JSON.readTree(json.toString(StandardCharsets.UTF_8));
         String type = message.path("type").asText();
         if (!"joined".equals(type)) {
@@ -135,6 +148,11 @@ final class StreamRenderer extends ChannelOutboundHandlerAdapter {
     }
 
     private String messageEvent(int channel, long seq, String json) {
+        return position(channel, seq) + json + "\n\n";
+    }
+
+    /** Moves {@code channel} to {@code seq}; the event's {@code id} line and the start of its {@code data} line. */
+    private String position(int channel, long seq) {
         if (seq > seqs[channel]) {
             seqs[channel] = seq;
         }
@@ -149,7 +167,7 @@ final class StreamRenderer extends ChannelOutboundHandlerAdapter {
                 id.append(epochs[i]).append(':').append(seqs[i]);
             }
         }
-        return "id: " + id + "\ndata: " + json + "\n\n";
+        return "id: " + id + "\ndata: ";
     }
 
     /** The index of a channel message's channel among the stream's, or -1 (not a channel message). */

@@ -257,11 +257,13 @@ class ShardedClusterTest {
             }
         }
         // One more node timeout: no second leave, no member coming back.
-        Thread.sleep(NODE_TIMEOUT.toMillis() + 1000);
-        JsonNode extra;
-        while ((extra = observer.poll(m -> "presence".equals(m.path("type").asText())
-                && "leave".equals(m.path("event").asText()), 100)) != null) {
-            leaves.merge(extra.get("channel").asText() + ' ' + extra.get("id").asText(), 1, Integer::sum);
+        long quietUntil = System.nanoTime() + NODE_TIMEOUT.plusSeconds(1).toNanos();
+        for (long left; (left = (quietUntil - System.nanoTime()) / 1_000_000) > 0; ) {
+            JsonNode extra = observer.poll(m -> "presence".equals(m.path("type").asText())
+                    && "leave".equals(m.path("event").asText()), left);
+            if (extra != null) {
+                leaves.merge(extra.get("channel").asText() + ' ' + extra.get("id").asText(), 1, Integer::sum);
+            }
         }
         assertEquals(oldIds.size() * channels.size(), leaves.size(), "every old membership left: " + leaves);
         leaves.forEach((membership, times) -> assertEquals(1, times, membership + " left " + times + " times"));
