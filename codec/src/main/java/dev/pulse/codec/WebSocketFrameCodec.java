@@ -13,8 +13,9 @@ import java.util.List;
 
 /**
  * The frame layer of a WebSocket connection, both ways, in one handler: encodes the
- * {@link WebSocketFrame}s written (with {@link WebSocketFrameEncoder}; other messages, such as
- * frames a broadcaster encoded once for many connections, pass untouched), and decodes bytes into
+ * {@link WebSocketFrame}s written (with {@link WebSocketFrameEncoder}; other messages pass
+ * untouched, and frames a broadcaster encoded once for many connections are copied together until
+ * the next flush, {@link #writeCopy}), and decodes bytes into
  * WebSocket messages, enforcing every framing rule of RFC 6455 that a
  * single frame or a sequence of fragments can break.
  *
@@ -48,6 +49,10 @@ public final class WebSocketFrameCodec extends ByteToMessageDecoder implements C
     /** Fragments kept as components before the composite consolidates them into one buffer. */
     private static final int MAX_COMPONENTS = 1024;
     private static final int RSV1 = 4;
+    /** The most bytes the cork holds: past it, it is handed on (unflushed) and a new one started. */
+    public static final int CORK_LIMIT = 16 * 1024;
+    /** Frames larger than this are not copied into the cork but written as duplicates of their own. */
+    static final int CORK_MAX_FRAME = 4 * 1024;
 
     /** Server mode: frames read must be masked, and frames written are not (a client's are). */
     private final boolean expectMaskedFrames;
@@ -82,6 +87,15 @@ public final class WebSocketFrameCodec extends ByteToMessageDecoder implements C
     private int messageRsv;
     /** The payloads of a fragmented message's frames so far. */
     private CompositeByteBuf fragments;
+
+    // Outbound.
+    /**
+     * Frames encoded beforehand for many connections ({@link #writeCopy}), copied one after the
+     * other since the last flush, so that the flush hands the socket one buffer, whatever the
+     * number of frames: null when none. At most {@link #CORK_LIMIT} bytes; any other write or a
+     * flush hands it on first, so order is kept.
+     */
+    private ByteBuf cork;
 
     public WebSocketFrameCodec(WebSocketDecoderConfig config) {
         this.expectMaskedFrames = config.expectMaskedFrames();
@@ -329,6 +343,10 @@ public final class WebSocketFrameCodec extends ByteToMessageDecoder implements C
     @Override
     protected void handlerRemoved0(ChannelHandlerContext ctx) {
         discardFragments();
+        if (cork != null) {
+            cork.release();
+            cork = null;
+        }
     }
 
     private void discardFragments() {
@@ -358,8 +376,50 @@ public final class WebSocketFrameCodec extends ByteToMessageDecoder implements C
 
     // Outbound: frames become bytes here, and nothing else happens.
 
+    /**
+     * Writes the readable bytes of {@code frame}, a frame encoded beforehand and shared with other
+     * connections (a broadcast), without sending them through the pipeline; the caller keeps its
+     * reference. A small frame is copied into this connection's cork, beside the frames written
+     * before it since the last flush: with several messages per flush each subscriber then costs
+     * one buffer and one {@code send}, not a duplicate, a queue entry and an I/O vector per
+     * message. A larger one goes as a duplicate of its own. Nothing is flushed.
+     *
+     * @param ctx this handler's context
+     */
+    public void writeCopy(ChannelHandlerContext ctx, ByteBuf frame) {
+        int size = frame.readableBytes();
+        if (size > CORK_MAX_FRAME) {
+            handOnCork(ctx);
+            ctx.write(frame.retainedDuplicate(), ctx.voidPromise());
+            return;
+        }
+        if (cork != null && cork.readableBytes() + size > CORK_LIMIT) {
+            handOnCork(ctx);
+        }
+        if (cork == null) {
+            // Sized for this frame: a connection sent one message per flush (or one that never reads) wastes nothing.
+            cork = ctx.alloc().directBuffer(size, CORK_LIMIT);
+        }
+        cork.writeBytes(frame, frame.readerIndex(), size);
+    }
+
+    /** Bytes written by {@link #writeCopy} that are not in the channel's outbound queue yet. */
+    public int corkedBytes() {
+        return cork == null ? 0 : cork.readableBytes();
+    }
+
+    /** Hands what the cork holds to the next handler, unflushed. */
+    private void handOnCork(ChannelHandlerContext ctx) {
+        if (cork != null) {
+            ByteBuf corked = cork;
+            cork = null;
+            ctx.write(corked, ctx.voidPromise());
+        }
+    }
+
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        handOnCork(ctx);
         if (!(msg instanceof WebSocketFrame)) {
             ctx.write(msg, promise);
             return;
@@ -382,6 +442,7 @@ public final class WebSocketFrameCodec extends ByteToMessageDecoder implements C
 
     @Override
     public void flush(ChannelHandlerContext ctx) {
+        handOnCork(ctx);
         ctx.flush();
     }
 
@@ -408,6 +469,8 @@ public final class WebSocketFrameCodec extends ByteToMessageDecoder implements C
 
     @Override
     public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+        // Unflushed, it is released with the rest of the channel's queue.
+        handOnCork(ctx);
         ctx.close(promise);
     }
 

@@ -93,28 +93,63 @@ public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
     }
 
     /**
-     * Writes a frame encoded beforehand (a broadcast) without sending it through the pipeline:
-     * it is checked and counted as {@link #write} would, then handed to the handlers between the
-     * frame codec and the socket. With thousands of connections every pipeline step is a cache miss,
-     * so this is what keeps fan-out cheap per recipient. Not flushed; see {@link #flushEncoded()}.
-     * Call on the connection's event loop.
+     * Writes a frame encoded beforehand and shared with other connections (a broadcast) without
+     * sending it through the pipeline; the caller keeps its reference. It is checked and counted as
+     * {@link #write} would, then copied into the frame codec's cork ({@link WebSocketFrameCodec#writeCopy}),
+     * so that the frames of one loop iteration reach the socket as one buffer. With thousands of
+     * connections every pipeline step and every queue entry is a cache miss, so this is what keeps
+     * fan-out cheap per recipient. Not flushed; see {@link #flushEncoded()}. Call on the
+     * connection's event loop.
+     *
+     * @return false when a Close was already sent: nothing is written
+     */
+    public boolean writeShared(ByteBuf frame) {
+        if (closeSent) {
+            return false;
+        }
+        observer.messageSent(frame.readableBytes());
+        WebSocketFrameCodec codec = codec();
+        if (codec != null) {
+            codec.writeCopy(encodedFrames, frame);
+        } else {
+            encodedFrames.write(frame.retainedDuplicate(), encodedFrames.voidPromise());
+        }
+        return true;
+    }
+
+    /**
+     * As {@link #writeShared}, for a frame encoded for this connection alone: takes over the
+     * caller's reference.
      *
      * @return false when a Close was already sent: the frame is released and nothing is written
      */
     public boolean writeEncoded(ByteBuf frame) {
-        if (closeSent) {
+        try {
+            return writeShared(frame);
+        } finally {
             frame.release();
-            return false;
         }
-        observer.messageSent(frame.readableBytes());
-        encodedFrames.write(frame, encodedFrames.voidPromise());
-        return true;
     }
 
-    /** Flushes what {@link #writeEncoded} wrote (and anything else queued), by the same short way. */
+    /** Flushes what {@link #writeShared} wrote (and anything else queued), by the same short way. */
     public void flushEncoded() {
         flushPending = false;
-        encodedFrames.flush();
+        WebSocketFrameCodec codec = codec();
+        if (codec != null) {
+            codec.flush(encodedFrames);
+        } else {
+            encodedFrames.flush();
+        }
+    }
+
+    /** Bytes written to this connection that are not in its channel's outbound queue yet (see {@link #writeShared}). */
+    public int corkedBytes() {
+        WebSocketFrameCodec codec = codec();
+        return codec != null ? codec.corkedBytes() : 0;
+    }
+
+    private WebSocketFrameCodec codec() {
+        return encodedFrames.handler() instanceof WebSocketFrameCodec ? (WebSocketFrameCodec) encodedFrames.handler() : null;
     }
 
     @Override

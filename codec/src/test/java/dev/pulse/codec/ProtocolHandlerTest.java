@@ -193,6 +193,72 @@ class ProtocolHandlerTest {
         channel.finishAndReleaseAll();
     }
 
+    /**
+     * Shared frames written between two flushes leave as one buffer, in order with the frames
+     * written through the pipeline in between; a frame over the copy limit goes as it is; the
+     * caller keeps its reference; a cork past its limit is handed on before the flush.
+     */
+    @Test
+    void sharedFramesAreCopiedTogetherUntilTheFlushInOrderWithEverythingElse() {
+        EmbeddedChannel channel = server();
+        WebSocketProtocolHandler protocol = channel.pipeline().get(WebSocketProtocolHandler.class);
+        io.netty.buffer.ByteBuf a = Unpooled.wrappedBuffer(new byte[] {(byte) 0x81, 1, 'a'});
+        io.netty.buffer.ByteBuf b = Unpooled.wrappedBuffer(new byte[] {(byte) 0x81, 1, 'b'});
+        assertTrue(protocol.writeShared(a));
+        assertTrue(protocol.writeShared(b));
+        assertTrue(protocol.writeShared(a));
+        assertEquals(1, a.refCnt(), "the caller keeps its reference");
+        assertEquals(9, protocol.corkedBytes());
+        assertEquals(0, channel.unsafe().outboundBuffer().totalPendingWriteBytes(), "corked, not handed on");
+        protocol.flushEncoded();
+        assertEquals(1, channel.outboundMessages().size(), "three frames, one buffer");
+        assertEquals(List.of("a", "b", "a"), texts(WireFrames.readOutbound(channel, false)));
+
+        // A frame through the pipeline hands the cork on first; a large one is not copied.
+        protocol.writeShared(a);
+        channel.write(WebSocketFrame.text("ack"));
+        io.netty.buffer.ByteBuf large = Unpooled.directBuffer().writeByte(0x82).writeByte(126).writeShort(5000)
+                .writeZero(5000);
+        protocol.writeShared(b);
+        protocol.writeShared(large);
+        assertEquals(0, protocol.corkedBytes());
+        protocol.flushEncoded();
+        List<WireFrames.Frame> out = WireFrames.readOutbound(channel, false);
+        assertEquals(List.of("a", "ack", "b"), texts(out.subList(0, 3)));
+        assertEquals(5000, out.get(3).payload().length);
+        assertEquals(1, large.refCnt());
+        large.release();
+
+        // Past the cork's limit the frames so far are handed on, unflushed.
+        io.netty.buffer.ByteBuf kib = Unpooled.directBuffer().writeByte(0x82).writeByte(126).writeShort(1020)
+                .writeZero(1020);
+        int frames = WebSocketFrameCodec.CORK_LIMIT / kib.readableBytes() + 1;
+        for (int i = 0; i < frames; i++) {
+            protocol.writeShared(kib);
+        }
+        long handedOn = channel.unsafe().outboundBuffer().totalPendingWriteBytes();
+        // The queue counts an entry's overhead besides its bytes: one entry here.
+        assertTrue(handedOn >= WebSocketFrameCodec.CORK_LIMIT && handedOn < WebSocketFrameCodec.CORK_LIMIT + 256,
+                "one full cork handed on, unflushed: " + handedOn);
+        assertEquals(kib.readableBytes(), protocol.corkedBytes());
+        protocol.flushEncoded();
+        assertEquals(frames, WireFrames.readOutbound(channel, false).size());
+        kib.release();
+
+        // Closing with frames corked releases them.
+        protocol.writeShared(a);
+        channel.close();
+        assertEquals(0, protocol.corkedBytes());
+        channel.finishAndReleaseAll();
+        assertEquals(1, a.refCnt());
+        a.release();
+        b.release();
+    }
+
+    private static List<String> texts(List<WireFrames.Frame> frames) {
+        return frames.stream().map(WireFrames.Frame::text).collect(java.util.stream.Collectors.toList());
+    }
+
     @Test
     void decoderCountsEveryByteItIsHandedCompleteFramesOrNot() {
         EmbeddedChannel channel = server();

@@ -3,6 +3,7 @@ package dev.pulse.server;
 import dev.pulse.codec.WebSocketCloseStatus;
 import dev.pulse.codec.WebSocketCodec;
 import dev.pulse.codec.WebSocketFrame;
+import dev.pulse.codec.WebSocketFrameCodec;
 import dev.pulse.server.api.HttpApi;
 import dev.pulse.server.config.PulseCommand;
 import dev.pulse.server.config.ServerConfig;
@@ -210,7 +211,9 @@ public final class PulseServer implements AutoCloseable {
      */
     static WriteBufferWaterMark queueWaterMark(ServerConfig config) {
         int bound = config.maxQueuedBytes();
-        int high = Math.max(bound - ServerMessages.maxBroadcastFrameBytes(config.maxTextLength(), config.wsMaxMessageSize()), bound / 2);
+        // Room above the high mark for the message that crosses it and for the frames a cork holds until it is handed on.
+        int high = Math.max(bound - ServerMessages.maxBroadcastFrameBytes(config.maxTextLength(), config.wsMaxMessageSize())
+                - WebSocketFrameCodec.CORK_LIMIT, bound / 2);
         return new WriteBufferWaterMark(high / 2, high);
     }
 

@@ -1,5 +1,7 @@
 package dev.pulse.server.broadcast;
 
+import io.netty.channel.EventLoop;
+import io.netty.channel.SingleThreadEventLoop;
 import io.netty.util.concurrent.FastThreadLocal;
 
 import java.util.ArrayList;
@@ -7,8 +9,12 @@ import java.util.List;
 
 /**
  * The subscribers of one event loop written to since its last batch flush. The first write
- * schedules one task on the loop; that task, run after everything the loop is doing now, flushes
- * each subscriber once, however many messages it was given in between.
+ * arranges one flush, which writes each subscriber once, however many messages it was given in
+ * between: after the loop's current iteration, the flush is queued for the next one, so that the
+ * next I/O poll comes first and the publishes that arrived meanwhile join the batch instead of
+ * costing every subscriber a write of their own (frames per {@code send} is what fan-out costs:
+ * see bench/RESULTS.md). A loop that is not a {@link SingleThreadEventLoop} flushes after its
+ * current tasks.
  */
 final class FlushBatch implements Runnable {
 
@@ -22,6 +28,8 @@ final class FlushBatch implements Runnable {
     private List<Subscriber> pending = new ArrayList<>();
     private List<Subscriber> flushing = new ArrayList<>();
     private boolean scheduled;
+    /** Queues this batch's flush on its loop; run after the iteration that made the batch. */
+    private Runnable queueFlush;
 
     /** The batch of the calling event loop. */
     static FlushBatch current() {
@@ -32,7 +40,15 @@ final class FlushBatch implements Runnable {
         pending.add(subscriber);
         if (!scheduled) {
             scheduled = true;
-            subscriber.loop().execute(this);
+            EventLoop loop = subscriber.loop();
+            if (loop instanceof SingleThreadEventLoop) {
+                if (queueFlush == null) {
+                    queueFlush = () -> loop.execute(this);
+                }
+                ((SingleThreadEventLoop) loop).executeAfterEventLoopIteration(queueFlush);
+            } else {
+                loop.execute(this);
+            }
         }
     }
 

@@ -1,9 +1,10 @@
 package dev.pulse.server.broadcast;
 
 import dev.pulse.codec.PerMessageDeflateHandler;
-import dev.pulse.server.protocol.CloseCodes;
 import dev.pulse.codec.WebSocketFrame;
+import dev.pulse.codec.WebSocketFrameCodec;
 import dev.pulse.codec.WebSocketProtocolHandler;
+import dev.pulse.server.protocol.CloseCodes;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOutboundBuffer;
@@ -19,8 +20,10 @@ import java.util.Map;
  *
  * <p>Once its queue passes the channel's high write-buffer water mark, Netty marks the channel
  * unwritable, and until the queue drains below the low mark every message is handled by its
- * topic's {@link SlowConsumerPolicy}. The queue therefore holds at most the high mark plus the
- * one message that crossed it, and the server sets the high mark that far below
+ * topic's {@link SlowConsumerPolicy}. Frames written in one loop iteration wait in the frame
+ * codec's cork until the batch flush (at most {@link WebSocketFrameCodec#CORK_LIMIT} bytes, then
+ * handed to the queue). The queue therefore holds at most the high mark plus the one message
+ * that crossed it plus one cork, and the server sets the high mark that far below
  * {@code --max-queued-bytes}. Answers the subscriber asked for use the room left up to the bound;
  * one that does not fit closes it as a slow consumer. Besides, at most one coalesced message per
  * topic waits here.
@@ -78,7 +81,8 @@ public final class Subscriber {
      */
     public boolean hasRoomFor(int size) {
         ChannelOutboundBuffer queue = channel.unsafe().outboundBuffer();
-        return queue != null && queue.totalPendingWriteBytes() + size <= maxQueuedBytes;
+        return queue != null
+                && queue.totalPendingWriteBytes() + (protocol != null ? protocol.corkedBytes() : 0) + size <= maxQueuedBytes;
     }
 
     public Channel channel() {
@@ -158,7 +162,7 @@ public final class Subscriber {
                     throw new IllegalStateException(policy.name());
             }
         }
-        return write(frame.retainedDuplicate());
+        return write(frame);
     }
 
     private void coalesce(ByteBuf frame, Object key) {
@@ -180,10 +184,11 @@ public final class Subscriber {
         channel.writeAndFlush(WebSocketFrame.close(CloseCodes.SLOW_CONSUMER), channel.voidPromise());
     }
 
+    /** Writes {@code frame} (an encoded frame; the caller keeps its reference), to be flushed with this loop's batch. */
     private boolean write(ByteBuf frame) {
         if (compression == Compression.OWN || compression == Compression.PIPELINE) {
             writeThroughPipeline(frame);
-        } else if (!protocol.writeEncoded(frame)) {
+        } else if (!protocol.writeShared(frame)) {
             return false;
         }
         stats.onDelivered();
@@ -199,13 +204,9 @@ public final class Subscriber {
      * message, so that the connection's deflater compresses it in order with everything else.
      */
     private void writeThroughPipeline(ByteBuf frame) {
-        try {
-            int offset = Broadcaster.payloadOffset(frame);
-            ByteBuf payload = frame.retainedSlice(frame.readerIndex() + offset, frame.readableBytes() - offset);
-            channel.write(new WebSocketFrame(Broadcaster.opcode(frame), true, 0, payload), channel.voidPromise());
-        } finally {
-            frame.release();
-        }
+        int offset = Broadcaster.payloadOffset(frame);
+        ByteBuf payload = frame.retainedSlice(frame.readerIndex() + offset, frame.readableBytes() - offset);
+        channel.write(new WebSocketFrame(Broadcaster.opcode(frame), true, 0, payload), channel.voidPromise());
     }
 
     void flushNow() {
@@ -227,6 +228,7 @@ public final class Subscriber {
         }
         for (ByteBuf frame : coalesced.values()) {
             write(frame);
+            frame.release();
         }
         coalesced.clear();
     }
