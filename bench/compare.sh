@@ -34,9 +34,10 @@ PULSE_PORT=18081
 NETTY_PORT=18082
 BENCH_JAR=bench/target/pulse-bench.jar
 SERVER_JAR=server/target/pulse-server.jar
-# Parallel GC: the collector with the least work per allocation and no concurrent threads taking
-# the load generator's core; its pauses are logged (gc-<server>-<round>.log) and summed up at the end.
-SERVER_JVM=(-Xms1g -Xmx1g -XX:+UseParallelGC)
+# Parallel GC by default: the collector with the least work per allocation and no concurrent threads;
+# SERVER_JVM_OPTS="-Xms1g -Xmx1g -XX:+UseZGC" measures the collector ./pulse and the image run. Pauses
+# are logged (gc-<server>-<round>.log) and summed up at the end.
+read -r -a SERVER_JVM <<< "${SERVER_JVM_OPTS:--Xms1g -Xmx1g -XX:+UseParallelGC}"
 
 if [ "${SKIP_BUILD:-}" != 1 ]; then
   echo "== building (./mvnw -q -B -DskipTests install)"
@@ -69,12 +70,12 @@ start_server() { # name
   local name=$1 port
   if [ "$name" = pulse ]; then
     port=$PULSE_PORT
-    taskset -c 0 java "${SERVER_JVM[@]}" -Xlog:gc:file="$out/gc-$name-$round.log" -jar "$SERVER_JAR" --host 127.0.0.1 --port $port --io-threads 1 \
+    taskset -c 0 java "${SERVER_JVM[@]}" -Xlog:gc,gc+phases:file="$out/gc-$name-$round.log" -jar "$SERVER_JAR" --host 127.0.0.1 --port $port --io-threads 1 \
       --message-rate 1000000000 --message-burst 1000000000 --max-connections 0 \
       --ping-interval 10m --ping-timeout 20m --max-queued-bytes 4MiB >"$out/server-$name.log" 2>&1 &
   else
     port=$NETTY_PORT
-    taskset -c 0 java "${SERVER_JVM[@]}" -Xlog:gc:file="$out/gc-$name-$round.log" -jar "$BENCH_JAR" reference-server --port $port --io-threads 1 \
+    taskset -c 0 java "${SERVER_JVM[@]}" -Xlog:gc,gc+phases:file="$out/gc-$name-$round.log" -jar "$BENCH_JAR" reference-server --port $port --io-threads 1 \
       >"$out/server-$name.log" 2>&1 &
   fi
   server_pid=$!
@@ -161,6 +162,9 @@ run_rows() { # name port [peer variable]
   done
   local fanout_var="${peer}_FANOUT"
   if [ -z "$peer" ] || [ "${!fanout_var:-}" = 1 ]; then
+    # One unrecorded run first, as for handshakes: a JVM server compiles its fan-out path meanwhile.
+    taskset -c 1 java "${pid_args[@]}" -jar "$BENCH_JAR" fanout --label "$name" --url "ws://127.0.0.1:$port/ws" \
+      --subscribers 1000 --messages 2000 --size 64 --window 8 >/dev/null 2>&1 || true
     load "$name" fanout --url "ws://127.0.0.1:$port/ws" --subscribers 1000 --messages 2000 --size 64 --window 8
     load "$name" fanout --url "ws://127.0.0.1:$port/ws" --subscribers 10000 --messages 200 --size 64 --window 8
     load "$name" connect --url "ws://127.0.0.1:$port/ws" --count 10000 --concurrency 50 --warmup 30000
@@ -190,7 +194,7 @@ done
 echo "== results ($out)"
 java -jar "$BENCH_JAR" report "$raw"
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(java -version 2>&1 | head -1)"
-echo "garbage collection pauses (Parallel GC, over every row of every round):"
+echo "garbage collection pauses (${SERVER_JVM[*]}, over every row of every round):"
 python3 - "$out" <<'PY'
 import glob, os, re, sys
 for server in sorted({os.path.basename(p).split('-')[1] for p in glob.glob(sys.argv[1] + '/gc-*-*.log')}):
