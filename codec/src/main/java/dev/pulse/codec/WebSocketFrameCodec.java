@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelOutboundHandler;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.ByteToMessageDecoder;
@@ -382,25 +383,36 @@ public final class WebSocketFrameCodec extends ByteToMessageDecoder implements C
      * reference. A small frame is copied into this connection's cork, beside the frames written
      * before it since the last flush: with several messages per flush each subscriber then costs
      * one buffer and one {@code send}, not a duplicate, a queue entry and an I/O vector per
-     * message. A larger one goes as a duplicate of its own. Nothing is flushed.
+     * message. A larger one, or any one while more than a cork's worth waits in the channel's
+     * queue (a slow peer, whose backlog then shares the broadcast's bytes instead of copying
+     * them), goes as a duplicate of its own. Nothing is flushed but a full cork.
      *
      * @param ctx this handler's context
      */
     public void writeCopy(ChannelHandlerContext ctx, ByteBuf frame) {
         int size = frame.readableBytes();
-        if (size > CORK_MAX_FRAME) {
+        if (size > CORK_MAX_FRAME || lagging(ctx)) {
+            // Large, or for a peer already behind: the one shared copy serves this connection as well.
             handOnCork(ctx);
             ctx.write(frame.retainedDuplicate(), ctx.voidPromise());
             return;
         }
         if (cork != null && cork.readableBytes() + size > CORK_LIMIT) {
+            // A full cork is a batch's worth: sent now, so unflushed bytes stay under a cork and a frame.
             handOnCork(ctx);
+            ctx.flush();
         }
         if (cork == null) {
-            // Sized for this frame: a connection sent one message per flush (or one that never reads) wastes nothing.
+            // Sized for this frame: a connection sent one message per flush wastes nothing.
             cork = ctx.alloc().directBuffer(size, CORK_LIMIT);
         }
         cork.writeBytes(frame, frame.readerIndex(), size);
+    }
+
+    /** Whether more than a cork's worth waits in the channel's queue: its peer is not keeping up. */
+    private static boolean lagging(ChannelHandlerContext ctx) {
+        ChannelOutboundBuffer queue = ctx.channel().unsafe().outboundBuffer();
+        return queue != null && queue.totalPendingWriteBytes() > CORK_LIMIT;
     }
 
     /** Bytes written by {@link #writeCopy} that are not in the channel's outbound queue yet. */

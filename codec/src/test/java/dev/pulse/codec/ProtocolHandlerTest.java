@@ -179,7 +179,8 @@ class ProtocolHandlerTest {
         WebSocketProtocolHandler protocol = channel.pipeline().get(WebSocketProtocolHandler.class);
         io.netty.buffer.ByteBuf encoded = Unpooled.wrappedBuffer(new byte[] {(byte) 0x81, 2, 'h', 'i'});
         assertTrue(protocol.writeEncoded(encoded));
-        assertTrue(channel.outboundMessages().isEmpty(), "written, not flushed");
+        assertEquals(4, protocol.corkedBytes(), "copied into the cork, not flushed");
+        assertEquals(0, encoded.refCnt(), "the caller's reference is taken over");
         protocol.flushEncoded();
         List<WireFrames.Frame> out = WireFrames.readOutbound(channel, false);
         assertEquals(1, out.size());
@@ -229,27 +230,41 @@ class ProtocolHandlerTest {
         assertEquals(1, large.refCnt());
         large.release();
 
-        // Past the cork's limit the frames so far are handed on, unflushed.
+        // Past the cork's limit the frames so far are sent at once, a batch's worth.
         io.netty.buffer.ByteBuf kib = Unpooled.directBuffer().writeByte(0x82).writeByte(126).writeShort(1020)
                 .writeZero(1020);
         int frames = WebSocketFrameCodec.CORK_LIMIT / kib.readableBytes() + 1;
         for (int i = 0; i < frames; i++) {
             protocol.writeShared(kib);
         }
-        long handedOn = channel.unsafe().outboundBuffer().totalPendingWriteBytes();
-        // The queue counts an entry's overhead besides its bytes: one entry here.
-        assertTrue(handedOn >= WebSocketFrameCodec.CORK_LIMIT && handedOn < WebSocketFrameCodec.CORK_LIMIT + 256,
-                "one full cork handed on, unflushed: " + handedOn);
+        assertEquals(1, channel.outboundMessages().size(), "one full cork flushed");
         assertEquals(kib.readableBytes(), protocol.corkedBytes());
         protocol.flushEncoded();
         assertEquals(frames, WireFrames.readOutbound(channel, false).size());
+        assertEquals(1, kib.refCnt(), "copied, never retained");
+
+        // A peer that is behind (more than a cork's worth queued) shares the broadcast's bytes: no copy.
+        channel.write(Unpooled.directBuffer().writeZero(WebSocketFrameCodec.CORK_LIMIT + 1));
+        protocol.writeShared(kib);
+        assertEquals(0, protocol.corkedBytes());
+        assertEquals(2, kib.refCnt(), "queued as a duplicate");
+        channel.flush();
+        channel.releaseOutbound();
+        assertEquals(1, kib.refCnt());
         kib.release();
 
-        // Closing with frames corked releases them.
+        // Closing with frames corked releases them, and so does a pipeline torn down under them.
         protocol.writeShared(a);
         channel.close();
         assertEquals(0, protocol.corkedBytes());
         channel.finishAndReleaseAll();
+        EmbeddedChannel dropped = server();
+        WebSocketProtocolHandler droppedProtocol = dropped.pipeline().get(WebSocketProtocolHandler.class);
+        droppedProtocol.writeShared(a);
+        WebSocketFrameCodec codec = dropped.pipeline().get(WebSocketFrameCodec.class);
+        dropped.pipeline().remove(codec);
+        assertEquals(0, codec.corkedBytes(), "released when the handler is removed");
+        dropped.finishAndReleaseAll();
         assertEquals(1, a.refCnt());
         a.release();
         b.release();

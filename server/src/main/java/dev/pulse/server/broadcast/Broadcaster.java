@@ -15,8 +15,9 @@ import java.util.concurrent.RejectedExecutionException;
 
 /**
  * The one place where a message is encoded for many connections, and from which it is fanned
- * out. A frame is encoded once ({@link #encodeText}); each subscriber gets a retained duplicate
- * of the same bytes, written on its own event loop, and is flushed once per loop batch. Members
+ * out. A frame is encoded once ({@link #encodeText}); each subscriber gets its bytes on its own
+ * event loop, copied into the connection's cork (or, when large or for a peer that is behind, as a
+ * retained duplicate), and is flushed once per loop batch ({@code FlushBatch}). Members
  * that agreed permessage-deflate without server context takeover get one compressed copy, made
  * once per broadcast; members with context takeover compress it on their own connection.
  * A channel message may come with its delta against the message before it

@@ -10,11 +10,14 @@ import java.util.List;
 /**
  * The subscribers of one event loop written to since its last batch flush. The first write
  * arranges one flush, which writes each subscriber once, however many messages it was given in
- * between: after the loop's current iteration, the flush is queued for the next one, so that the
- * next I/O poll comes first and the publishes that arrived meanwhile join the batch instead of
- * costing every subscriber a write of their own (frames per {@code send} is what fan-out costs:
- * see bench/RESULTS.md). A loop that is not a {@link SingleThreadEventLoop} flushes after its
- * current tasks.
+ * between: after the loop's current iteration (its I/O, then its task pass), the flush is queued
+ * for the next one, so that the next I/O poll comes first and the publishes read there join the
+ * batch instead of costing every subscriber a send of their own (frames per {@code send} is what
+ * fan-out costs: see bench/RESULTS.md, "Issue 23"). A task pass that never empties the queue holds
+ * the flush up to Netty's task quantum ({@code io.netty.eventLoop.maxTaskProcessingQuantumMs});
+ * meanwhile a connection's cork that fills is sent at once ({@code WebSocketFrameCodec#writeCopy}),
+ * so the unflushed bytes per connection stay under a cork and a frame. A loop that is not a
+ * {@link SingleThreadEventLoop} flushes after its current tasks.
  */
 final class FlushBatch implements Runnable {
 
@@ -39,7 +42,6 @@ final class FlushBatch implements Runnable {
     void add(Subscriber subscriber) {
         pending.add(subscriber);
         if (!scheduled) {
-            scheduled = true;
             EventLoop loop = subscriber.loop();
             if (loop instanceof SingleThreadEventLoop) {
                 if (queueFlush == null) {
@@ -49,6 +51,8 @@ final class FlushBatch implements Runnable {
             } else {
                 loop.execute(this);
             }
+            // Only once arranged: a loop shutting down refuses, and its channels close with it.
+            scheduled = true;
         }
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
+import dev.pulse.codec.WebSocketProtocolHandler;
 import dev.pulse.server.access.ConnectionLimiter;
 import dev.pulse.server.broadcast.BroadcastStats;
 import dev.pulse.server.cluster.RedisEngine;
@@ -143,6 +144,11 @@ public final class ServerMetrics {
             ChannelOutboundBuffer queue = channel.unsafe().outboundBuffer();
             if (queue != null) {
                 total += queue.totalPendingWriteBytes();
+            }
+            // Broadcast frames waiting in the connection's cork for the batch flush.
+            WebSocketProtocolHandler protocol = channel.pipeline().get(WebSocketProtocolHandler.class);
+            if (protocol != null) {
+                total += protocol.corkedBytes();
             }
         }
         return total;
