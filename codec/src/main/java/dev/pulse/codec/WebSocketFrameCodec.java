@@ -397,6 +397,29 @@ public final class WebSocketFrameCodec extends ByteToMessageDecoder implements C
             ctx.write(frame.retainedDuplicate(), ctx.voidPromise());
             return;
         }
+        cork(ctx, size).writeBytes(frame, frame.readerIndex(), size);
+    }
+
+    /**
+     * As {@link #writeCopy(ChannelHandlerContext, ByteBuf)} for a frame not encoded yet, whose
+     * header is written straight into the cork (server side: unmasked); the caller keeps its
+     * reference. A larger one, or any one for a peer that is behind, is written as {@link #write} would.
+     */
+    public void writeCopy(ChannelHandlerContext ctx, WebSocketFrame frame) {
+        ByteBuf payload = frame.content();
+        int length = payload.readableBytes();
+        int size = WebSocketFrameEncoder.headerLength(length, false) + length;
+        if (!expectMaskedFrames || size > CORK_MAX_FRAME || lagging(ctx)) {
+            write(ctx, frame.retain(), ctx.voidPromise());
+            return;
+        }
+        ByteBuf cork = cork(ctx, size);
+        WebSocketFrameEncoder.writeHeader(cork, frame.opcode(), frame.isFinal(), frame.rsv(), length, false);
+        cork.writeBytes(payload, payload.readerIndex(), length);
+    }
+
+    /** The cork, with room for {@code size} more bytes: a full one is sent first, a missing one made. */
+    private ByteBuf cork(ChannelHandlerContext ctx, int size) {
         if (cork != null && cork.readableBytes() + size > CORK_LIMIT) {
             // A full cork is a batch's worth: sent now, so unflushed bytes stay under a cork and a frame.
             handOnCork(ctx);
@@ -406,7 +429,7 @@ public final class WebSocketFrameCodec extends ByteToMessageDecoder implements C
             // Sized for this frame: a connection sent one message per flush wastes nothing.
             cork = ctx.alloc().directBuffer(size, CORK_LIMIT);
         }
-        cork.writeBytes(frame, frame.readerIndex(), size);
+        return cork;
     }
 
     /** Whether more than a cork's worth waits in the channel's queue: its peer is not keeping up. */

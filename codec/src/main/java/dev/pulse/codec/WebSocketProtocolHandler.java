@@ -118,17 +118,23 @@ public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
     }
 
     /**
-     * As {@link #writeShared}, for a frame encoded for this connection alone: takes over the
-     * caller's reference.
+     * As {@link #writeShared}, for a frame not encoded yet (a message of this connection alone):
+     * its header and payload are written into the codec's cork. The caller keeps its reference.
      *
-     * @return false when a Close was already sent: the frame is released and nothing is written
+     * @return false when a Close was already sent: nothing is written
      */
-    public boolean writeEncoded(ByteBuf frame) {
-        try {
-            return writeShared(frame);
-        } finally {
-            frame.release();
+    public boolean writeFrame(WebSocketFrame frame) {
+        if (closeSent) {
+            return false;
         }
+        observer.messageSent(frame.content().readableBytes());
+        WebSocketFrameCodec codec = codec();
+        if (codec != null) {
+            codec.writeCopy(encodedFrames, frame);
+        } else {
+            encodedFrames.write(frame.retain(), encodedFrames.voidPromise());
+        }
+        return true;
     }
 
     /** Flushes what {@link #writeShared} wrote (and anything else queued), by the same short way. */

@@ -178,19 +178,24 @@ class ProtocolHandlerTest {
         EmbeddedChannel channel = server(observer);
         WebSocketProtocolHandler protocol = channel.pipeline().get(WebSocketProtocolHandler.class);
         io.netty.buffer.ByteBuf encoded = Unpooled.wrappedBuffer(new byte[] {(byte) 0x81, 2, 'h', 'i'});
-        assertTrue(protocol.writeEncoded(encoded));
-        assertEquals(4, protocol.corkedBytes(), "copied into the cork, not flushed");
-        assertEquals(0, encoded.refCnt(), "the caller's reference is taken over");
+        assertTrue(protocol.writeShared(encoded));
+        WebSocketFrame unencoded = WebSocketFrame.text("yo");
+        assertTrue(protocol.writeFrame(unencoded));
+        assertEquals(8, protocol.corkedBytes(), "both copied into the cork, the second behind its header, not flushed");
+        assertEquals(1, encoded.refCnt(), "the caller keeps its reference");
+        assertEquals(1, unencoded.refCnt(), "the caller keeps its reference");
         protocol.flushEncoded();
         List<WireFrames.Frame> out = WireFrames.readOutbound(channel, false);
-        assertEquals(1, out.size());
-        assertEquals("hi", out.get(0).text());
+        assertEquals(List.of("hi", "yo"), texts(out));
+        encoded.release();
+        unencoded.release();
 
         channel.writeAndFlush(WebSocketFrame.close(WebSocketCloseStatus.NORMAL_CLOSURE));
         io.netty.buffer.ByteBuf late = Unpooled.wrappedBuffer(new byte[] {(byte) 0x81, 0});
-        assertFalse(protocol.writeEncoded(late));
-        assertEquals(0, late.refCnt(), "a refused frame is released");
-        assertEquals(List.of("out:4", "close:1000"), observer.events);
+        assertFalse(protocol.writeShared(late));
+        assertEquals(1, late.refCnt(), "a refused frame stays the caller's");
+        late.release();
+        assertEquals(List.of("out:4", "out:2", "close:1000"), observer.events);
         channel.finishAndReleaseAll();
     }
 

@@ -3,7 +3,6 @@ package dev.pulse.server.socketio;
 import dev.pulse.codec.PerMessageDeflateHandler;
 import dev.pulse.codec.WebSocketCloseStatus;
 import dev.pulse.codec.WebSocketFrame;
-import dev.pulse.codec.WebSocketFrameEncoder;
 import dev.pulse.codec.WebSocketOpcode;
 import dev.pulse.codec.WebSocketProtocolHandler;
 import dev.pulse.server.access.ConnectionLimiter;
@@ -317,8 +316,8 @@ final class EngineIoChannel extends AbstractChannel {
             while ((msg = queue.current()) != null && webSocket.isWritable()) {
                 WebSocketFrame frame = (WebSocketFrame) msg;
                 if (protocol != null) {
-                    // Its own reference for the write: the queue releases the frame's.
-                    protocol.writeEncoded(WebSocketFrameEncoder.encode(alloc(), frame.retain()));
+                    // Encoded into the connection's cork; the queue releases the frame.
+                    protocol.writeFrame(frame);
                 } else {
                     webSocket.write(frame.retain(), webSocket.voidPromise());
                 }
