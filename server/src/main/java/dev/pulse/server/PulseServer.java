@@ -10,6 +10,7 @@ import dev.pulse.server.config.ServerConfig;
 import dev.pulse.server.echo.EchoHandler;
 import dev.pulse.server.forward.NodeForwarder;
 import dev.pulse.server.access.AccessPolicy;
+import dev.pulse.server.access.ConnectionLimiter;
 import dev.pulse.server.cluster.ClusterConfig;
 import dev.pulse.server.cluster.RedisEngine;
 import dev.pulse.server.stream.StreamDoor;
@@ -79,7 +80,8 @@ public final class PulseServer implements AutoCloseable {
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
     private final ChannelGroup allConnections = new DefaultChannelGroup("connections", GlobalEventExecutor.INSTANCE);
-    private final ChannelGroup webSocketConnections = new DefaultChannelGroup("websockets", GlobalEventExecutor.INSTANCE);
+    /** Every admitted client, by kind: counts WebSocket connections without a group of its own. */
+    private final ConnectionLimiter connections;
     private final HealthCheck health;
     private final Channel serverChannel;
     /** The line door's listening channel, or null when it is off. */
@@ -107,6 +109,7 @@ public final class PulseServer implements AutoCloseable {
                 : new SessionContext(config, ByteBufAllocator.DEFAULT, cluster, cluster, cluster, cluster.nodeId());
         AccessPolicy access = new AccessPolicy(config.access(), sessions.authentication());
         access.keepHeaders(config.proxy().urls().containsKey("connect"));
+        this.connections = access.limiter();
         this.metrics = new ServerMetrics(stats, sessions, access.limiter(), allConnections);
         this.metricsPublisher = new MetricsPublisher(metrics, sessions.rooms());
         if (sessions.proxy() != null) {
@@ -145,7 +148,7 @@ public final class PulseServer implements AutoCloseable {
         this.workerGroup = transport.newEventLoopGroup(config.ioThreads(), "pulse-io");
         try {
             PulseServerInitializer initializer = new PulseServerInitializer(endpoints.apply(sessions), health, metrics,
-                    stats, allConnections, webSocketConnections, config, access,
+                    stats, allConnections, config, access,
                     new HttpApi(sessions, ByteBufAllocator.DEFAULT, metrics::apiRequest), tls,
                     sessions.broadcaster().deflate(), engineIo, new StreamDoor(sessions, access));
             ServerBootstrap bootstrap = new ServerBootstrap()
@@ -301,9 +304,9 @@ public final class PulseServer implements AutoCloseable {
         return sessions;
     }
 
-    /** Open WebSocket connections. */
+    /** Open WebSocket connections, on every path ({@code /socket.io/}'s included): the slots they hold. */
     public int webSocketConnectionCount() {
-        return webSocketConnections.size();
+        return connections.count(ConnectionLimiter.Kind.WEBSOCKET);
     }
 
     /**
@@ -334,7 +337,7 @@ public final class PulseServer implements AutoCloseable {
             if (tls != null) {
                 tls.stop();
             }
-            int clients = webSocketConnections.size();
+            int clients = webSocketConnectionCount();
             log.info("shutting down: closing {} WebSocket connection(s) with 1001", clients);
             // socket.io sessions waiting in a long poll get Engine.IO's close packet.
             engineIo.closeAll();

@@ -329,7 +329,6 @@ public final class HttpRequestRouter extends SimpleChannelInboundHandler<FullHtt
         pipeline.remove(this);
         pipeline.remove(HttpServerCodec.class);
         ctx.channel().flush();
-        routes.webSocketConnections.add(ctx.channel());
         log.debug("{} upgraded to WebSocket on {}", ctx.channel(), endpoint.path());
     }
 

@@ -10,7 +10,6 @@ import dev.pulse.server.monitor.ServerStats;
 import dev.pulse.server.socketio.EngineIoServer;
 import dev.pulse.server.stream.StreamDoor;
 import dev.pulse.server.web.StaticFiles;
-import io.netty.channel.group.ChannelGroup;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -27,7 +26,6 @@ final class HttpRoutes {
     private final Map<String, WebSocketEndpoint> exact = new HashMap<>();
     private final List<WebSocketEndpoint> prefixed = new ArrayList<>();
     final HealthCheck health;
-    final ChannelGroup webSocketConnections;
     final ServerConfig config;
     final AccessPolicy access;
     final ServerMetrics metrics;
@@ -45,7 +43,7 @@ final class HttpRoutes {
     /** The WebSocket side of {@code /socket.io/}: its handshake and message limits. */
     final WebSocketEndpoint socketIoEndpoint;
 
-    HttpRoutes(List<WebSocketEndpoint> endpoints, HealthCheck health, ChannelGroup webSocketConnections, ServerConfig config,
+    HttpRoutes(List<WebSocketEndpoint> endpoints, HealthCheck health, ServerConfig config,
                AccessPolicy access, ServerMetrics metrics, ServerStats stats, WebSocketPipeline webSocketPipeline,
                StaticFiles files, HttpApi api, Runnable leftHttpPhase, PerMessageDeflateConfig deflate,
                EngineIoServer engineIo, StreamDoor stream) {
@@ -57,7 +55,6 @@ final class HttpRoutes {
             }
         }
         this.health = health;
-        this.webSocketConnections = webSocketConnections;
         this.config = config;
         this.access = access;
         this.metrics = metrics;

@@ -60,7 +60,7 @@ public final class PulseServerInitializer extends ChannelInitializer<Channel> {
     private volatile Channel listener;
 
     public PulseServerInitializer(List<WebSocketEndpoint> endpoints, HealthCheck health, ServerMetrics metrics,
-                                  ServerStats stats, ChannelGroup allConnections, ChannelGroup webSocketConnections,
+                                  ServerStats stats, ChannelGroup allConnections,
                                   ServerConfig config, AccessPolicy access, HttpApi api, TlsContext tls,
                                   PerMessageDeflateConfig deflate, EngineIoServer engineIo, StreamDoor stream) {
         this.tls = tls;
@@ -69,7 +69,7 @@ public final class PulseServerInitializer extends ChannelInitializer<Channel> {
         this.config = config;
         WebSocketPipeline webSocketPipeline = new WebSocketPipeline(config.closeTimeout().toMillis(), stats,
                 new Heartbeat(config.pingInterval(), config.pingTimeout()));
-        this.routes = new HttpRoutes(endpoints, health, webSocketConnections, config, access, metrics,
+        this.routes = new HttpRoutes(endpoints, health, config, access, metrics,
                 stats, webSocketPipeline, new StaticFiles(), api, this::leftHttpPhase, deflate, engineIo, stream);
         this.apiMaxBody = config.apiKey() == null ? MAX_REQUEST_BODY : Math.max(MAX_REQUEST_BODY, HttpApi.maxBody(config));
         this.socketIoMaxBody = engineIo == null ? MAX_REQUEST_BODY : Math.max(MAX_REQUEST_BODY, engineIo.maxPayload());
