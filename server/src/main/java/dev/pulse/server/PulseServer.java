@@ -77,7 +77,6 @@ public final class PulseServer implements AutoCloseable {
 
     private final ServerConfig config;
     private final Transport transport;
-    private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
     private final ChannelGroup allConnections = new DefaultChannelGroup("connections", GlobalEventExecutor.INSTANCE);
     /** Every admitted client, by kind: counts WebSocket connections without a group of its own. */
@@ -144,7 +143,10 @@ public final class PulseServer implements AutoCloseable {
             metrics.forwarding(forwarder);
         }
         this.engineIo = new EngineIoServer(sessions, access, queueWaterMark(config), forwarder);
-        this.bossGroup = transport.newEventLoopGroup(1, "pulse-accept");
+        // The listening sockets live on the I/O loops too, as uWS's do: with one I/O thread an
+        // accepted connection is registered where it was accepted, with no hand-over to another
+        // thread (a wake-up and a context switch per handshake); with more, the accepting loop
+        // is one of them, as in Netty's single-group servers.
         this.workerGroup = transport.newEventLoopGroup(config.ioThreads(), "pulse-io");
         try {
             PulseServerInitializer initializer = new PulseServerInitializer(endpoints.apply(sessions), health, metrics,
@@ -152,7 +154,7 @@ public final class PulseServer implements AutoCloseable {
                     new HttpApi(sessions, ByteBufAllocator.DEFAULT, metrics::apiRequest), tls,
                     sessions.broadcaster().deflate(), engineIo, new StreamDoor(sessions, access));
             ServerBootstrap bootstrap = new ServerBootstrap()
-                    .group(bossGroup, workerGroup)
+                    .group(workerGroup)
                     .channel(transport.serverChannelClass())
                     // As deep as the kernel allows (net.core.somaxconn): a reconnect storm waits there.
                     .option(ChannelOption.SO_BACKLOG, NetUtil.SOMAXCONN)
@@ -167,7 +169,7 @@ public final class PulseServer implements AutoCloseable {
                     .childHandler(initializer);
             this.serverChannel = bootstrap.bind(config.host(), config.port()).sync().channel();
             this.lineChannel = config.tcpPort() < 0 ? null : new ServerBootstrap()
-                    .group(bossGroup, workerGroup)
+                    .group(workerGroup)
                     .channel(transport.serverChannelClass())
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
@@ -185,7 +187,6 @@ public final class PulseServer implements AutoCloseable {
             logTail.start(workerGroup.next());
         } catch (Throwable t) {
             // Bind failures arrive here too, thrown unchecked by sync().
-            bossGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             workerGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             if (cluster != null) {
                 cluster.stop();
@@ -369,7 +370,6 @@ public final class PulseServer implements AutoCloseable {
                 cluster.stop();
             }
             workerGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
-            bossGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
             log.info("Pulse stopped");
         } finally {
             terminated.countDown();
