@@ -72,7 +72,7 @@ public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
     /** Something was written since the last flush: read batches that answer nothing cost no flush. */
     private boolean flushPending;
     private ScheduledFuture<?> closeTimeout;
-    /** Where frames encoded beforehand enter the pipeline: past the frame codec, which has nothing to do for them. */
+    /** The frame codec's context: where frames this handler writes by the short way ({@link #writeShared}) enter. */
     private ChannelHandlerContext encodedFrames;
     /** The payload of the latest Ping received while the channel was not writable, to answer once it is. */
     private ByteBuf pendingPong;
@@ -88,8 +88,10 @@ public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
-        ChannelHandlerContext frames = ctx.pipeline().context(WebSocketFrameCodec.class);
-        encodedFrames = frames != null ? frames : ctx;
+        encodedFrames = ctx.pipeline().context(WebSocketFrameCodec.class);
+        if (encodedFrames == null) {
+            throw new IllegalStateException("a WebSocketFrameCodec must come before this handler (see WebSocketCodec.install)");
+        }
     }
 
     /**
@@ -108,12 +110,7 @@ public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
             return false;
         }
         observer.messageSent(frame.readableBytes());
-        WebSocketFrameCodec codec = codec();
-        if (codec != null) {
-            codec.writeCopy(encodedFrames, frame);
-        } else {
-            encodedFrames.write(frame.retainedDuplicate(), encodedFrames.voidPromise());
-        }
+        codec().writeCopy(encodedFrames, frame);
         return true;
     }
 
@@ -128,34 +125,23 @@ public final class WebSocketProtocolHandler extends ChannelDuplexHandler {
             return false;
         }
         observer.messageSent(frame.content().readableBytes());
-        WebSocketFrameCodec codec = codec();
-        if (codec != null) {
-            codec.writeCopy(encodedFrames, frame);
-        } else {
-            encodedFrames.write(frame.retain(), encodedFrames.voidPromise());
-        }
+        codec().writeCopy(encodedFrames, frame);
         return true;
     }
 
     /** Flushes what {@link #writeShared} wrote (and anything else queued), by the same short way. */
     public void flushEncoded() {
         flushPending = false;
-        WebSocketFrameCodec codec = codec();
-        if (codec != null) {
-            codec.flush(encodedFrames);
-        } else {
-            encodedFrames.flush();
-        }
+        codec().flush(encodedFrames);
     }
 
     /** Bytes written to this connection that are not in its channel's outbound queue yet (see {@link #writeShared}). */
     public int corkedBytes() {
-        WebSocketFrameCodec codec = codec();
-        return codec != null ? codec.corkedBytes() : 0;
+        return codec().corkedBytes();
     }
 
     private WebSocketFrameCodec codec() {
-        return encodedFrames.handler() instanceof WebSocketFrameCodec ? (WebSocketFrameCodec) encodedFrames.handler() : null;
+        return (WebSocketFrameCodec) encodedFrames.handler();
     }
 
     @Override

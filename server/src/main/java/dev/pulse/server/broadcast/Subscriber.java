@@ -26,8 +26,8 @@ import java.util.Map;
  * that crossed it plus one cork, and the server sets the high mark that far below
  * {@code --max-queued-bytes} (but never under half of it: a bound smaller than about twice the
  * largest frame plus a cork may be passed by up to those). Answers the subscriber asked for use
- * the room left up to the bound; one that does not fit closes it as a slow consumer. Besides, at most one coalesced message per
- * topic waits here.
+ * the room left up to the bound; one that does not fit closes it as a slow consumer. Besides, at
+ * most one coalesced message per topic waits here.
  */
 public final class Subscriber {
 
